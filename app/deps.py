@@ -1,0 +1,106 @@
+"""FastAPI dependencies, as ``Annotated`` aliases routes can declare."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request, status
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.config import Settings
+from app.db import read_only
+from app.models import ApiKey, User
+from app.security import tokens_match
+from app.services.api_keys import find_active_key
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+# Paths whose callers have no session cookie to protect (bearer keys, public links).
+CSRF_EXEMPT_PREFIXES = ("/api/", "/health", "/static/", "/t/", "/u/")
+
+
+def get_settings_from_app(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_engine(request: Request) -> Engine:
+    engine: Engine = request.app.state.engine
+    return engine
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One unit of work per request, committed when the endpoint returns without error."""
+    engine = get_engine(request)
+    if request.method in SAFE_METHODS:
+        engine = read_only(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+        session.commit()
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+class LoginRequired(Exception):
+    """Raised for a page that needs a logged-in user; answered with a redirect to /login."""
+
+
+def get_current_user(request: Request, session: SessionDep) -> User:
+    user_id = request.session.get("user_id")
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not user.is_active:
+        request.session.clear()
+        raise LoginRequired()
+    request.state.user = user
+    return user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+def get_api_key(
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> ApiKey:
+    scheme, _, token = (authorization or "").partition(" ")
+    key = find_active_key(session, token.strip()) if scheme.lower() == "bearer" else None
+    if key is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return key
+
+
+ApiKeyDep = Annotated[ApiKey, Depends(get_api_key)]
+
+
+async def csrf_protect(request: Request) -> None:
+    """Every state-changing request from a browser must echo the session's CSRF token.
+
+    htmx sends it as a header (set once on <body>); plain forms as a hidden field.
+    """
+    if request.method in SAFE_METHODS or request.url.path.startswith(CSRF_EXEMPT_PREFIXES):
+        return
+    expected = request.session.get("csrf")
+    given = request.headers.get(CSRF_HEADER)
+    if given is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            form = await request.form()
+            value = form.get(CSRF_FIELD)
+            given = value if isinstance(value, str) else None
+    if not tokens_match(expected, given):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=(
+                "This form has expired or did not come from Parcours. "
+                "Reload the page and try again."
+            ),
+        )

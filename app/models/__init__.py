@@ -1,0 +1,30 @@
+"""SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
+
+from app.models.contacts import BUILTIN_ATTRIBUTES, Contact, ContactList, ListMembership
+from app.models.enrollments import Enrollment, EnrollmentState, StepLog
+from app.models.events import Event
+from app.models.messages import Channel, MessagePurpose, MessageTemplate
+from app.models.outbox import OutboxMessage, OutboxStatus
+from app.models.scenarios import Scenario, ScenarioStatus, ScenarioVersion
+from app.models.users import ApiKey, User
+
+__all__ = [
+    "BUILTIN_ATTRIBUTES",
+    "ApiKey",
+    "Channel",
+    "Contact",
+    "ContactList",
+    "Enrollment",
+    "EnrollmentState",
+    "Event",
+    "ListMembership",
+    "MessagePurpose",
+    "MessageTemplate",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Scenario",
+    "ScenarioStatus",
+    "ScenarioVersion",
+    "StepLog",
+    "User",
+]

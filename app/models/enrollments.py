@@ -1,0 +1,87 @@
+"""Contacts travelling through scenario versions, and the step log that records every move."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Index, String, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from app.db import BigIntId, UTCDateTime
+from app.models.base import (
+    JSONType,
+    big_id_field,
+    created_at_field,
+    json_field,
+    optional_time_field,
+)
+
+
+class EnrollmentState(StrEnum):
+    active = "active"  # has a step to run now
+    waiting = "waiting"  # parked on a delay or a wait-for-event until ``wake_at``
+    completed = "completed"
+    exited = "exited"
+    failed = "failed"
+
+
+class Enrollment(SQLModel, table=True):
+    """One contact in one scenario version."""
+
+    __tablename__ = "enrollments"
+    __table_args__ = (
+        Index("ix_enrollments_due", "state", "wake_at"),
+        Index("ix_enrollments_scenario_node", "scenario_id", "node_id", "state"),
+        Index("ix_enrollments_contact_scenario", "contact_id", "scenario_id"),
+        Index("ix_enrollments_waiting_event", "wait_event", "contact_id"),
+    )
+
+    id: int | None = big_id_field()
+    scenario_id: int = Field(foreign_key="scenarios.id", ondelete="CASCADE")
+    version_id: int = Field(foreign_key="scenario_versions.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contacts.id", ondelete="CASCADE")
+    node_id: str = Field(max_length=100)
+    state: EnrollmentState = Field(default=EnrollmentState.active, sa_type=String(10))
+    wake_at: datetime | None = Field(default=None, sa_type=UTCDateTime, nullable=True)
+    # Incremented on every step: with the block id it makes each side effect's idempotency key.
+    seq: int = 0
+    # What the instance is about, e.g. the cart_id of an abandoned-cart journey.
+    instance_key: str | None = Field(default=None, max_length=200)
+    # Properties of the triggering event, for personalisation ({{ event.properties.x }}).
+    context: dict[str, Any] = json_field()
+    wait_event: str | None = Field(default=None, max_length=100)
+    wait_key: str | None = Field(default=None, max_length=200)
+    attempts: int = 0
+    last_error: str | None = None
+    entered_at: datetime = created_at_field()
+    updated_at: datetime = created_at_field()
+    ended_at: datetime | None = optional_time_field()
+
+
+class StepLog(SQLModel, table=True):
+    """The trace: one row per step, with the explanation for conditions and waits.
+
+    Block counters are derived from here, so they can always be rebuilt exactly.
+    """
+
+    __tablename__ = "step_log"
+    __table_args__ = (
+        UniqueConstraint("enrollment_id", "seq"),
+        Index("ix_step_log_scenario_node_at", "scenario_id", "node_id", "at"),
+        Index("ix_step_log_contact_at", "contact_id", "at"),
+    )
+
+    id: int | None = big_id_field()
+    enrollment_id: int = Field(
+        sa_type=BigIntId, foreign_key="enrollments.id", ondelete="CASCADE", index=False
+    )
+    scenario_id: int = Field(foreign_key="scenarios.id", ondelete="CASCADE")
+    version_id: int = Field(foreign_key="scenario_versions.id", ondelete="CASCADE")
+    contact_id: int = Field(foreign_key="contacts.id", ondelete="CASCADE")
+    node_id: str = Field(max_length=100)
+    seq: int
+    outcome: str = Field(max_length=20)
+    detail: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    at: datetime = created_at_field()

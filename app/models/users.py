@@ -1,0 +1,36 @@
+"""People who log into the UI, and the API keys that shops and websites use."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from app.models.base import created_at_field, id_field, optional_time_field
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    id: int | None = id_field()
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    created_at: datetime = created_at_field()
+    last_login_at: datetime | None = optional_time_field()
+
+
+class ApiKey(SQLModel, table=True):
+    """Only a SHA-256 of the key is kept; the key itself is shown once, when created."""
+
+    __tablename__ = "api_keys"
+
+    id: int | None = id_field()
+    name: str = Field(max_length=200)
+    prefix: str = Field(max_length=16)
+    key_hash: str = Field(max_length=64, unique=True)
+    created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    created_at: datetime = created_at_field()
+    last_used_at: datetime | None = optional_time_field()
+    revoked_at: datetime | None = optional_time_field()

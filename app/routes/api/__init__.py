@@ -1,0 +1,9 @@
+"""Public HTTP API v1: JSON, authenticated with an API key (DESIGN §6)."""
+
+from fastapi import APIRouter, Depends
+
+from app.deps import get_api_key
+from app.routes.api import account
+
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_api_key)])
+router.include_router(account.router)

@@ -1,0 +1,121 @@
+"""Settings: API keys (shown once) and the people who can log in."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse
+
+from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.services import api_keys, users
+from app.services.errors import ServiceError
+from app.templating import render
+
+router = APIRouter(
+    prefix="/settings",
+    dependencies=[Depends(get_current_user)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+
+def _page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    *,
+    block: str | None = None,
+    status_code: int = 200,
+    **extra: object,
+) -> HTMLResponse:
+    context = {
+        "api_keys": api_keys.list_api_keys(session),
+        "users": users.list_users(session),
+        "smtp_configured": bool(settings.smtp_url),
+        "settings": settings,
+        **extra,
+    }
+    return render(request, "settings.html", context, block=block, status_code=status_code)
+
+
+@router.get("")
+def settings_page(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
+    return _page(request, session, settings)
+
+
+@router.post("/api-keys")
+def create_api_key(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    name: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        key, plain = api_keys.create_api_key(session, name=name, created_by_id=user.id)
+    except ServiceError as exc:
+        return _page(
+            request, session, settings, block="api_keys", status_code=422, key_error=exc.message
+        )
+    return _page(request, session, settings, block="api_keys", new_key=plain, new_key_name=key.name)
+
+
+@router.post("/api-keys/{key_id}/revoke")
+def revoke_api_key(
+    request: Request, session: SessionDep, settings: SettingsDep, key_id: int
+) -> HTMLResponse:
+    api_keys.revoke_api_key(session, key_id)
+    return _page(request, session, settings, block="api_keys")
+
+
+@router.post("/users")
+def create_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    email: Annotated[str, Form()] = "",
+    name: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+) -> HTMLResponse:
+    try:
+        created = users.create_user(session, email=email, password=password, name=name)
+    except ServiceError as exc:
+        return _page(
+            request,
+            session,
+            settings,
+            block="users",
+            status_code=422,
+            user_error=exc.message,
+            form={"email": email, "name": name},
+        )
+    return _page(
+        request, session, settings, block="users", user_notice=f"{created.email} can now log in."
+    )
+
+
+@router.post("/users/{user_id}/{action}")
+def toggle_user(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    user_id: int,
+    action: str,
+) -> HTMLResponse:
+    if action not in {"activate", "deactivate"}:
+        return _page(request, session, settings, block="users", status_code=404)
+    assert user.id is not None
+    try:
+        users.set_active(session, user_id, active=action == "activate", acting_user_id=user.id)
+    except ServiceError as exc:
+        return _page(
+            request,
+            session,
+            settings,
+            block="users",
+            status_code=exc.status_code,
+            user_error=exc.message,
+        )
+    return _page(request, session, settings, block="users")

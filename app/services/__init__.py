@@ -1,0 +1,1 @@
+"""Business logic. Services take a Session and never commit it: the caller owns the unit of work."""

@@ -1,0 +1,95 @@
+"""Demo data for a first start: an admin, an API key, a few lists and contacts."""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from app.clock import utcnow
+from app.models import Contact, ContactList, ListMembership
+from app.services.api_keys import create_api_key
+from app.services.users import count_users, create_user
+
+ADMIN_EMAIL = "admin@parcours.local"
+
+DEMO_LISTS = [
+    ("newsletter", "Newsletter", "People who asked for the monthly newsletter."),
+    ("customers", "Customers", "Everyone who bought at least once."),
+    ("loyal-customers", "Loyal customers", "Customers with two orders or more."),
+]
+FIRST_NAMES = [
+    "Camille",
+    "Louis",
+    "Léa",
+    "Hugo",
+    "Chloé",
+    "Lucas",
+    "Manon",
+    "Jules",
+    "Inès",
+    "Noah",
+]
+LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"]
+
+
+@dataclass(frozen=True)
+class DemoCredentials:
+    email: str
+    password: str
+    api_key: str
+
+
+def seed_demo(session: Session, *, contacts: int = 40, seed: int = 7) -> DemoCredentials | None:
+    """Fills an empty installation; returns None (and changes nothing) when users exist."""
+    if count_users(session) > 0:
+        return None
+    password = secrets.token_urlsafe(12)
+    admin = create_user(session, email=ADMIN_EMAIL, password=password, name="Admin")
+    _, api_key = create_api_key(session, name="Demo shop", created_by_id=admin.id)
+
+    lists = [ContactList(key=k, name=n, description=d) for k, n, d in DEMO_LISTS]
+    session.add_all(lists)
+    rng = random.Random(seed)
+    now = utcnow()
+    people = []
+    for i in range(contacts):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        orders = rng.choice([0, 0, 1, 1, 2, 3, 5])
+        people.append(
+            Contact(
+                email=f"{first}.{last}.{i}@example.com".lower().replace("é", "e"),
+                first_name=first,
+                last_name=last,
+                birthday=date(
+                    1970 + rng.randrange(35), 1 + rng.randrange(12), 1 + rng.randrange(28)
+                ),
+                timezone="Europe/Paris",
+                attributes={
+                    "orders_count": orders,
+                    "city": rng.choice(["Paris", "Lyon", "Nantes"]),
+                },
+                email_consent=rng.random() < 0.85,
+                email_consent_source="demo",
+                email_consent_at=now,
+                created_at=now - timedelta(days=rng.randrange(200)),
+            )
+        )
+    session.add_all(people)
+    session.flush()
+    memberships = []
+    for person in people:
+        assert person.id is not None
+        orders = person.attributes["orders_count"]
+        chosen = [lists[0]] if person.email_consent else []
+        chosen += [lists[1]] if orders >= 1 else []
+        chosen += [lists[2]] if orders >= 2 else []
+        memberships += [
+            ListMembership(list_id=lst.id, contact_id=person.id, source="demo")  # type: ignore[arg-type]
+            for lst in chosen
+        ]
+    session.add_all(memberships)
+    return DemoCredentials(email=ADMIN_EMAIL, password=password, api_key=api_key)

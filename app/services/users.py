@@ -1,0 +1,63 @@
+"""People who log into the UI."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, func, select
+
+from app.clock import utcnow
+from app.models import User
+from app.security import hash_password, verify_password
+from app.services.errors import Conflict, Invalid, NotFound
+
+MIN_PASSWORD_LENGTH = 10
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(session: Session, *, email: str, password: str, name: str = "") -> User:
+    email = normalize_email(email)
+    if not _EMAIL.match(email):
+        raise Invalid(f"“{email}” is not an email address.")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    if session.exec(select(User).where(User.email == email)).first() is not None:
+        raise Conflict(f"A user with the email {email} already exists.")
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password))
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(session: Session, *, email: str, password: str) -> User | None:
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    ok = verify_password(password, user.password_hash if user else None)
+    if user is None or not ok or not user.is_active:
+        return None
+    user.last_login_at = utcnow()
+    session.add(user)
+    return user
+
+
+def list_users(session: Session) -> Sequence[User]:
+    return session.exec(select(User).order_by(col(User.created_at))).all()
+
+
+def set_active(session: Session, user_id: int, *, active: bool, acting_user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("This user does not exist.")
+    if not active and user_id == acting_user_id:
+        raise Invalid("You cannot deactivate your own account.")
+    user.is_active = active
+    session.add(user)
+    return user
+
+
+def count_users(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()

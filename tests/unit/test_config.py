@@ -1,0 +1,55 @@
+"""Settings: sensible defaults on one machine, and no weak secret in production."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
+
+
+def test_defaults_to_a_sqlite_file_in_the_data_folder(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, _env_file=None)  # type: ignore[call-arg]
+
+    assert settings.database_url == f"sqlite:///{tmp_path.as_posix()}/parcours.db"
+    assert settings.uses_embedded_redis
+
+
+@pytest.mark.parametrize("url", ["postgres://u@h/db", "postgresql://u@h/db"])
+def test_postgres_urls_use_the_psycopg_driver(url: str) -> None:
+    assert Settings(database_url=url, _env_file=None).database_url == "postgresql+psycopg://u@h/db"  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("secret", ["", "change-me", "short-secret"])
+def test_production_refuses_a_missing_or_weak_secret(secret: str) -> None:
+    with pytest.raises(ValidationError, match="PARCOURS_SECRET_KEY"):
+        Settings(env="production", secret_key=secret, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_production_accepts_a_long_random_secret() -> None:
+    settings = Settings(env="production", secret_key="s" * 48, _env_file=None)  # type: ignore[call-arg]
+
+    assert settings.resolved_secret_key() == "s" * 48
+
+
+def test_dev_keeps_one_generated_secret_across_restarts(tmp_path: Path) -> None:
+    first = Settings(data_dir=tmp_path, _env_file=None).resolved_secret_key()  # type: ignore[call-arg]
+    second = Settings(data_dir=tmp_path, _env_file=None).resolved_secret_key()  # type: ignore[call-arg]
+
+    assert first == second
+    assert len(first) >= 48
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARCOURS_BASE_URL", "https://mail.shop.example")
+    monkeypatch.setenv("PARCOURS_SMTP_URL", "smtp://relay:25")
+
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+
+    assert (settings.base_url, settings.smtp_url) == (
+        "https://mail.shop.example",
+        "smtp://relay:25",
+    )

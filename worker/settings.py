@@ -1,0 +1,41 @@
+"""arq worker configuration: ``arq worker.settings.WorkerSettings`` or ``parcours worker``."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from arq import cron
+from arq.connections import RedisSettings
+
+from app.clock import SystemClock
+from app.config import get_settings
+from app.db import create_db_engine
+from worker import tasks
+from worker.queue import QUEUE_NAME
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    ctx.setdefault("engine", create_db_engine(get_settings().database_url))
+    ctx.setdefault("clock", SystemClock())
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    engine = ctx.get("engine")
+    if engine is not None:
+        engine.dispose()
+
+
+class WorkerSettings:
+    functions: ClassVar = [tasks.sweep]
+    cron_jobs: ClassVar = [
+        cron(tasks.sweep, second={0, 10, 20, 30, 40, 50}, run_at_startup=True, unique=True)
+    ]
+    on_startup = startup
+    on_shutdown = shutdown
+    queue_name = QUEUE_NAME
+    poll_delay = 0.1
+    job_timeout = 60
+    max_tries = 5
+    keep_result = 60
+    health_check_interval = 10
+    redis_settings: RedisSettings | None = None
