@@ -85,6 +85,12 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _error_page(request: Request, status: int, detail: object) -> Response:
+    # htmx 4 swaps error responses into the target: give it a short alert, not a whole page.
+    name = "_error_alert.html" if is_htmx(request) else "error.html"
+    return render(request, name, {"status": status, "detail": detail}, status_code=status)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -99,23 +105,13 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        return render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.detail},
-            status_code=exc.status_code,
-        )
+        return _error_page(request, exc.status_code, exc.detail)
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
-        return render(
-            request,
-            "error.html",
-            {"status": exc.status_code, "detail": exc.message},
-            status_code=exc.status_code,
-        )
+        return _error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:
@@ -126,16 +122,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         if _wants_json(request):
             return JSONResponse({"detail": errors}, status_code=422)
         detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
-        return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
+        return _error_page(request, 422, detail)
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _wants_json(request):
             return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
-        return render(
-            request,
-            "error.html",
-            {"status": 500, "detail": "Something went wrong on our side. It has been logged."},
-            status_code=500,
-        )
+        return _error_page(request, 500, "Something went wrong on our side. It has been logged.")

@@ -16,13 +16,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
-from app.config import Settings, normalize_database_url
+from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
+from tests.databases import PostgresDatabase
 
 pytest_plugins = ["tests.fixtures.web", "tests.fixtures.smtp", "tests.fixtures.browser"]
 
@@ -32,39 +32,15 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # Browser tests last: Playwright's sync API keeps an event loop running in the main
+    # thread for the session, and async tests cannot start their own after it.
+    items.sort(key=lambda item: "e2e" in item.keywords)
     if POSTGRES_URL:
         return
     skip = pytest.mark.skip(reason="PARCOURS_TEST_POSTGRES_URL is not set")
     for item in items:
         if "postgresql" in item.keywords:
             item.add_marker(skip)
-
-
-class PostgresDatabase:
-    """A throw-away database on the PostgreSQL server named by PARCOURS_TEST_POSTGRES_URL."""
-
-    def __init__(self, server_url: str) -> None:
-        self.server_url = normalize_database_url(server_url)
-        self.name = f"parcours_test_{uuid.uuid4().hex[:10]}"
-        self.url = (
-            make_url(self.server_url).set(database=self.name).render_as_string(hide_password=False)
-        )
-
-    def _admin(self) -> Engine:
-        return create_db_engine(self.server_url).execution_options(isolation_level="AUTOCOMMIT")
-
-    def create(self) -> str:
-        admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-        admin.dispose()
-        return self.url
-
-    def drop(self) -> None:
-        admin = self._admin()
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def new_database_url(backend: str, folder: Path) -> tuple[str, PostgresDatabase | None]:

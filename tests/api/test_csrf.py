@@ -38,3 +38,15 @@ def test_post_with_another_sessions_token_is_refused(logged_in: Browser, session
 
     assert response.status_code == 403
     assert session.exec(select(ApiKey)).all() == []
+
+
+def test_refused_htmx_request_gets_a_short_alert_to_swap_in(logged_in: Browser) -> None:
+    response = logged_in.client.post(
+        "/settings/api-keys",
+        data={"name": "Shop"},
+        headers={"HX-Request": "true", "X-CSRF-Token": "stale"},
+    )
+
+    assert response.status_code == 403
+    assert response.text.startswith('<div class="alert alert-error" role="alert">')
+    assert "<html" not in response.text
