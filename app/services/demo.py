@@ -50,7 +50,12 @@ def seed_demo(session: Session, *, contacts: int = 40, seed: int = 7) -> DemoCre
     password = secrets.token_urlsafe(12)
     admin = create_user(session, email=ADMIN_EMAIL, password=password, name="Admin")
     _, api_key = create_api_key(session, name="Demo shop", created_by_id=admin.id)
+    add_demo_contacts(session, contacts=contacts, seed=seed)
+    return DemoCredentials(email=ADMIN_EMAIL, password=password, api_key=api_key)
 
+
+def add_demo_contacts(session: Session, *, contacts: int, seed: int = 7) -> None:
+    """Demo lists, and contacts spread over them by consent and number of orders."""
     lists = [ContactList(key=k, name=n, description=d) for k, n, d in DEMO_LISTS]
     session.add_all(lists)
     rng = random.Random(seed)
@@ -92,4 +97,3 @@ def seed_demo(session: Session, *, contacts: int = 40, seed: int = 7) -> DemoCre
             for lst in chosen
         ]
     session.add_all(memberships)
-    return DemoCredentials(email=ADMIN_EMAIL, password=password, api_key=api_key)
