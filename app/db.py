@@ -72,11 +72,21 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+        _register_sqlite_functions(dbapi_connection)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         read_only = connection.get_execution_options().get(READ_ONLY, False)
         connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+
+
+def _register_sqlite_functions(dbapi_connection: Any) -> None:
+    """The condition language's value rules, callable from SQL (PostgreSQL gets them from a
+    migration). SQLite's own lower() folds ASCII only and it has no regular expressions."""
+    from app.graph.sql_functions import SQLITE_FUNCTIONS
+
+    for name, arity, function in SQLITE_FUNCTIONS:
+        dbapi_connection.create_function(name, arity, function, deterministic=True)
 
 
 def read_only(engine: Engine) -> Engine:

@@ -110,7 +110,7 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         if _wants_json(request):
-            return JSONResponse({"detail": exc.message}, status_code=exc.status_code)
+            return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
         return _error_page(request, exc.status_code, exc.message)
 
     @app.exception_handler(RequestValidationError)

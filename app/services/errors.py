@@ -8,6 +8,10 @@ class ServiceError(Exception):
         super().__init__(message)
         self.message = message
 
+    def detail(self) -> object:
+        """What the JSON API answers as ``detail``."""
+        return self.message
+
 
 class NotFound(ServiceError):
     status_code = 404

@@ -3,7 +3,8 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import get_api_key
-from app.routes.api import account
+from app.routes.api import account, scenarios
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_api_key)])
 router.include_router(account.router)
+router.include_router(scenarios.router)

@@ -1,0 +1,114 @@
+"""What every block kind has: output ports, a one-line summary and checks of its settings.
+
+Block settings (``config``) parse leniently, every key optional, so that a half-finished draft
+still loads; what is missing or out of range is reported by :meth:`BlockConfig.problems` and
+becomes an issue. Only a wrong JSON type or an unknown key fails parsing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from app.graph.conditions import Channel
+from app.graph.issues import Severity
+from app.graph.model_base import GraphModel
+from app.graph.wording import quote
+
+OUT_PORTS: tuple[str, ...] = ("out",)
+YES_NO_PORTS: tuple[str, ...] = ("yes", "no")
+NO_PORTS: tuple[str, ...] = ()
+
+TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]", re.ASCII)
+EMAIL_ADDRESS = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    """A setting that is missing (``missing=True``) or unusable; the message omits the block."""
+
+    field: str
+    message: str
+    missing: bool = False
+    severity: Severity = "error"
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A key the block points at, checked against what exists (templates, lists, segments)."""
+
+    kind: Literal["message", "list", "segment"]
+    key: str
+    field: str
+    channel: Channel | None = None
+
+
+class BlockConfig(GraphModel):
+    def summary(self) -> str:
+        raise NotImplementedError
+
+    def problems(self) -> list[ConfigProblem]:
+        return []
+
+    def references(self) -> list[Reference]:
+        return []
+
+
+class BlockBase(GraphModel):
+    """One block of the canvas. Subclasses pin ``type`` and ``kind`` and their config model."""
+
+    id: str = Field(min_length=1)
+    type: str
+    kind: str
+    config: BlockConfig
+    x: float = 0
+    y: float = 0
+
+    PORTS: ClassVar[tuple[str, ...]] = OUT_PORTS
+
+    @property
+    def takes_input(self) -> bool:
+        return self.type != "trigger"
+
+    def summary(self) -> str:
+        return self.config.summary()
+
+
+def shown(value: object, placeholder: str) -> str:
+    """A configured value in quotes, or a placeholder such as ``(no email chosen)``."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return placeholder
+    return quote(value)
+
+
+def blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def required(value: object, field: str, message: str) -> list[ConfigProblem]:
+    missing = value is None or (isinstance(value, str) and not value.strip())
+    return [ConfigProblem(field, message, missing=True)] if missing else []
+
+
+def not_empty_if_given(value: str | None, field: str, message: str) -> list[ConfigProblem]:
+    return [ConfigProblem(field, message)] if value is not None and not value.strip() else []
+
+
+def time_of_day_problems(value: str | None, field: str, what: str) -> list[ConfigProblem]:
+    if blank(value):
+        return [ConfigProblem(field, f"choose the time of day {what}", missing=True)]
+    if value is not None and TIME_OF_DAY.fullmatch(value) is None:
+        return [ConfigProblem(field, f"{quote(value)} is not a time of day; use HH:MM, e.g. 09:00")]
+    return []
+
+
+def positive_seconds(value: int | None, field: str, missing: str, what: str) -> list[ConfigProblem]:
+    if value is None:
+        return [ConfigProblem(field, missing, missing=True)]
+    if value <= 0:
+        return [ConfigProblem(field, f"{what} must be longer than zero")]
+    return []

@@ -1,0 +1,74 @@
+"""What is wrong with a scenario, in words a marketer understands.
+
+Errors block activation; warnings are shown on the canvas but let the scenario go live.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+Severity = Literal["error", "warning"]
+
+
+class IssueCode(StrEnum):
+    # The document cannot be read as a whole.
+    invalid_document = "invalid_document"
+    unsupported_schema = "unsupported_schema"
+    # One block, link or setting cannot be read.
+    invalid_block = "invalid_block"
+    duplicate_id = "duplicate_id"
+    unknown_block_type = "unknown_block_type"
+    unknown_block_kind = "unknown_block_kind"
+    unknown_field = "unknown_field"
+    invalid_field = "invalid_field"
+    invalid_edge = "invalid_edge"
+    invalid_settings = "invalid_settings"
+    # The graph's shape.
+    no_trigger = "no_trigger"
+    unreachable = "unreachable"
+    cycle = "cycle"
+    port_wired_twice = "port_wired_twice"
+    edge_unknown_node = "edge_unknown_node"
+    unknown_port = "unknown_port"
+    edge_into_trigger = "edge_into_trigger"
+    port_unwired = "port_unwired"
+    trigger_leads_nowhere = "trigger_leads_nowhere"
+    # A block's settings.
+    missing_config = "missing_config"
+    invalid_config = "invalid_config"
+    unknown_message = "unknown_message"
+    wrong_channel = "wrong_channel"
+    unknown_list = "unknown_list"
+    unknown_segment = "unknown_segment"
+
+
+class Issue(BaseModel):
+    """One problem; ``node`` is the block the canvas shows it on (None: the whole scenario).
+
+    ``field`` names the setting at fault (``"config.seconds"``, ``"settings.cooldown_seconds"``)
+    so an editor can highlight it.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    node: str | None
+    code: IssueCode
+    message: str
+    severity: Severity = "error"
+    field: str | None = None
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def has_errors(issues: list[Issue]) -> bool:
+    return any(issue.is_error for issue in issues)
+
+
+def block_label(node_id: str) -> str:
+    """How every message names a block, so marketers can find it on the canvas."""
+    return f"Block '{node_id}'"

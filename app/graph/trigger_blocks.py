@@ -1,0 +1,187 @@
+"""Trigger blocks: the entry points of a scenario. They have no input and one ``out`` port."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from app.graph.block_base import (
+    BlockBase,
+    BlockConfig,
+    ConfigProblem,
+    Reference,
+    blank,
+    not_empty_if_given,
+    required,
+    shown,
+    time_of_day_problems,
+)
+from app.graph.conditions import Condition, Scalar, describe_condition, is_property_filter
+from app.graph.wording import humanize, plural, quote
+
+MAX_ANNIVERSARY_OFFSET_DAYS = 365
+
+
+class EventTriggerConfig(BlockConfig):
+    event: str | None = None
+    where: Condition | None = None
+    # The property naming one instance (e.g. ``cart_id``), so a wait-for-event can match it.
+    key: str | None = None
+
+    def summary(self) -> str:
+        if blank(self.event):
+            return "When an event happens (no event chosen)"
+        where = f" where {describe_condition(self.where)}" if self.where is not None else ""
+        return f"When {self.event} happens{where}"
+
+    def problems(self) -> list[ConfigProblem]:
+        found = required(self.event, "event", "choose the event that starts the journey")
+        found += not_empty_if_given(self.key, "key", "the instance property can't be empty")
+        if self.where is not None and not is_property_filter(self.where):
+            found.append(
+                ConfigProblem("where", "the filter can only compare the event's properties")
+            )
+        return found
+
+
+class _ListTriggerConfig(BlockConfig):
+    list_key: str | None = Field(default=None, alias="list")
+
+    def problems(self) -> list[ConfigProblem]:
+        return required(self.list_key, "list", "choose the list")
+
+    def references(self) -> list[Reference]:
+        return [] if blank(self.list_key) else [Reference("list", str(self.list_key), "list")]
+
+
+class ListAddedConfig(_ListTriggerConfig):
+    def summary(self) -> str:
+        return f"When a contact is added to list {shown(self.list_key, '(no list chosen)')}"
+
+
+class ListRemovedConfig(_ListTriggerConfig):
+    def summary(self) -> str:
+        return f"When a contact leaves list {shown(self.list_key, '(no list chosen)')}"
+
+
+class ContactCreatedConfig(BlockConfig):
+    def summary(self) -> str:
+        return "When a contact is created"
+
+
+class DateAnniversaryConfig(BlockConfig):
+    attribute: str | None = None
+    offset_days: int = 0  # negative: before the date (-7 = a week before)
+    at: str | None = None  # HH:MM in the contact's timezone
+
+    def summary(self) -> str:
+        date_name = "(no date chosen)" if blank(self.attribute) else humanize(str(self.attribute))
+        when = f"on {date_name}"
+        if self.offset_days:
+            side = "before" if self.offset_days < 0 else "after"
+            when = f"{plural(abs(self.offset_days), 'day')} {side} {date_name}"
+        at = f" at {self.at}" if not blank(self.at) else ""
+        return f"Every year, {when}{at}"
+
+    def problems(self) -> list[ConfigProblem]:
+        found = required(self.attribute, "attribute", "choose the date to celebrate")
+        if abs(self.offset_days) > MAX_ANNIVERSARY_OFFSET_DAYS:
+            found.append(ConfigProblem("offset_days", "the offset must be within a year"))
+        return found + time_of_day_problems(self.at, "at", "to start the journey")
+
+
+class AttributeChangedConfig(BlockConfig):
+    attribute: str | None = None
+    to: Scalar | None = None  # None: any new value
+
+    def summary(self) -> str:
+        if blank(self.attribute):
+            return "When an attribute changes (no attribute chosen)"
+        name = humanize(str(self.attribute))
+        return f"When {name} changes" + ("" if self.to is None else f" to {quote(self.to)}")
+
+    def problems(self) -> list[ConfigProblem]:
+        return required(self.attribute, "attribute", "choose the attribute to watch")
+
+
+class ScoreReachedConfig(BlockConfig):
+    threshold: int | None = None
+
+    def summary(self) -> str:
+        return f"When the score reaches {shown(self.threshold, '(no threshold set)')}"
+
+    def problems(self) -> list[ConfigProblem]:
+        return required(self.threshold, "threshold", "set the score to reach")
+
+
+class SegmentEnteredConfig(BlockConfig):
+    segment: str | None = None
+
+    def summary(self) -> str:
+        return f"When a contact enters segment {shown(self.segment, '(no segment chosen)')}"
+
+    def problems(self) -> list[ConfigProblem]:
+        return required(self.segment, "segment", "choose the segment")
+
+    def references(self) -> list[Reference]:
+        return [] if blank(self.segment) else [Reference("segment", str(self.segment), "segment")]
+
+
+class ManualConfig(BlockConfig):
+    def summary(self) -> str:
+        return "When enrolled by hand"
+
+
+class EventTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["event"]
+    config: EventTriggerConfig = Field(default_factory=EventTriggerConfig)
+
+
+class ListAddedTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["list_added"]
+    config: ListAddedConfig = Field(default_factory=ListAddedConfig)
+
+
+class ListRemovedTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["list_removed"]
+    config: ListRemovedConfig = Field(default_factory=ListRemovedConfig)
+
+
+class ContactCreatedTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["contact_created"]
+    config: ContactCreatedConfig = Field(default_factory=ContactCreatedConfig)
+
+
+class DateAnniversaryTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["date_anniversary"]
+    config: DateAnniversaryConfig = Field(default_factory=DateAnniversaryConfig)
+
+
+class AttributeChangedTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["attribute_changed"]
+    config: AttributeChangedConfig = Field(default_factory=AttributeChangedConfig)
+
+
+class ScoreReachedTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["score_reached"]
+    config: ScoreReachedConfig = Field(default_factory=ScoreReachedConfig)
+
+
+class SegmentEnteredTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["segment_entered"]
+    config: SegmentEnteredConfig = Field(default_factory=SegmentEnteredConfig)
+
+
+class ManualTrigger(BlockBase):
+    type: Literal["trigger"]
+    kind: Literal["manual"]
+    config: ManualConfig = Field(default_factory=ManualConfig)

@@ -1,0 +1,255 @@
+"""Everything wrong with a scenario, all at once, in words a marketer understands.
+
+Errors block activation; warnings (a yes/no output left unlinked, a trigger with nothing after
+it) are shown on the canvas but let the scenario go live.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Set
+from dataclasses import dataclass, field
+
+from app.graph.block_base import BlockBase, Reference
+from app.graph.conditions import Channel, lists_referenced
+from app.graph.document import Document, Edge, ExitOnEvent, Settings
+from app.graph.graph_walk import loops, reachable
+from app.graph.issues import Issue, IssueCode, block_label
+from app.graph.parsing import parse_document
+
+CHANNEL_NOUNS: dict[Channel, str] = {"email": "an email", "sms": "an SMS"}
+Place = tuple[str | None, str | None]  # (block id, setting) an issue is about
+
+
+@dataclass(frozen=True)
+class KnownRefs:
+    """What exists outside the scenario: message templates (key -> channel), lists, segments."""
+
+    messages: Mapping[str, Channel] = field(default_factory=dict)
+    lists: Set[str] = frozenset()
+    segments: Set[str] = frozenset()
+
+
+def check_draft(raw: object, known: KnownRefs | None = None) -> tuple[Document | None, list[Issue]]:
+    """Parse and validate a saved draft; what the API answers on save and on activation."""
+    document, issues = parse_document(raw)
+    if document is None:
+        return None, issues
+    # A setting dropped while parsing would also be reported as missing: say it once.
+    reported = [(issue.node, issue.field) for issue in issues if issue.field]
+    issues += [
+        issue
+        for issue in validate(document, known)
+        if issue.code != IssueCode.missing_config
+        or not any(_covers(place, (issue.node, issue.field)) for place in reported)
+    ]
+    return document, issues
+
+
+def _covers(reported: Place, missing: Place) -> bool:
+    """True when the reported place is the missing setting or holds it (``config``)."""
+    (node, setting), (missing_node, missing_setting) = reported, missing
+    if node != missing_node or setting is None or missing_setting is None:
+        return False
+    return missing_setting == setting or missing_setting.startswith(f"{setting}.")
+
+
+def validate(document: Document, known: KnownRefs | None = None) -> list[Issue]:
+    """Every issue of a parsed document; references are checked only when ``known`` is given."""
+    blocks = document.blocks_by_id()
+    issues: list[Issue] = []
+    for block in document.nodes:
+        issues += _config_issues(block)
+        if known is not None:
+            issues += [
+                issue
+                for reference in block.config.references()
+                if (issue := _reference_issue(block.id, reference, known))
+            ]
+    usable, edge_issues = _usable_edges(document.edges, blocks)
+    issues += edge_issues
+    successors: dict[str, list[str]] = {block_id: [] for block_id in blocks}
+    for edge in usable:
+        successors[edge.source].append(edge.target)
+    issues += _shape_issues(document, successors)
+    issues += _unwired_issues(document, usable)
+    issues += _settings_issues(document.settings, known)
+    return issues
+
+
+def _config_issues(block: BlockBase) -> list[Issue]:
+    return [
+        Issue(
+            node=block.id,
+            code=IssueCode.missing_config if problem.missing else IssueCode.invalid_config,
+            message=f"{block_label(block.id)}: {problem.message}",
+            severity=problem.severity,
+            field=f"config.{problem.field}",
+        )
+        for problem in block.config.problems()
+    ]
+
+
+def _reference_issue(node: str | None, reference: Reference, known: KnownRefs) -> Issue | None:
+    where = block_label(node) if node else "Scenario settings"
+    config_field = f"config.{reference.field}" if node else reference.field
+    key = reference.key
+    if reference.kind == "list" and key not in known.lists:
+        message = f"{where}: there is no list '{key}'"
+        return Issue(node=node, code=IssueCode.unknown_list, message=message, field=config_field)
+    if reference.kind == "segment" and key not in known.segments:
+        message = f"{where}: there is no segment '{key}'"
+        return Issue(node=node, code=IssueCode.unknown_segment, message=message, field=config_field)
+    if reference.kind != "message":
+        return None
+    channel = known.messages.get(key)
+    if channel is None:
+        message = f"{where}: there is no message template '{key}'"
+        return Issue(node=node, code=IssueCode.unknown_message, message=message, field=config_field)
+    if reference.channel is not None and channel != reference.channel:
+        message = (
+            f"{where}: '{key}' is {CHANNEL_NOUNS[channel]} template; this block sends"
+            f" {CHANNEL_NOUNS[reference.channel]}"
+        )
+        return Issue(node=node, code=IssueCode.wrong_channel, message=message, field=config_field)
+    return None
+
+
+def _usable_edges(
+    edges: list[Edge], blocks: Mapping[str, BlockBase]
+) -> tuple[list[Edge], list[Issue]]:
+    """The links the graph checks can follow, and what is wrong with the others."""
+    usable: list[Edge] = []
+    issues: list[Issue] = []
+    targets_by_port: dict[tuple[str, str], list[str]] = {}
+    for edge in edges:
+        issue = _edge_issue(edge, blocks)
+        if issue is not None:
+            issues.append(issue)
+            continue
+        usable.append(edge)
+        targets_by_port.setdefault((edge.source, edge.port), []).append(edge.target)
+    for (source, port), targets in targets_by_port.items():
+        if len(targets) > 1:
+            output = "output" if port == "out" else f"{port.upper()} output"
+            linked = ", ".join(f"'{target}'" for target in targets)
+            message = (
+                f"{block_label(source)}: its {output} is linked to several blocks ({linked});"
+                " a path can lead to only one block"
+            )
+            issues.append(Issue(node=source, code=IssueCode.port_wired_twice, message=message))
+    return usable, issues
+
+
+def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
+    source, target = blocks.get(edge.source), blocks.get(edge.target)
+    if source is None:
+        message = f"A link starts from block '{edge.source}', which doesn't exist"
+        return Issue(node=None, code=IssueCode.edge_unknown_node, message=message)
+    if target is None:
+        message = (
+            f"{block_label(edge.source)} is linked to block '{edge.target}', which doesn't exist"
+        )
+        return Issue(node=edge.source, code=IssueCode.edge_unknown_node, message=message)
+    ports = type(source).PORTS
+    if edge.port not in ports:
+        if not ports:
+            hint = "it ends the journey, so nothing can follow it"
+        elif ports == ("out",):
+            hint = "it has a single output"
+        else:
+            hint = "use its YES or NO output"
+        message = f"{block_label(edge.source)} has no '{edge.port}' output; {hint}"
+        return Issue(node=edge.source, code=IssueCode.unknown_port, message=message)
+    if not target.takes_input:
+        message = (
+            f"{block_label(edge.target)} is a trigger: journeys start there, so no link can"
+            " lead into it"
+        )
+        return Issue(node=edge.target, code=IssueCode.edge_into_trigger, message=message)
+    return None
+
+
+def _shape_issues(document: Document, successors: dict[str, list[str]]) -> list[Issue]:
+    triggers = [block.id for block in document.triggers()]
+    if not triggers:
+        message = "The scenario has no trigger: add one to say when contacts enter"
+        return [Issue(node=None, code=IssueCode.no_trigger, message=message)]
+    issues: list[Issue] = []
+    reached = reachable(triggers, successors)
+    for block in document.nodes:
+        if block.id not in reached:
+            message = (
+                f"{block_label(block.id)} can't be reached from any trigger, so no contact will"
+                " ever get there"
+            )
+            issues.append(Issue(node=block.id, code=IssueCode.unreachable, message=message))
+    for loop in loops([block.id for block in document.nodes], successors):
+        if len(loop) == 1:
+            message = f"{block_label(loop[0])} is linked to itself; a journey can't loop"
+        else:
+            names = ", ".join(f"'{block_id}'" for block_id in loop)
+            message = f"Blocks {names} lead back to each other; a journey can't loop"
+        issues.append(Issue(node=loop[0], code=IssueCode.cycle, message=message))
+    return issues
+
+
+def _unwired_issues(document: Document, edges: list[Edge]) -> list[Issue]:
+    wired = {(edge.source, edge.port) for edge in edges}
+    issues: list[Issue] = []
+    for block in document.nodes:
+        label = block_label(block.id)
+        if not block.takes_input and (block.id, "out") not in wired:
+            message = f"{label}: nothing follows this trigger, so contacts enter and leave at once"
+            issues.append(_warning(block.id, IssueCode.trigger_leads_nowhere, message))
+        for port in type(block).PORTS:
+            if port in ("yes", "no") and (block.id, port) not in wired:
+                message = (
+                    f"{label}: nothing is linked to the {port.upper()} output, so the journey"
+                    f" ends here for {_who(block, port)}"
+                )
+                issues.append(_warning(block.id, IssueCode.port_unwired, message))
+    return issues
+
+
+def _who(block: BlockBase, port: str) -> str:
+    if block.kind == "wait_for_event":
+        return (
+            "contacts whose event comes in time"
+            if port == "yes"
+            else "contacts whose event doesn't come in time"
+        )
+    return f"contacts who answer {port.upper()}"
+
+
+def _settings_issues(settings: Settings, known: KnownRefs | None) -> list[Issue]:
+    issues: list[Issue] = []
+    cooldown = settings.cooldown_seconds
+    if cooldown is not None and cooldown < 0:
+        message = "Scenario settings: the wait before re-entering can't be negative"
+        issues.append(
+            Issue(
+                node=None,
+                code=IssueCode.invalid_settings,
+                message=message,
+                field="settings.cooldown_seconds",
+            )
+        )
+    elif cooldown and settings.reentry == "once":
+        message = (
+            "Scenario settings: the wait before re-entering has no effect when contacts enter"
+            " only once"
+        )
+        issues.append(
+            _warning(None, IssueCode.invalid_settings, message, "settings.cooldown_seconds")
+        )
+    goal = settings.exit_when
+    if known is not None and goal is not None and not isinstance(goal, ExitOnEvent):
+        for key in lists_referenced(goal):
+            reference = Reference("list", key, "settings.exit_when")
+            if issue := _reference_issue(None, reference, known):
+                issues.append(issue)
+    return issues
+
+
+def _warning(node: str | None, code: IssueCode, message: str, field: str | None = None) -> Issue:
+    return Issue(node=node, code=code, message=message, severity="warning", field=field)

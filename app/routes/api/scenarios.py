@@ -1,0 +1,197 @@
+"""Scenarios over the API: drafts, activation, pause, stats, export and import (DESIGN §6)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, Request, status
+from pydantic import BaseModel, Field, model_validator
+
+from app.deps import SessionDep
+from app.graph import Issue
+from app.models import Scenario
+from app.scenario_templates import scenario_templates
+from app.services import scenarios as service
+from app.services.scenario_bundles import ImportReport, ScenarioBundle, export_bundle
+from app.services.scenario_stats import ScenarioStats, version_stats
+
+router = APIRouter(tags=["scenarios"])
+
+
+class ScenarioCreate(BaseModel):
+    name: str | None = Field(default=None, max_length=200)
+    description: str = ""
+    graph: dict[str, Any] | None = None
+    template: str | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ScenarioCreate:
+        if self.graph is not None and self.template is not None:
+            raise ValueError("give either a graph or a template, not both")
+        if self.template is None and not (self.name or "").strip():
+            raise ValueError("a scenario needs a name")
+        return self
+
+
+class DraftSave(BaseModel):
+    graph: dict[str, Any]
+    revision: int = Field(description="The revision you loaded; a stale one gets 409.")
+
+
+class ScenarioSummary(BaseModel):
+    id: int
+    name: str
+    description: str
+    status: str
+    revision: int
+    live_version: int | None
+    template: str | None
+    updated_at: datetime
+
+
+class ScenarioOut(ScenarioSummary):
+    graph: dict[str, Any]
+    issues: list[Issue]
+    created_at: datetime
+    installed: ImportReport | None = None
+
+
+class DraftSaved(BaseModel):
+    revision: int
+    issues: list[Issue]
+
+
+class Activated(BaseModel):
+    status: str
+    version: int
+    warnings: list[Issue]
+
+
+class Paused(BaseModel):
+    status: str
+
+
+class TemplateOut(BaseModel):
+    key: str
+    name: str
+    description: str
+    when_to_use: str | None
+    graph: dict[str, Any]
+    lists: list[str]
+    messages: list[str]
+
+
+def _summary(scenario: Scenario) -> dict[str, Any]:
+    return {
+        "id": scenario.id,
+        "name": scenario.name,
+        "description": scenario.description,
+        "status": scenario.status,
+        "revision": scenario.draft_revision,
+        "live_version": scenario.live_version,
+        "template": scenario.template_key,
+        "updated_at": scenario.updated_at,
+    }
+
+
+def _out(
+    session: SessionDep, scenario: Scenario, installed: ImportReport | None = None
+) -> ScenarioOut:
+    return ScenarioOut(
+        **_summary(scenario),
+        graph=scenario.draft,
+        issues=service.draft_issues(session, scenario),
+        created_at=scenario.created_at,
+        installed=installed,
+    )
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
+@router.get("/scenario-templates", response_model=list[TemplateOut])
+def list_templates() -> list[TemplateOut]:
+    return [
+        TemplateOut(
+            key=key,
+            name=t.name,
+            description=t.description,
+            when_to_use=t.when_to_use,
+            graph=t.graph,
+            lists=[spec.key for spec in t.lists],
+            messages=[spec.key for spec in t.messages],
+        )
+        for key, t in scenario_templates().items()
+    ]
+
+
+@router.post("/scenarios", response_model=ScenarioOut, status_code=status.HTTP_201_CREATED)
+def create_scenario(body: ScenarioCreate, session: SessionDep, request: Request) -> ScenarioOut:
+    if body.template is not None:
+        scenario, report = service.create_from_template(
+            session, body.template, now=_now(request), name=body.name
+        )
+        return _out(session, scenario, report)
+    scenario = service.create_scenario(
+        session,
+        name=body.name or "",
+        graph=body.graph,
+        now=_now(request),
+        description=body.description,
+    )
+    return _out(session, scenario)
+
+
+@router.get("/scenarios", response_model=list[ScenarioSummary])
+def list_scenarios(session: SessionDep) -> list[ScenarioSummary]:
+    return [ScenarioSummary(**_summary(s)) for s in service.list_scenarios(session)]
+
+
+@router.get("/scenarios/{scenario_id}", response_model=ScenarioOut)
+def get_scenario(scenario_id: int, session: SessionDep) -> ScenarioOut:
+    return _out(session, service.get_scenario(session, scenario_id))
+
+
+@router.put("/scenarios/{scenario_id}/graph", response_model=DraftSaved)
+def save_draft(
+    scenario_id: int, body: DraftSave, session: SessionDep, request: Request
+) -> DraftSaved:
+    scenario = service.save_draft(
+        session, scenario_id, body.graph, revision=body.revision, now=_now(request)
+    )
+    return DraftSaved(
+        revision=scenario.draft_revision, issues=service.draft_issues(session, scenario)
+    )
+
+
+@router.post("/scenarios/{scenario_id}/activate", response_model=Activated)
+def activate(scenario_id: int, session: SessionDep, request: Request) -> Activated:
+    scenario, version, warnings = service.activate(session, scenario_id, now=_now(request))
+    return Activated(status=scenario.status, version=version.number, warnings=warnings)
+
+
+@router.post("/scenarios/{scenario_id}/pause", response_model=Paused)
+def pause(scenario_id: int, session: SessionDep, request: Request) -> Paused:
+    return Paused(status=service.pause(session, scenario_id, now=_now(request)).status)
+
+
+@router.get("/scenarios/{scenario_id}/stats", response_model=ScenarioStats)
+def stats(scenario_id: int, session: SessionDep) -> ScenarioStats:
+    scenario = service.get_scenario(session, scenario_id)
+    return version_stats(session, service.live_version(session, scenario))
+
+
+@router.get("/scenarios/{scenario_id}/export", response_model=ScenarioBundle)
+def export_scenario(scenario_id: int, session: SessionDep) -> ScenarioBundle:
+    return export_bundle(session, service.get_scenario(session, scenario_id))
+
+
+@router.post(
+    "/scenarios/import", response_model=ScenarioOut, status_code=status.HTTP_201_CREATED
+)
+def import_scenario(bundle: ScenarioBundle, session: SessionDep, request: Request) -> ScenarioOut:
+    scenario, report = service.import_scenario(session, bundle, now=_now(request))
+    return _out(session, scenario, report)
