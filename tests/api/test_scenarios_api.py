@@ -323,7 +323,13 @@ def test_stats_count_each_block_from_the_step_log(
     assert stats["nodes"]["start"]["entered"] == 3
     assert (stats["nodes"]["first"]["yes"], stats["nodes"]["first"]["no"]) == (2, 1)
     assert stats["nodes"]["promo"] == {
-        "entered": 2, "waiting": 0, "yes": 0, "no": 0, "completed": 2, "failed": 0, "skipped": 0
+        "entered": 2,
+        "waiting": 0,
+        "yes": 0,
+        "no": 0,
+        "completed": 2,
+        "failed": 0,
+        "skipped": 0,
     }
     assert stats["nodes"]["loyal"]["waiting"] == 1
 

@@ -189,9 +189,7 @@ def export_scenario(scenario_id: int, session: SessionDep) -> ScenarioBundle:
     return export_bundle(session, service.get_scenario(session, scenario_id))
 
 
-@router.post(
-    "/scenarios/import", response_model=ScenarioOut, status_code=status.HTTP_201_CREATED
-)
+@router.post("/scenarios/import", response_model=ScenarioOut, status_code=status.HTTP_201_CREATED)
 def import_scenario(bundle: ScenarioBundle, session: SessionDep, request: Request) -> ScenarioOut:
     scenario, report = service.import_scenario(session, bundle, now=_now(request))
     return _out(session, scenario, report)
