@@ -44,6 +44,14 @@ class Queue:
         job = await self._pool.enqueue_job(task, *args, _job_id=job_id, _defer_by=defer_by)
         return job is not None
 
+    async def kick(self, task: str) -> None:
+        """Wake ``task`` up now; kicks coalesce while one is already waiting in the queue.
+
+        Kicked tasks read their work from the database and are registered with
+        ``keep_result=0``, so the next kick after a run is accepted at once.
+        """
+        await self.enqueue(task, job_id=f"kick:{task}")
+
     @property
     def redis(self) -> ArqRedis:
         return self._pool

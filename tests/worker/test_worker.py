@@ -95,3 +95,13 @@ def test_worker_settings_poll_fast_and_bound_every_job() -> None:
     assert WorkerSettings.job_timeout <= 60
     assert WorkerSettings.max_tries >= 3
     assert WorkerSettings.health_check_interval > 0
+
+
+async def test_kicks_coalesce_while_one_is_waiting(redis_url: str, redis) -> None:  # type: ignore[no-untyped-def]
+    queue = await Queue.connect(redis_url)
+
+    await queue.kick("sweep")
+    await queue.kick("sweep")
+
+    assert await redis.zcard(QUEUE_NAME) == 1
+    await queue.close()
