@@ -11,7 +11,9 @@ HERE = Path(__file__).parent
 
 def main() -> int:
     failed = 0
-    for script in sorted(HERE.glob("bench_*.py")):
+    for script in sorted(HERE.glob("*.py")):
+        if script.name == "run.py" or script.name.startswith("_"):
+            continue
         print(f"\n=== {script.stem} ===", flush=True)
         failed |= subprocess.call([sys.executable, str(script)])
     return failed
