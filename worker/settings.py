@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from arq import cron
+from arq.worker import func
 from arq.connections import RedisSettings
 
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import create_db_engine
 from worker import tasks
+from worker.engine import tasks as engine_tasks
 from worker.queue import QUEUE_NAME
 
 
@@ -26,9 +28,14 @@ async def shutdown(ctx: dict[str, Any]) -> None:
 
 
 class WorkerSettings:
-    functions: ClassVar = [tasks.sweep]
+    functions: ClassVar = [
+        tasks.sweep,
+        # Kicked tasks keep no result, so the next kick is accepted as soon as one has run.
+        func(engine_tasks.match_triggers, keep_result=0),
+        func(engine_tasks.advance, keep_result=0),
+    ]
     cron_jobs: ClassVar = [
-        cron(tasks.sweep, second={0, 10, 20, 30, 40, 50}, run_at_startup=True, unique=True)
+        cron(tasks.sweep, second=set(range(60)), run_at_startup=True, unique=True, keep_result=0)
     ]
     on_startup = startup
     on_shutdown = shutdown

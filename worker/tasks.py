@@ -1,19 +1,24 @@
-"""arq tasks. Each one opens its own unit of work; the database is the source of truth."""
+"""arq tasks outside the engine: the sweep, and retry helpers."""
 
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime
 from typing import Any
 
 from arq import Retry
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import SQLModel
 
-from app.clock import Clock
-from app.db import session_scope
-from app.models import Enrollment, EnrollmentState, OutboxMessage, OutboxStatus
+from app.db import read_only
+from app.models import EnrollmentState, OutboxStatus
+from worker.queue import Queue
 
 MAX_BACKOFF_SECONDS = 300
+ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
+EVENTS = SQLModel.metadata.tables["events"]
+OUTBOX = SQLModel.metadata.tables["outbox"]
 
 
 def backoff_seconds(job_try: int) -> int:
@@ -25,29 +30,35 @@ def retry_later(ctx: dict[str, Any]) -> Retry:
     return Retry(defer=backoff_seconds(ctx.get("job_try", 1)))
 
 
-def _count_due_work(engine: Engine, clock: Clock) -> dict[str, int]:
-    now = clock.now()
-    with session_scope(engine) as session:
-        due_timers = session.execute(
-            select(func.count())
-            .select_from(Enrollment)
-            .where(Enrollment.state == EnrollmentState.waiting)  # type: ignore[arg-type]
-            .where(Enrollment.wake_at <= now)  # type: ignore[arg-type,operator]
-        ).scalar_one()
-        due_sends = session.execute(
-            select(func.count())
-            .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.pending)  # type: ignore[arg-type]
-        ).scalar_one()
-    return {"due_timers": int(due_timers), "pending_sends": int(due_sends)}
+def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:
+    """Which kinds of work the database holds now (three index look-ups)."""
+    live = (EnrollmentState.active.value, EnrollmentState.waiting.value)
+    checks = {
+        "advance": select(ENROLLMENTS.c.id).where(
+            ENROLLMENTS.c.state.in_(live), ENROLLMENTS.c.wake_at <= now
+        ),
+        "match_triggers": select(EVENTS.c.id).where(EVENTS.c.processed_at.is_(None)),
+        "deliver_outbox": select(OUTBOX.c.id).where(
+            OUTBOX.c.status == OutboxStatus.pending.value, OUTBOX.c.next_attempt_at <= now
+        ),
+    }
+    with read_only(engine).connect() as conn:
+        return {
+            task: conn.execute(query.limit(1)).first() is not None
+            for task, query in checks.items()
+        }
 
 
-async def sweep(ctx: dict[str, Any]) -> dict[str, int]:
-    """Periodic safety net: finds work that is due in the database.
+async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
+    """Every second: wakes the tasks whose work is due in the database.
 
-    The engine issue makes it re-enqueue due timers and stale chunks, so a wiped Redis or a
-    killed worker loses nothing. For now it reports what it found.
+    Jobs in Redis are only "work to do now" hints; this is what makes a wiped Redis or a
+    killed worker lose nothing.
     """
-    found = await asyncio.to_thread(_count_due_work, ctx["engine"], ctx["clock"])
+    due = await asyncio.to_thread(find_due_work, ctx["engine"], ctx["clock"].now())
+    queue = Queue(ctx["redis"])
+    for task, has_work in due.items():
+        if has_work:
+            await queue.kick(task)
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())
-    return found
+    return due

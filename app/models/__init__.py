@@ -1,7 +1,7 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
 from app.models.contacts import BUILTIN_ATTRIBUTES, Contact, ContactList, ListMembership
-from app.models.enrollments import Enrollment, EnrollmentState, StepLog
+from app.models.enrollments import Enrollment, EnrollmentState, StepLog, StepOutcome
 from app.models.events import Event
 from app.models.messages import Channel, MessagePurpose, MessageTemplate
 from app.models.outbox import OutboxMessage, OutboxStatus
@@ -26,5 +26,6 @@ __all__ = [
     "ScenarioStatus",
     "ScenarioVersion",
     "StepLog",
+    "StepOutcome",
     "User",
 ]

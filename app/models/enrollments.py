@@ -20,11 +20,23 @@ from app.models.base import (
 
 
 class EnrollmentState(StrEnum):
-    active = "active"  # has a step to run now
+    active = "active"  # has a step to run at ``wake_at`` (now, or later when retrying)
     waiting = "waiting"  # parked on a delay or a wait-for-event until ``wake_at``
     completed = "completed"
     exited = "exited"
     failed = "failed"
+
+
+class StepOutcome(StrEnum):
+    """What one step did; block counters are derived from these."""
+
+    completed = "completed"  # the block did its job and the contact moved on
+    yes = "yes"
+    no = "no"
+    skipped = "skipped"  # e.g. an email to a contact without consent: not sent, moved on
+    waiting = "waiting"  # arrived on a delay and parked
+    failed = "failed"  # kept failing after retries; the journey stops here
+    exited = "exited"  # pulled out by the scenario's goal
 
 
 class Enrollment(SQLModel, table=True):
@@ -53,6 +65,9 @@ class Enrollment(SQLModel, table=True):
     context: dict[str, Any] = json_field()
     wait_event: str | None = Field(default=None, max_length=100)
     wait_key: str | None = Field(default=None, max_length=200)
+    # The port a parked enrollment leaves by when it wakes: a wait-for-event sets "no" (the
+    # time-out) when it parks, and the awaited event switches it to "yes".
+    wake_port: str | None = Field(default=None, max_length=10)
     attempts: int = 0
     last_error: str | None = None
     entered_at: datetime = created_at_field()

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import distinct, func
 from sqlmodel import Session, col, select
 
-from app.models import Enrollment, EnrollmentState, ScenarioVersion, StepLog
+from app.models import Enrollment, EnrollmentState, ScenarioVersion, StepLog, StepOutcome
 
 OUTCOMES = ("yes", "no", "completed", "failed", "skipped")
 
@@ -37,9 +37,10 @@ def version_stats(session: Session, version: ScenarioVersion | None) -> Scenario
         return ScenarioStats(version=None, nodes={})
     nodes = {node_id: BlockCounters() for node_id in version.plan.get("blocks", {})}
 
+    # A goal can pull out a contact that had not started the block it was due at.
     entered = session.exec(
         select(StepLog.node_id, func.count(distinct(col(StepLog.enrollment_id))))
-        .where(StepLog.version_id == version.id)
+        .where(StepLog.version_id == version.id, col(StepLog.outcome) != StepOutcome.exited)
         .group_by(col(StepLog.node_id))
     ).all()
     for node_id, count in entered:

@@ -1,0 +1,119 @@
+"""Putting contacts into scenarios, in bulk, under the scenario's re-entry rules.
+
+Shared by the trigger matcher (worker), the anniversary scheduler and manual enrollment (API):
+all of them produce :class:`Candidate` entries and call :func:`enroll`.
+
+Re-entry rules (``settings.reentry``), for one scenario and one contact — and, when the trigger
+names an instance key (e.g. ``cart_id``), for that instance only:
+- ``once``: never again once the contact has entered.
+- ``after_exit``: again once the previous journey has ended (completed, exited or failed).
+- ``always``: every time; with an instance key, not while a journey for the same instance is
+  still under way (one abandoned-cart journey per cart).
+- ``cooldown_seconds``: in addition, not within that time of the previous entry.
+``unique_instance`` candidates (anniversaries: one per year) never enter twice for the same key.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, tuple_
+from sqlmodel import Session, SQLModel
+
+from app.graph import Plan
+from app.models import EnrollmentState
+
+ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
+LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    scenario_id: int
+    version_id: int
+    trigger_node: str
+    contact_id: int
+    context: dict[str, Any] = field(default_factory=dict)
+    instance_key: str | None = None
+    unique_instance: bool = False
+
+
+@dataclass
+class _History:
+    entered: list[tuple[str | None, str, datetime]] = field(default_factory=list)
+
+    def allows(self, candidate: Candidate, plan: Plan, now: datetime) -> bool:
+        settings = plan.settings
+        key = candidate.instance_key
+        same = [(state, at) for k, state, at in self.entered if key is None or k == key]
+        if candidate.unique_instance and same:
+            return False
+        if settings.cooldown_seconds and any(
+            at > now - timedelta(seconds=settings.cooldown_seconds) for _, _, at in self.entered
+        ):
+            return False
+        if settings.reentry == "once":
+            return not same
+        if settings.reentry == "after_exit" or key is not None:
+            return all(state not in LIVE_STATES for state, _ in same)
+        return True
+
+
+def enroll(
+    session: Session, candidates: Iterable[Candidate], plans: dict[int, Plan], now: datetime
+) -> list[Candidate]:
+    """Creates the enrollments the rules allow (at their trigger block, due now) in one INSERT.
+
+    ``plans`` maps version id to its plan. Returns the candidates that entered.
+    """
+    wanted = list(candidates)
+    if not wanted:
+        return []
+    pairs = {(c.scenario_id, c.contact_id) for c in wanted}
+    history: dict[tuple[int, int], _History] = defaultdict(_History)
+    rows = session.execute(
+        select(
+            ENROLLMENTS.c.scenario_id,
+            ENROLLMENTS.c.contact_id,
+            ENROLLMENTS.c.instance_key,
+            ENROLLMENTS.c.state,
+            ENROLLMENTS.c.entered_at,
+        ).where(tuple_(ENROLLMENTS.c.scenario_id, ENROLLMENTS.c.contact_id).in_(list(pairs)))
+    )
+    for scenario_id, contact_id, key, state, entered_at in rows:
+        history[(scenario_id, contact_id)].entered.append((key, state, entered_at))
+
+    accepted: list[Candidate] = []
+    for candidate in wanted:
+        past = history[(candidate.scenario_id, candidate.contact_id)]
+        if not past.allows(candidate, plans[candidate.version_id], now):
+            continue
+        accepted.append(candidate)
+        # Later candidates of the same batch see this entry.
+        past.entered.append((candidate.instance_key, EnrollmentState.active.value, now))
+    if accepted:
+        session.execute(
+            insert(ENROLLMENTS),
+            [
+                {
+                    "scenario_id": c.scenario_id,
+                    "version_id": c.version_id,
+                    "contact_id": c.contact_id,
+                    "node_id": c.trigger_node,
+                    "state": EnrollmentState.active.value,
+                    "wake_at": now,
+                    "seq": 0,
+                    "instance_key": c.instance_key,
+                    "context": c.context,
+                    "attempts": 0,
+                    "entered_at": now,
+                    "updated_at": now,
+                }
+                for c in accepted
+            ],
+        )
+    return accepted

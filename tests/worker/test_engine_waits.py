@@ -1,0 +1,149 @@
+"""Waiting for an event, waiting until a time of day, re-entry per instance, and goals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from app.models import EnrollmentState
+from tests.worker.engine_harness import Engine
+from tests.worker.test_engine_journeys import graph
+from worker.engine.steps.delays import next_time_of_day
+from zoneinfo import ZoneInfo
+
+
+def cart_graph(**settings: object) -> dict:  # type: ignore[type-arg]
+    return graph(
+        [
+            {"id": "cart", "type": "trigger", "kind": "event", "config": {"event": "cart_updated", "key": "cart_id"}},
+            {"id": "hour", "type": "delay", "kind": "wait_for_event",
+             "config": {"event": "purchase", "timeout_seconds": 3600, "match_key": "cart_id"}},
+            {"id": "reminder", "type": "action", "kind": "send_email", "config": {"message": "cart-reminder"}},
+            {"id": "done", "type": "action", "kind": "exit", "config": {}},
+        ],
+        [("cart", "hour"), ("hour", "no", "reminder"), ("hour", "yes", "done")],
+        **settings,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def engine(session: Session) -> Engine:
+    engine = Engine(session)
+    engine.message("cart-reminder")
+    return engine
+
+
+def test_abandoned_cart_reminds_only_those_who_did_not_buy_that_cart(engine: Engine) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always"))
+    buyer, leaver, other_cart = engine.contact(), engine.contact(), engine.contact()
+    for contact, cart in ((buyer, "A"), (leaver, "B"), (other_cart, "C")):
+        engine.event(contact, "cart_updated", cart_id=cart)
+    engine.run()
+
+    engine.clock.advance(minutes=20)
+    engine.event(buyer, "purchase", cart_id="A")
+    engine.event(other_cart, "purchase", cart_id="Z")  # bought something else
+    engine.run()
+    assert engine.journey(buyer, scenario)[-2:] == [("hour", "yes"), ("done", "completed")]
+    assert engine.sent() == []
+
+    engine.later(minutes=40)
+
+    assert sorted(c for c, _, _ in engine.sent()) == sorted([leaver.id, other_cart.id])
+    assert engine.journey(leaver, scenario)[-2:] == [("hour", "no"), ("reminder", "completed")]
+
+
+def test_one_journey_per_cart_even_when_the_cart_changes_again(engine: Engine) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always"))
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.event(shopper, "cart_updated", cart_id="B")
+    engine.run()
+
+    assert sorted(e.instance_key for e in engine.enrollments(scenario)) == ["A", "B"]
+
+
+def test_after_exit_lets_a_contact_in_again_once_the_journey_ended(engine: Engine) -> None:
+    scenario = engine.scenario(cart_graph(reentry="after_exit"))
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+    assert len(engine.enrollments(scenario)) == 1
+
+    engine.later(hours=1)
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+    assert len(engine.enrollments(scenario)) == 2
+
+
+def test_an_event_goal_pulls_waiting_contacts_out_at_once(engine: Engine) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+
+    engine.clock.advance(minutes=5)
+    engine.event(shopper, "purchase", cart_id="Z")
+    engine.run()
+
+    (enrollment,) = engine.enrollments(scenario)
+    assert enrollment.state == EnrollmentState.exited
+    assert engine.journey(shopper, scenario)[-1] == ("hour", "exited")
+    engine.later(hours=2)
+    assert engine.sent() == []
+
+
+def test_a_condition_goal_pulls_contacts_out_before_their_next_step(engine: Engine) -> None:
+    scenario = engine.scenario(
+        cart_graph(exit_when={"attribute": "vip", "op": "eq", "value": True})
+    )
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+    shopper.attributes = {"vip": True}
+    engine.session.add(shopper)
+    engine.session.flush()
+
+    engine.later(hours=1)
+
+    assert engine.enrollments(scenario)[0].state == EnrollmentState.exited
+    assert engine.sent() == []
+
+
+def test_wait_until_uses_the_contacts_time_zone(engine: Engine) -> None:
+    scenario = engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
+                {"id": "nine", "type": "delay", "kind": "wait_until", "config": {"at": "09:00"}},
+                {"id": "mail", "type": "action", "kind": "send_email", "config": {"message": "cart-reminder"}},
+            ],
+            [("t", "nine"), ("nine", "mail")],
+        )
+    )
+    engine.clock.current = datetime(2026, 1, 5, 6, 0, tzinfo=UTC)  # 07:00 in Paris, 01:00 in NYC
+    paris = engine.contact(timezone="Europe/Paris")
+    new_york = engine.contact(timezone="America/New_York")
+    engine.event(paris, "signup")
+    engine.event(new_york, "signup")
+    engine.run()
+
+    wakes = {e.contact_id: e.wake_at for e in engine.enrollments(scenario)}
+    assert wakes[paris.id] == datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+    assert wakes[new_york.id] == datetime(2026, 1, 5, 14, 0, tzinfo=UTC)
+
+    engine.later(hours=2)
+    assert [c for c, _, _ in engine.sent()] == [paris.id]
+
+
+def test_next_time_of_day_respects_weekdays_and_daylight_saving() -> None:
+    paris = ZoneInfo("Europe/Paris")
+    friday_evening = datetime(2026, 3, 27, 19, 0, tzinfo=UTC)
+    monday = next_time_of_day(friday_evening, "09:00", ["mon"], paris)
+    assert monday == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # summer time began on the 29th
+    assert next_time_of_day(monday, "09:00", None, paris) == monday

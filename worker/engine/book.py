@@ -1,0 +1,255 @@
+"""A chunk's writes, gathered in memory while its steps run, then written in bulk.
+
+Everything a chunk decides — step rows, enrollment moves, outbox entries, list and score and
+attribute changes, and the system events those changes produce — is written by a handful of
+statements in the chunk's one transaction, so a crash leaves either all of it or none.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel
+
+from app.models import EnrollmentState, StepOutcome
+from app.services.outbox import OutboxEntry, add_to_outbox
+from worker.engine.visit import Visit
+
+ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
+STEP_LOG = SQLModel.metadata.tables["step_log"]
+CONTACTS = SQLModel.metadata.tables["contacts"]
+EVENTS = SQLModel.metadata.tables["events"]
+MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
+
+CounterKey = tuple[int, int, str, str]  # scenario, version, block, counter
+
+
+@dataclass(frozen=True)
+class Mark:
+    sizes: tuple[int, ...]
+    counters: Counter[CounterKey]
+    score_deltas: Counter[int]
+    attribute_writes: dict[int, dict[str, Any]]
+
+
+class StaleChunk(Exception):
+    """Another run moved one of these enrollments first: this chunk's work is dropped."""
+
+
+@dataclass
+class Book:
+    now: datetime
+    steps: list[dict[str, Any]] = field(default_factory=list)
+    outbox: list[OutboxEntry] = field(default_factory=list)
+    list_adds: list[tuple[int, int, str]] = field(default_factory=list)  # contact, list id, key
+    list_removes: list[tuple[int, int, str]] = field(default_factory=list)
+    score_deltas: Counter[int] = field(default_factory=Counter)
+    attribute_writes: dict[int, dict[str, Any]] = field(default_factory=dict)
+    system_events: list[dict[str, Any]] = field(default_factory=list)
+    counters: Counter[CounterKey] = field(default_factory=Counter)
+
+    # --- steps ---------------------------------------------------------------------------
+
+    def step(
+        self, visit: Visit, outcome: StepOutcome, detail: dict[str, Any] | None = None
+    ) -> None:
+        visit.seq += 1
+        self.steps.append(
+            {
+                "enrollment_id": visit.id,
+                "scenario_id": visit.scenario_id,
+                "version_id": visit.version_id,
+                "contact_id": visit.contact_id,
+                "node_id": visit.node_id,
+                "seq": visit.seq,
+                "outcome": outcome.value,
+                "detail": detail,
+                "at": self.now,
+            }
+        )
+        # Called before the step changes ``visit.state``: a parked contact leaves the wait.
+        if visit.state == EnrollmentState.waiting.value:
+            self.count(visit, "waiting", -1)
+        elif outcome != StepOutcome.exited:
+            self.count(visit, "entered")
+        if outcome == StepOutcome.waiting:
+            self.count(visit, "waiting")
+        elif outcome != StepOutcome.exited:
+            self.count(visit, outcome.value)
+
+    def count(self, visit: Visit, name: str, delta: int = 1) -> None:
+        self.counters[(visit.scenario_id, visit.version_id, visit.node_id, name)] += delta
+
+    def system_event(self, contact_id: int, name: str, properties: dict[str, Any]) -> None:
+        self.system_events.append(
+            {
+                "uid": uuid.uuid4().hex,
+                "contact_id": contact_id,
+                "name": name,
+                "properties": properties,
+                "occurred_at": self.now,
+                "received_at": self.now,
+            }
+        )
+
+    # --- undo for a failed block ---------------------------------------------------------
+
+    def mark(self) -> Mark:
+        sizes = (
+            len(self.steps),
+            len(self.outbox),
+            len(self.list_adds),
+            len(self.list_removes),
+            len(self.system_events),
+        )
+        attributes = {contact: dict(changes) for contact, changes in self.attribute_writes.items()}
+        return Mark(sizes, Counter(self.counters), Counter(self.score_deltas), attributes)
+
+    def rollback(self, mark: Mark) -> None:
+        steps, outbox, adds, removes, events = mark.sizes
+        del self.steps[steps:]
+        del self.outbox[outbox:]
+        del self.list_adds[adds:]
+        del self.list_removes[removes:]
+        del self.system_events[events:]
+        self.counters, self.score_deltas = mark.counters, mark.score_deltas
+        self.attribute_writes = mark.attribute_writes
+
+    # --- writing -------------------------------------------------------------------------
+
+    def write(self, session: Session, visits: list[Visit]) -> None:
+        self._move(session, visits)
+        if self.steps:
+            session.execute(insert(STEP_LOG), self.steps)
+        add_to_outbox(session, self.outbox, self.now)
+        self._lists(session)
+        self._scores(session)
+        self._attributes(session)
+        if self.system_events:
+            session.execute(insert(EVENTS), self.system_events)
+
+    def _move(self, session: Session, visits: list[Visit]) -> None:
+        if not visits:
+            return
+        statement = (
+            update(ENROLLMENTS)
+            .where(ENROLLMENTS.c.id == bindparam("b_id"), ENROLLMENTS.c.seq == bindparam("b_seq"))
+            .values(
+                node_id=bindparam("b_node"),
+                state=bindparam("b_state"),
+                seq=bindparam("b_new_seq"),
+                wake_at=bindparam("b_wake_at"),
+                wait_event=bindparam("b_wait_event"),
+                wait_key=bindparam("b_wait_key"),
+                wake_port=bindparam("b_wake_port"),
+                attempts=bindparam("b_attempts"),
+                last_error=bindparam("b_last_error"),
+                ended_at=bindparam("b_ended_at"),
+                updated_at=self.now,
+            )
+        )
+        rows = [
+            {
+                "b_id": v.id,
+                "b_seq": v.claimed_seq,
+                "b_node": v.node_id,
+                "b_state": v.state,
+                "b_new_seq": v.seq,
+                "b_wake_at": v.wake_at,
+                "b_wait_event": v.wait_event,
+                "b_wait_key": v.wait_key,
+                "b_wake_port": v.wake_port,
+                "b_attempts": v.attempts,
+                "b_last_error": v.last_error,
+                "b_ended_at": v.ended_at,
+            }
+            for v in visits
+        ]
+        result = session.execute(statement, rows)
+        if result.rowcount != len(rows):  # type: ignore[attr-defined]
+            raise StaleChunk(f"{len(rows) - result.rowcount} enrollment(s) moved meanwhile")  # type: ignore[attr-defined]
+
+    def _lists(self, session: Session) -> None:
+        dialect = session.get_bind().dialect.name
+        if self.list_adds:
+            insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
+            keys = {(c, lst): k for c, lst, k in self.list_adds}
+            added = session.execute(
+                insert_(MEMBERSHIPS)
+                .on_conflict_do_nothing(index_elements=["list_id", "contact_id"])
+                .returning(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id),
+                [
+                    {"list_id": lst, "contact_id": c, "added_at": self.now, "source": "scenario"}
+                    for (c, lst) in keys
+                ],
+            ).all()
+            for contact_id, list_id in added:
+                self.system_event(contact_id, "list_added", {"list": keys[(contact_id, list_id)]})
+        if self.list_removes:
+            keys = {(c, lst): k for c, lst, k in self.list_removes}
+            removed = session.execute(
+                delete(MEMBERSHIPS)
+                .where(tuple_(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id).in_(list(keys)))
+                .returning(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id)
+            ).all()
+            for contact_id, list_id in removed:
+                self.system_event(contact_id, "list_removed", {"list": keys[(contact_id, list_id)]})
+
+    def _scores(self, session: Session) -> None:
+        by_delta: dict[int, list[int]] = defaultdict(list)
+        for contact_id, delta in self.score_deltas.items():
+            if delta:
+                by_delta[delta].append(contact_id)
+        for delta, contact_ids in by_delta.items():
+            changed = session.execute(
+                update(CONTACTS)
+                .where(CONTACTS.c.id.in_(contact_ids))
+                .values(score=CONTACTS.c.score + delta, updated_at=self.now)
+                .returning(CONTACTS.c.id, CONTACTS.c.score)
+            ).all()
+            for contact_id, score in changed:
+                self.system_event(contact_id, "score_changed", {"from": score - delta, "to": score})
+
+    def _attributes(self, session: Session) -> None:
+        if not self.attribute_writes:
+            return
+        current = {
+            row.id: row
+            for row in session.execute(
+                select(CONTACTS).where(CONTACTS.c.id.in_(list(self.attribute_writes)))
+            )
+        }
+        for contact_id, changes in self.attribute_writes.items():
+            row = current.get(contact_id)
+            if row is None:
+                continue  # erased meanwhile
+            columns: dict[str, Any] = {}
+            custom = dict(row.attributes or {})
+            for name, value in changes.items():
+                old = row._mapping[name] if name in CONTACTS.c else custom.get(name)
+                if isinstance(old, date):
+                    old = old.isoformat()
+                if old == value:
+                    continue
+                if name in CONTACTS.c:
+                    columns[name] = value
+                else:
+                    custom[name] = value
+                self.system_event(
+                    contact_id, "attribute_changed", {"attribute": name, "from": old, "to": value}
+                )
+            if custom != (row.attributes or {}):
+                columns["attributes"] = custom
+            if columns:
+                session.execute(
+                    update(CONTACTS)
+                    .where(CONTACTS.c.id == contact_id)
+                    .values(**columns, updated_at=self.now)
+                )

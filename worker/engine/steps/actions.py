@@ -1,0 +1,127 @@
+"""Actions: messages and alerts go to the outbox; contact changes are written with the chunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.graph.coercion import as_number
+from app.graph.conditions import BUILTIN_ATTRIBUTES
+from app.models import EnrollmentState, StepOutcome
+from app.services.outbox import OutboxEntry, step_key
+from worker.engine.steps.group import Group, StepError
+from worker.engine.visit import Visit
+
+CHANNEL_FIELDS = {"email": ("email", "email_consent"), "sms": ("phone", "sms_consent")}
+
+
+def _entry(group: Group, visit: Visit, channel: str, payload: dict[str, Any]) -> OutboxEntry:
+    return OutboxEntry(
+        idempotency_key=step_key(visit.id, visit.node_id, visit.seq),
+        channel=channel,  # type: ignore[arg-type]
+        contact_id=visit.contact_id,
+        payload={**payload, "event": visit.context},
+        scenario_id=visit.scenario_id,
+        enrollment_id=visit.id,
+        node_id=visit.node_id,
+    )
+
+
+def send_message(group: Group) -> None:
+    """Queues the email or SMS; consent is checked now and again when it is sent."""
+    key = group.config.message
+    channel, purpose = group.chunk.message(key)
+    wanted = "email" if group.block.kind == "send_email" else "sms"
+    if channel != wanted:
+        raise StepError(
+            f"The message “{key}” is not {'an email' if wanted == 'email' else 'an SMS'}."
+        )
+    address_field, consent_field = CHANNEL_FIELDS[wanted]
+    noun = "email address" if wanted == "email" else "phone number"
+    for visit in group.visits:
+        contact = group.chunk.contacts.get(visit.contact_id)
+        if contact is None:
+            continue
+        if not getattr(contact, address_field):
+            group.leave(visit, "out", StepOutcome.skipped, {"text": f"no {noun} → not sent"})
+        elif purpose == "marketing" and not getattr(contact, consent_field):
+            text = f"no consent to marketing {'emails' if wanted == 'email' else 'SMS'} → not sent"
+            group.leave(visit, "out", StepOutcome.skipped, {"text": text})
+        else:
+            group.leave(visit, "out")
+            group.book.outbox.append(_entry(group, visit, wanted, {"message": key}))
+
+
+def add_to_list(group: Group) -> None:
+    list_id = group.chunk.list_id(group.config.list_key)
+    for visit in group.visits:
+        group.book.list_adds.append((visit.contact_id, list_id, group.config.list_key))
+        group.leave(visit, "out")
+
+
+def remove_from_list(group: Group) -> None:
+    list_id = group.chunk.list_id(group.config.list_key)
+    for visit in group.visits:
+        group.book.list_removes.append((visit.contact_id, list_id, group.config.list_key))
+        group.leave(visit, "out")
+
+
+# Built-in fields a scenario may set, and how a configured value becomes the column's value.
+SETTABLE_FIELDS = {"first_name": str, "last_name": str, "phone": str, "timezone": str}
+
+
+def update_attribute(group: Group) -> None:
+    name, config = group.config.attribute, group.config
+    if name in BUILTIN_ATTRIBUTES and name not in SETTABLE_FIELDS:
+        raise StepError(f"A scenario cannot change “{name}”; use a custom attribute.")
+    for visit in group.visits:
+        contact = group.chunk.contacts.get(visit.contact_id)
+        if contact is None:
+            continue
+        pending = group.book.attribute_writes.setdefault(visit.contact_id, {})
+        if config.increment is None:
+            convert = SETTABLE_FIELDS.get(name)
+            pending[name] = (
+                convert(config.value) if convert and config.value is not None else config.value
+            )
+        else:
+            current = pending.get(name, _current(contact, name))
+            if name in SETTABLE_FIELDS:
+                raise StepError(f"“{name}” is text: it cannot be increased.")
+            base = as_number(current)
+            if current is not None and current != "" and base is None:
+                raise StepError(f"“{name}” is {current!r}, not a number: it cannot be increased.")
+            total = (base or 0) + config.increment
+            pending[name] = int(total) if float(total).is_integer() else total
+        group.leave(visit, "out")
+
+
+def _current(contact: Any, name: str) -> Any:
+    if name in contact._mapping and name != "attributes":
+        return contact._mapping[name]
+    return (contact.attributes or {}).get(name)
+
+
+def add_score(group: Group) -> None:
+    for visit in group.visits:
+        group.book.score_deltas[visit.contact_id] += group.config.points
+        group.leave(visit, "out")
+
+
+def notify_team(group: Group) -> None:
+    payload = {"to": group.config.to, "message": group.config.message}
+    for visit in group.visits:
+        group.leave(visit, "out")
+        group.book.outbox.append(_entry(group, visit, "notify", payload))
+
+
+def webhook(group: Group) -> None:
+    config = group.config
+    payload = {"url": config.url, "method": config.method, "body": config.body}
+    for visit in group.visits:
+        group.leave(visit, "out")
+        group.book.outbox.append(_entry(group, visit, "webhook", payload))
+
+
+def exit_journey(group: Group) -> None:
+    for visit in group.visits:
+        group.end(visit, EnrollmentState.exited)

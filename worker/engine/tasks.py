@@ -1,0 +1,75 @@
+"""The engine's arq tasks. Each reads its work from the database, so a lost job loses nothing:
+the sweep (every second) kicks them again while work is due."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy.engine import Engine
+
+from app.clock import Clock
+from app.db import session_scope
+from worker.engine import counters
+from worker.engine.advance import ChunkReport, advance_chunk
+from worker.engine.book import StaleChunk
+from worker.engine.plans import Plans
+from worker.engine.triggers import MatchReport, match_events
+from worker.queue import Queue
+
+log = logging.getLogger("parcours.engine")
+BUDGET_SECONDS = 20.0  # then the task yields to other jobs and kicks itself again
+Report = TypeVar("Report", ChunkReport, MatchReport)
+
+
+def _plans(ctx: dict[str, Any]) -> Plans:
+    plans: Plans = ctx.setdefault("plans", Plans())
+    return plans
+
+
+def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | None:
+    engine: Engine = ctx["engine"]
+    clock: Clock = ctx["clock"]
+    try:
+        with session_scope(engine) as session:
+            return work(session, _plans(ctx), clock.now())
+    except StaleChunk as exc:  # another run got there first: nothing was written, try again
+        log.info("chunk dropped: %s", exc)
+        return None
+
+
+async def match_triggers(ctx: dict[str, Any]) -> int:
+    """Matches new events until there are none; returns how many it handled."""
+    queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
+    while True:
+        report = await asyncio.to_thread(_once, ctx, match_events)
+        if report is None:
+            return handled
+        handled += report.events
+        await counters.publish(ctx["redis"], report.counters)
+        if report.entered or report.resumed or report.exited:
+            await queue.kick("advance")
+        if time.monotonic() > deadline:
+            await queue.kick("match_triggers")
+            return handled
+
+
+async def advance(ctx: dict[str, Any]) -> int:
+    """Runs due chunks until none is left; returns how many contact-steps it ran."""
+    queue, steps, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
+    while True:
+        report = await asyncio.to_thread(_once, ctx, advance_chunk)
+        if report is None:
+            return steps
+        steps += report.steps
+        await counters.publish(ctx["redis"], report.counters)
+        if report.outbox:
+            await queue.kick("deliver_outbox")
+        if report.system_events:
+            await queue.kick("match_triggers")
+        if time.monotonic() > deadline:
+            await queue.kick("advance")
+            return steps

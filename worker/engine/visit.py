@@ -1,0 +1,68 @@
+"""One enrollment as the engine moves it through a chunk."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from app.models import EnrollmentState
+
+
+@dataclass
+class Visit:
+    id: int
+    scenario_id: int
+    version_id: int
+    contact_id: int
+    node_id: str
+    state: str
+    seq: int
+    context: dict[str, Any]
+    instance_key: str | None
+    wait_event: str | None
+    wait_key: str | None
+    wake_port: str | None
+    attempts: int
+    wake_at: datetime | None
+    # Claimed while parked on ``node_id``: its delay ends now rather than starts.
+    waking: bool
+    claimed_seq: int = -1
+    last_error: str | None = None
+    ended_at: datetime | None = None
+    # Set by the block's step: leave by this port now (None: parked or ended).
+    port: str | None = None
+
+    def __post_init__(self) -> None:
+        self.claimed_seq = self.seq
+
+    def snapshot(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        self.__dict__.update(snapshot)
+
+    @property
+    def moving(self) -> bool:
+        return self.state == EnrollmentState.active.value and self.port is None
+
+    @classmethod
+    def from_row(cls, row: Any) -> Visit:
+        return cls(
+            id=row.id,
+            scenario_id=row.scenario_id,
+            version_id=row.version_id,
+            contact_id=row.contact_id,
+            node_id=row.node_id,
+            state=row.state,
+            seq=row.seq,
+            context=row.context or {},
+            instance_key=row.instance_key,
+            wait_event=row.wait_event,
+            wait_key=row.wait_key,
+            wake_port=row.wake_port,
+            attempts=row.attempts,
+            wake_at=row.wake_at,
+            waking=row.state == EnrollmentState.waiting.value,
+            last_error=row.last_error,
+        )
