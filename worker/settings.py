@@ -35,7 +35,8 @@ class WorkerSettings:
         func(engine_tasks.advance, keep_result=0),
     ]
     cron_jobs: ClassVar = [
-        cron(tasks.sweep, second=set(range(60)), run_at_startup=True, unique=True, keep_result=0)
+        cron(tasks.sweep, second=set(range(60)), run_at_startup=True, unique=True, keep_result=0),
+        cron(engine_tasks.anniversaries, second={30}, unique=True, keep_result=0),
     ]
     on_startup = startup
     on_shutdown = shutdown

@@ -117,3 +117,21 @@ def enroll(
             ],
         )
     return accepted
+
+
+def enroll_manually(
+    session: Session,
+    *,
+    scenario_id: int,
+    version_id: int,
+    plan: Plan,
+    contact_ids: list[int],
+    now: datetime,
+) -> list[Candidate]:
+    """Enters the given contacts through the scenario's manual entry point."""
+    entry = plan.triggers.manual[0]
+    candidates = [
+        Candidate(scenario_id, version_id, entry, contact_id, {"source": "manual"})
+        for contact_id in dict.fromkeys(contact_ids)
+    ]
+    return enroll(session, candidates, {version_id: plan}, now)

@@ -16,8 +16,9 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.graph import Issue, KnownRefs, check_draft, compile_document, has_errors
+from app.graph import Issue, KnownRefs, Plan, check_draft, compile_document, has_errors
 from app.models import (
+    Contact,
     ContactList,
     MessageTemplate,
     Scenario,
@@ -25,6 +26,7 @@ from app.models import (
     ScenarioVersion,
 )
 from app.scenario_templates import scenario_templates
+from app.services.enrollments import enroll_manually
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.scenario_bundles import ImportReport, ScenarioBundle, install_dependencies
 
@@ -222,3 +224,33 @@ def pause(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
     scenario.updated_at = now
     session.add(scenario)
     return scenario
+
+
+def enroll_contacts(
+    session: Session, scenario_id: int, contact_ids: list[int], *, now: datetime
+) -> tuple[int, int]:
+    """Manual enrollment; returns (entered, kept out by the re-entry rules)."""
+    scenario = get_scenario(session, scenario_id)
+    version = live_version(session, scenario)
+    if scenario.status != ScenarioStatus.active or version is None:
+        raise Invalid("Activate the scenario before adding contacts to it.")
+    plan = Plan.model_validate(version.plan)
+    if not plan.triggers.manual:
+        raise Invalid(
+            "This scenario has no “Add contacts by hand” entry point: add one to enroll contacts."
+        )
+    found = set(session.exec(select(Contact.id).where(col(Contact.id).in_(contact_ids))).all())
+    missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + ("…" if len(missing) > 10 else "")
+        raise Invalid(f"These contacts do not exist: {shown}. Nobody was added.")
+    assert version.id is not None
+    entered = enroll_manually(
+        session,
+        scenario_id=scenario_id,
+        version_id=version.id,
+        plan=plan,
+        contact_ids=contact_ids,
+        now=now,
+    )
+    return len(entered), len(set(contact_ids)) - len(entered)

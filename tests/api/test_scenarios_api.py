@@ -337,3 +337,58 @@ def test_stats_count_each_block_from_the_step_log(
 def test_scenario_endpoints_need_an_api_key(client: TestClient) -> None:
     assert client.get("/api/v1/scenarios").status_code == 401
     assert client.post("/api/v1/scenarios", json={"name": "x"}).status_code == 401
+
+
+MANUAL: dict[str, Any] = {
+    "schema": 1,
+    "nodes": [
+        {"id": "hand", "type": "trigger", "kind": "manual", "config": {}},
+        {"id": "loyal", "type": "action", "kind": "add_to_list", "config": {"list": "loyal"}},
+    ],
+    "edges": [{"from": "hand", "to": "loyal"}],
+    "settings": {"reentry": "once"},
+}
+
+
+def test_contacts_added_by_hand_enter_once(api: TestClient, refs: None, session: Session) -> None:
+    sid = create(api, MANUAL)["id"]
+    api.post(f"/api/v1/scenarios/{sid}/activate")
+    people = [Contact(email=f"m{i}@example.com") for i in range(3)]
+    session.add_all(people)
+    session.commit()
+    ids = [p.id for p in people]
+
+    first = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": ids})
+    again = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": ids[:1]})
+
+    assert first.json() == {"entered": 3, "skipped": 0}
+    assert again.json() == {"entered": 0, "skipped": 1}
+    entered = session.exec(select(Enrollment).where(Enrollment.scenario_id == sid)).all()
+    assert sorted(e.contact_id for e in entered) == sorted(ids)
+    assert {e.node_id for e in entered} == {"hand"}
+
+
+def test_enrolling_unknown_contacts_adds_nobody(api: TestClient, refs: None, session: Session) -> None:
+    sid = create(api, MANUAL)["id"]
+    api.post(f"/api/v1/scenarios/{sid}/activate")
+    known = Contact(email="known@example.com")
+    session.add(known)
+    session.commit()
+
+    response = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": [known.id, 999999]})
+
+    assert response.status_code == 422
+    assert "999999" in response.json()["detail"]
+    assert session.exec(select(Enrollment)).all() == []
+
+
+def test_a_scenario_without_a_manual_entry_refuses_manual_enrollment(
+    api: TestClient, refs: None, session: Session
+) -> None:
+    sid = create(api, LOYALTY)["id"]
+    api.post(f"/api/v1/scenarios/{sid}/activate")
+
+    response = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": [1]})
+
+    assert response.status_code == 422
+    assert "entry point" in response.json()["detail"]

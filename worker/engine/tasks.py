@@ -15,6 +15,7 @@ from app.clock import Clock
 from app.db import session_scope
 from worker.engine import counters
 from worker.engine.advance import ChunkReport, advance_chunk
+from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.book import StaleChunk
 from worker.engine.plans import Plans
 from worker.engine.triggers import MatchReport, match_events
@@ -73,3 +74,16 @@ async def advance(ctx: dict[str, Any]) -> int:
         if time.monotonic() > deadline:
             await queue.kick("advance")
             return steps
+
+
+async def anniversaries(ctx: dict[str, Any]) -> int:
+    """Every minute: contacts whose anniversary moment has come enter their scenarios."""
+    entered = await asyncio.to_thread(_once_entered, ctx)
+    if entered:
+        await Queue(ctx["redis"]).kick("advance")
+    return entered
+
+
+def _once_entered(ctx: dict[str, Any]) -> int:
+    with session_scope(ctx["engine"]) as session:
+        return schedule_anniversaries(session, _plans(ctx), ctx["clock"].now())

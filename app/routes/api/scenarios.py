@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Request, status
+from fastapi import APIRouter, BackgroundTasks, Request, status
 from pydantic import BaseModel, Field, model_validator
 
 from app.deps import SessionDep
@@ -55,6 +55,15 @@ class ScenarioOut(ScenarioSummary):
     issues: list[Issue]
     created_at: datetime
     installed: ImportReport | None = None
+
+
+class EnrollRequest(BaseModel):
+    contact_ids: list[int] = Field(min_length=1, max_length=10_000)
+
+
+class Enrolled(BaseModel):
+    entered: int
+    skipped: int = Field(description="Kept out by the scenario's re-entry rules.")
 
 
 class DraftSaved(BaseModel):
@@ -193,3 +202,19 @@ def export_scenario(scenario_id: int, session: SessionDep) -> ScenarioBundle:
 def import_scenario(bundle: ScenarioBundle, session: SessionDep, request: Request) -> ScenarioOut:
     scenario, report = service.import_scenario(session, bundle, now=_now(request))
     return _out(session, scenario, report)
+
+
+@router.post("/scenarios/{scenario_id}/enroll", response_model=Enrolled)
+def enroll(
+    scenario_id: int,
+    body: EnrollRequest,
+    session: SessionDep,
+    request: Request,
+    background: BackgroundTasks,
+) -> Enrolled:
+    entered, skipped = service.enroll_contacts(
+        session, scenario_id, body.contact_ids, now=_now(request)
+    )
+    if entered:
+        background.add_task(request.app.state.queue.kick, "advance")
+    return Enrolled(entered=entered, skipped=skipped)

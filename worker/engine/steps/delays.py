@@ -30,7 +30,7 @@ def wait_until(group: Group) -> None:
             group.leave(visit, "out")
             continue
         contact = group.chunk.contacts.get(visit.contact_id)
-        zone = _zone(contact.timezone if contact is not None else None)
+        zone = contact_zone(contact.timezone if contact is not None else None)
         until = next_time_of_day(group.now, group.config.at, group.config.weekdays, zone)
         group.park(
             visit,
@@ -68,7 +68,8 @@ def _instance_value(visit: Visit, match_key: str | None) -> str | None:
     return None if value is None else str(value)
 
 
-def _zone(name: str | None) -> ZoneInfo:
+def contact_zone(name: str | None) -> ZoneInfo:
+    """The contact's time zone; UTC when it is missing or unknown."""
     try:
         return ZoneInfo(name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
