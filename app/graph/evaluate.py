@@ -294,7 +294,9 @@ def _verdict(
     text: str,
     children: list[Explanation] | None = None,
 ) -> Explanation:
-    return Explanation(
+    # Every field is built here from typed values: skipping validation keeps the engine's
+    # per-contact cost down (one explanation per condition step).
+    return Explanation.model_construct(
         result=result,
         condition=condition,
         seen=seen,

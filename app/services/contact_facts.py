@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among
 from app.graph import ContactFacts, EventFact, Explanation, explain
 from app.graph.coercion import shifted
 from app.graph.conditions import Condition, EventCondition, walk
@@ -51,13 +52,15 @@ def load_facts(
     now: datetime,
 ) -> dict[int, ContactFacts]:
     ids = list(contact_ids)
-    rows = session.execute(select(CONTACTS).where(CONTACTS.c.id.in_(ids))).mappings().all()
+    rows = (
+        session.execute(select(CONTACTS).where(among(session, CONTACTS.c.id, ids))).mappings().all()
+    )
 
     lists: dict[int, set[str]] = defaultdict(set)
     for contact_id, key in session.execute(
         select(MEMBERSHIPS.c.contact_id, LISTS.c.key)
         .join(LISTS, LISTS.c.id == MEMBERSHIPS.c.list_id)
-        .where(MEMBERSHIPS.c.contact_id.in_(ids))
+        .where(among(session, MEMBERSHIPS.c.contact_id, ids))
     ):
         lists[contact_id].add(key)
 
@@ -68,7 +71,7 @@ def load_facts(
         query = select(
             EVENTS.c.contact_id, EVENTS.c.name, EVENTS.c.occurred_at, EVENTS.c.properties
         ).where(
-            EVENTS.c.contact_id.in_(ids),
+            among(session, EVENTS.c.contact_id, ids),
             EVENTS.c.name.in_(list(windows)),
             EVENTS.c.occurred_at <= now,
         )

@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among, insert_rows
 from app.graph import Plan
 from app.models import EnrollmentState
 
@@ -82,7 +83,11 @@ def enroll(
             ENROLLMENTS.c.instance_key,
             ENROLLMENTS.c.state,
             ENROLLMENTS.c.entered_at,
-        ).where(tuple_(ENROLLMENTS.c.scenario_id, ENROLLMENTS.c.contact_id).in_(list(pairs)))
+        ).where(
+            # A superset of the pairs (every scenario x every contact); the dict keeps the pairs.
+            among(session, ENROLLMENTS.c.scenario_id, {s for s, _ in pairs}),
+            among(session, ENROLLMENTS.c.contact_id, {c for _, c in pairs}),
+        )
     )
     for scenario_id, contact_id, key, state, entered_at in rows:
         history[(scenario_id, contact_id)].entered.append((key, state, entered_at))
@@ -96,8 +101,9 @@ def enroll(
         # Later candidates of the same batch see this entry.
         past.entered.append((candidate.instance_key, EnrollmentState.active.value, now))
     if accepted:
-        session.execute(
-            insert(ENROLLMENTS),
+        insert_rows(
+            session,
+            ENROLLMENTS,
             [
                 {
                     "scenario_id": c.scenario_id,

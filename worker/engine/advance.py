@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among
 from app.graph import Plan
 from app.graph.conditions import Condition
 from app.graph.document import ExitOnEvent
@@ -49,7 +50,9 @@ class ChunkReport:
     counters: dict[CounterKey, int] = field(default_factory=dict)
 
 
-def claim_due(session: Session, now: datetime, limit: int) -> list[Visit]:
+def claim_due(
+    session: Session, now: datetime, limit: int, only: list[int] | None = None
+) -> list[Visit]:
     query = (
         select(ENROLLMENTS)
         .join(SCENARIOS, SCENARIOS.c.id == ENROLLMENTS.c.scenario_id)
@@ -61,6 +64,8 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Visit]:
         .order_by(ENROLLMENTS.c.wake_at, ENROLLMENTS.c.id)
         .limit(limit)
     )
+    if only is not None:
+        query = query.where(among(session, ENROLLMENTS.c.id, only))
     if session.get_bind().dialect.name == "postgresql":
         # Two workers never take the same enrollments (SQLite runs one writer at a time).
         query = query.with_for_update(of=ENROLLMENTS, skip_locked=True)
@@ -68,17 +73,26 @@ def claim_due(session: Session, now: datetime, limit: int) -> list[Visit]:
 
 
 def advance_chunk(
-    session: Session, plans: Plans, now: datetime, limit: int = CHUNK_SIZE
+    session: Session,
+    plans: Plans,
+    now: datetime,
+    limit: int = CHUNK_SIZE,
+    *,
+    only: list[int] | None = None,
+    max_rounds: int = MAX_ROUNDS,
 ) -> ChunkReport | None:
-    """Runs one chunk in the caller's transaction; None when nothing is due."""
-    visits = claim_due(session, now, limit)
+    """Runs one chunk in the caller's transaction; None when nothing is due.
+
+    ``only`` and ``max_rounds`` exist for the benchmark's one-step-per-job baseline.
+    """
+    visits = claim_due(session, now, limit, only)
     if not visits:
         return None
     plan_of = plans.many(session, {v.version_id for v in visits})
     book = Book(now)
     chunk = ChunkData(session, {v.contact_id for v in visits})
     moving = _apply_goals(session, visits, plan_of, book, now)
-    for _ in range(MAX_ROUNDS):
+    for _ in range(max_rounds):
         if not moving:
             break
         groups: dict[tuple[int, str], list[Visit]] = defaultdict(list)

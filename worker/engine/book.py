@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import delete, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among, insert_rows, update_rows
 from app.models import EnrollmentState, StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
 from worker.engine.visit import Visit
@@ -126,55 +127,36 @@ class Book:
 
     def write(self, session: Session, visits: list[Visit]) -> None:
         self._move(session, visits)
-        if self.steps:
-            session.execute(insert(STEP_LOG), self.steps)
+        insert_rows(session, STEP_LOG, self.steps)
         add_to_outbox(session, self.outbox, self.now)
         self._lists(session)
         self._scores(session)
         self._attributes(session)
-        if self.system_events:
-            session.execute(insert(EVENTS), self.system_events)
+        insert_rows(session, EVENTS, self.system_events)
 
     def _move(self, session: Session, visits: list[Visit]) -> None:
-        if not visits:
-            return
-        statement = (
-            update(ENROLLMENTS)
-            .where(ENROLLMENTS.c.id == bindparam("b_id"), ENROLLMENTS.c.seq == bindparam("b_seq"))
-            .values(
-                node_id=bindparam("b_node"),
-                state=bindparam("b_state"),
-                seq=bindparam("b_new_seq"),
-                wake_at=bindparam("b_wake_at"),
-                wait_event=bindparam("b_wait_event"),
-                wait_key=bindparam("b_wait_key"),
-                wake_port=bindparam("b_wake_port"),
-                attempts=bindparam("b_attempts"),
-                last_error=bindparam("b_last_error"),
-                ended_at=bindparam("b_ended_at"),
-                updated_at=self.now,
-            )
-        )
         rows = [
             {
-                "b_id": v.id,
-                "b_seq": v.claimed_seq,
-                "b_node": v.node_id,
-                "b_state": v.state,
-                "b_new_seq": v.seq,
-                "b_wake_at": v.wake_at,
-                "b_wait_event": v.wait_event,
-                "b_wait_key": v.wait_key,
-                "b_wake_port": v.wake_port,
-                "b_attempts": v.attempts,
-                "b_last_error": v.last_error,
-                "b_ended_at": v.ended_at,
+                "node_id": v.node_id,
+                "state": v.state,
+                "seq": v.seq,
+                "wake_at": v.wake_at,
+                "wait_event": v.wait_event,
+                "wait_key": v.wait_key,
+                "wake_port": v.wake_port,
+                "attempts": v.attempts,
+                "last_error": v.last_error,
+                "ended_at": v.ended_at,
+                "updated_at": self.now,
+                "id": v.id,
+                "claimed_seq": v.claimed_seq,
             }
             for v in visits
         ]
-        result = session.execute(statement, rows)
-        if result.rowcount != len(rows):  # type: ignore[attr-defined]
-            raise StaleChunk(f"{len(rows) - result.rowcount} enrollment(s) moved meanwhile")  # type: ignore[attr-defined]
+        # The seq guard: an enrollment moved by another run since the claim is not moved again.
+        changed = update_rows(session, ENROLLMENTS, rows, where={"id": "id", "claimed_seq": "seq"})
+        if changed != len(rows):
+            raise StaleChunk(f"{len(rows) - changed} enrollment(s) moved meanwhile")
 
     def _lists(self, session: Session) -> None:
         dialect = session.get_bind().dialect.name
@@ -210,7 +192,7 @@ class Book:
         for delta, contact_ids in by_delta.items():
             changed = session.execute(
                 update(CONTACTS)
-                .where(CONTACTS.c.id.in_(contact_ids))
+                .where(among(session, CONTACTS.c.id, contact_ids))
                 .values(score=CONTACTS.c.score + delta, updated_at=self.now)
                 .returning(CONTACTS.c.id, CONTACTS.c.score)
             ).all()
@@ -223,7 +205,7 @@ class Book:
         current = {
             row.id: row
             for row in session.execute(
-                select(CONTACTS).where(CONTACTS.c.id.in_(list(self.attribute_writes)))
+                select(CONTACTS).where(among(session, CONTACTS.c.id, self.attribute_writes))
             )
         }
         for contact_id, changes in self.attribute_writes.items():

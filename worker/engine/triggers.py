@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
 from app.models import EnrollmentState, StepOutcome
@@ -69,7 +70,9 @@ def match_events(
     )
     report.resumed = _resume_waits(session, plans, events, now)
     session.execute(
-        update(EVENTS).where(EVENTS.c.id.in_([e.id for e in events])).values(processed_at=now)
+        update(EVENTS)
+        .where(among(session, EVENTS.c.id, [e.id for e in events]))
+        .values(processed_at=now)
     )
     report.counters = dict(book.counters)
     return report
@@ -136,8 +139,8 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
     query = select(ENROLLMENTS).where(
         ENROLLMENTS.c.state == EnrollmentState.waiting.value,
         ENROLLMENTS.c.wake_port == "no",
-        ENROLLMENTS.c.wait_event.in_(names),
-        ENROLLMENTS.c.contact_id.in_(contacts),
+        among(session, ENROLLMENTS.c.wait_event, names),
+        among(session, ENROLLMENTS.c.contact_id, contacts),
     )
     waiting = list(session.execute(query))
     if not waiting:
@@ -181,8 +184,8 @@ def _reach_event_goals(
     done = {(e.contact_id, e.name) for e in events}
     contacts = {contact for contact, _ in done}
     query = select(ENROLLMENTS).where(
-        ENROLLMENTS.c.scenario_id.in_(list(goals)),
-        ENROLLMENTS.c.contact_id.in_(contacts),
+        among(session, ENROLLMENTS.c.scenario_id, goals),
+        among(session, ENROLLMENTS.c.contact_id, contacts),
         ENROLLMENTS.c.state.in_(LIVE_STATES),
     )
     if session.get_bind().dialect.name == "postgresql":

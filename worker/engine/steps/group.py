@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.bulk import among
 from app.graph import Plan
 from app.graph.block_base import BlockBase
 from app.models import EnrollmentState, StepOutcome
@@ -45,7 +46,7 @@ class ChunkData:
                     CONTACTS.c.sms_consent,
                     CONTACTS.c.score,
                     CONTACTS.c.attributes,
-                ).where(CONTACTS.c.id.in_(contact_ids))
+                ).where(among(session, CONTACTS.c.id, contact_ids))
             )
         }
         self._lists: dict[str, int] | None = None

@@ -1,0 +1,169 @@
+"""Bulk writes straight through the database driver, for the engine's hot paths.
+
+SQLAlchemy's per-parameter processing costs more than the database itself when a chunk writes
+thousands of rows; these helpers adapt values once per column type (UTC datetimes, JSON) and
+hand the rows to the driver's ``executemany``. Used only where the rows' shapes are known.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Table, any_, bindparam, cast
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session
+
+from app.db import UTCDateTime
+
+Adapter = Callable[[Any], Any]
+
+
+def _utc_naive(value: datetime | None) -> datetime | None:
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None)
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The exact text SQLAlchemy stores, so comparisons between both kinds of rows hold.
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _adapters(table: Table, columns: Sequence[str], dialect: str) -> list[Adapter | None]:
+    adapters: list[Adapter | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        if isinstance(column_type, UTCDateTime):
+            adapters.append(_sqlite_time if dialect == "sqlite" else _utc_naive)
+        elif isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON):
+            adapters.append(_json)
+        else:
+            adapters.append(None)
+    return adapters
+
+
+def _placeholder(session: Session) -> str:
+    return "?" if session.get_bind().dialect.paramstyle == "qmark" else "%s"
+
+
+def _tuples(
+    session: Session,
+    table: Table,
+    keys: Sequence[str],
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[str] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Row values in ``keys`` order, adapted to the type of the matching ``columns``."""
+    adapters = [
+        _memoized(adapter) if adapter in (_sqlite_time, _utc_naive) else adapter
+        for adapter in _adapters(table, columns or keys, session.get_bind().dialect.name)
+    ]
+    return [
+        tuple(
+            adapt(row[key]) if adapt is not None else row[key]
+            for key, adapt in zip(keys, adapters, strict=True)
+        )
+        for row in rows
+    ]
+
+
+def _memoized(adapter: Adapter) -> Adapter:
+    # A chunk stamps most rows with the same instant: format it once.
+    seen: dict[Any, Any] = {}
+
+    def adapt(value: Any) -> Any:
+        if value not in seen:
+            seen[value] = adapter(value)
+        return seen[value]
+
+    return adapt
+
+
+def is_postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
+    """``column IN values``; on PostgreSQL one array parameter (``= ANY``), since thousands of
+    placeholders cost more to send than the query takes to run."""
+    values = list(values)
+    if not is_postgres(session):
+        return column.in_(values)
+    return column == any_(
+        cast(bindparam(None, values, type_=ARRAY(column.type)), ARRAY(column.type))
+    )
+
+
+def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """INSERT the rows (all with the same keys): COPY on PostgreSQL, executemany on SQLite."""
+    if not rows:
+        return
+    columns = list(rows[0])
+    if is_postgres(session):
+        driver = session.connection().connection.dbapi_connection
+        assert driver is not None
+        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+            for values in _tuples(session, table, columns, rows):
+                copy.write_row(values)
+        return
+    mark = _placeholder(session)
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(mark for _ in columns)})"
+    )
+    session.connection().exec_driver_sql(sql, _tuples(session, table, columns, rows))
+
+
+def update_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    where: dict[str, str],
+) -> int:
+    """UPDATE one row per entry: the ``where`` keys (row key -> column) pick the row, every
+    other key is a column to set. Returns the number of rows changed."""
+    if not rows:
+        return 0
+    if is_postgres(session):
+        return _update_from_arrays(session, table, rows, where)
+    mark = _placeholder(session)
+    setting = [name for name in rows[0] if name not in where]
+    assignments = ", ".join(f"{name} = {mark}" for name in setting)
+    condition = " AND ".join(f"{column} = {mark}" for column in where.values())
+    sql = f"UPDATE {table.name} SET {assignments} WHERE {condition}"
+    keys = [*setting, *where]
+    columns = [*setting, *where.values()]
+    result = session.connection().exec_driver_sql(
+        sql,
+        _tuples(session, table, keys, rows, columns),
+    )
+    return int(result.rowcount)
+
+
+def _update_from_arrays(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]], where: dict[str, str]
+) -> int:
+    """One UPDATE ... FROM unnest(arrays): a parameter per column, not per value."""
+    keys = list(rows[0])
+    columns = [where.get(key, key) for key in keys]
+    dialect = session.get_bind().dialect
+    values = _tuples(session, table, keys, rows, columns)
+    arrays = [list(column) for column in zip(*values, strict=True)]
+    types = [table.c[column].type.compile(dialect=dialect) for column in columns]
+    unnest = ", ".join(f"%s::{sql_type}[]" for sql_type in types)
+    aliases = ", ".join(f"v_{key}" for key in keys)
+    assignments = ", ".join(f"{key} = v.v_{key}" for key in keys if key not in where)
+    condition = " AND ".join(f"t.{column} = v.v_{key}" for key, column in where.items())
+    sql = (
+        f"UPDATE {table.name} AS t SET {assignments} "
+        f"FROM unnest({unnest}) AS v({aliases}) WHERE {condition}"
+    )
+    result = session.connection().exec_driver_sql(sql, tuple(arrays))
+    return int(result.rowcount)
