@@ -19,25 +19,22 @@ import asyncio
 import multiprocessing
 import os
 import resource
-import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 
-from sqlalchemy import func, insert, select, text  # noqa: E402
-from sqlmodel import Session  # noqa: E402
+from sqlalchemy import func, insert, select, text
 
-from app.clock import SystemClock  # noqa: E402
-from app.db import create_db_engine, session_scope  # noqa: E402
-from app.migrate import upgrade  # noqa: E402
-from app.models import Contact, ContactList, Event, MessageTemplate, StepLog  # noqa: E402
-from app.services import scenarios  # noqa: E402
+from app.clock import SystemClock
+from app.db import create_db_engine, session_scope
+from app.migrate import upgrade
+from app.models import Contact, ContactList, MessageTemplate, StepLog
+from app.services import scenarios
 
 GRAPH: dict[str, Any] = {
     "schema": 1,
@@ -55,12 +52,11 @@ GRAPH: dict[str, Any] = {
     ],
     "settings": {"reentry": "always"},
 }  # fmt: skip
+EMAIL_STEP = {"id": "tag", "type": "action", "kind": "send_email", "config": {"message": "coupon"}}
 EMAIL_GRAPH: dict[str, Any] = {
     **GRAPH,
-    "nodes": [*GRAPH["nodes"][:2],
-              {"id": "tag", "type": "action", "kind": "send_email", "config": {"message": "coupon"}},
-              GRAPH["nodes"][3]],
-}  # fmt: skip
+    "nodes": [*GRAPH["nodes"][:2], EMAIL_STEP, GRAPH["nodes"][3]],
+}
 
 
 def prepare(url: str, contacts: int, graph: dict[str, Any]) -> None:
@@ -131,7 +127,9 @@ async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
     with session_scope(engine) as session:  # enrollments are created in bulk for both designs
         while match_events(session, plans, clock.now()):
             pass
-        ids = [row[0] for row in session.execute(text(f"SELECT id FROM enrollments LIMIT {sample}"))]
+        ids = [
+            row[0] for row in session.execute(text(f"SELECT id FROM enrollments LIMIT {sample}"))
+        ]
 
     async def step(ctx: dict[str, Any], enrollment_id: int) -> None:
         def work() -> bool:
@@ -140,6 +138,7 @@ async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
                     session, plans, clock.now(), 1, only=[enrollment_id], max_rounds=1
                 )
                 return report is not None and report.steps > 0
+
         if await asyncio.to_thread(work):
             await ctx["redis"].enqueue_job("step", enrollment_id, _queue_name="naive")
 
@@ -148,8 +147,16 @@ async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
     await pool.flushdb()
     for enrollment_id in ids:
         await pool.enqueue_job("step", enrollment_id, _queue_name="naive")
-    worker = Worker(functions=[_named(step, "step")], redis_settings=settings, queue_name="naive",
-                    burst=True, poll_delay=0.0, max_jobs=10, keep_result=0, handle_signals=False)  # fmt: skip
+    worker = Worker(
+        functions=[_named(step, "step")],
+        redis_settings=settings,
+        queue_name="naive",
+        burst=True,
+        poll_delay=0.0,
+        max_jobs=10,
+        keep_result=0,
+        handle_signals=False,
+    )
     started = time.perf_counter()
     await worker.main()
     elapsed = time.perf_counter() - started
@@ -175,13 +182,17 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
         try:
             prepare(url, contacts, graph)
             queue: Any = multiprocessing.get_context("spawn").Queue()
-            child = multiprocessing.get_context("spawn").Process(target=run_chunked, args=(url, queue))
+            child = multiprocessing.get_context("spawn").Process(
+                target=run_chunked, args=(url, queue)
+            )
             child.start()
             steps, elapsed, peak_mb = queue.get()
             child.join()
             rate = steps / elapsed
-            line = (f"{label:<10} {variant:<10} {contacts:>9,} contacts  {steps:>9,} steps in "
-                    f"{elapsed:6.1f} s = {rate:>8,.0f} steps/s, peak worker memory {peak_mb:,.0f} MB")  # fmt: skip
+            line = (
+                f"{label:<10} {variant:<10} {contacts:>9,} contacts  {steps:>9,} steps in "
+                f"{elapsed:6.1f} s = {rate:>8,.0f} steps/s, peak worker memory {peak_mb:,.0f} MB"
+            )
             if variant == "list/score" and sample:
                 url2, cleanup2 = make_url()
                 try:
@@ -190,7 +201,10 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
                 finally:
                     cleanup2()
                 naive_rate = naive_steps / naive_elapsed
-                line += f"\n{'':<10} {'naive':<10} one arq job per step ({sample:,} contacts): {naive_rate:,.0f} steps/s   ratio x{rate / naive_rate:,.0f}"
+                line += (
+                    f"\n{'':<10} {'naive':<10} one arq job per step ({sample:,} contacts): "
+                    f"{naive_rate:,.0f} steps/s   ratio x{rate / naive_rate:,.0f}"
+                )
             print(line, flush=True)
         finally:
             cleanup()
@@ -227,7 +241,9 @@ def main() -> None:
         redis_url = embedded.start()
     try:
         measure("SQLite", sqlite_url, args.contacts, args.naive_sample, redis_url)
-        pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get("PARCOURS_TEST_POSTGRES_URL")
+        pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get(
+            "PARCOURS_TEST_POSTGRES_URL"
+        )
         if pg:
             measure("PostgreSQL", postgres_url(pg), args.contacts, args.naive_sample, redis_url)
         else:

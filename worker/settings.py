@@ -41,7 +41,7 @@ class WorkerSettings:
     on_startup = startup
     on_shutdown = shutdown
     queue_name = QUEUE_NAME
-    poll_delay = 0.1
+    poll_delay = 0.05
     job_timeout = 60
     max_tries = 5
     keep_result = 60

@@ -43,19 +43,23 @@ def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | N
 
 
 async def match_triggers(ctx: dict[str, Any]) -> int:
-    """Matches new events until there are none; returns how many it handled."""
+    """Matches new events until there are none, then runs the steps they made due right away
+    (rather than waiting for another job to be picked up); returns how many events it handled."""
     queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
+    moved = False
     while True:
         report = await asyncio.to_thread(_once, ctx, match_events)
         if report is None:
-            return handled
+            break
         handled += report.events
+        moved = moved or bool(report.entered or report.resumed or report.exited)
         await counters.publish(ctx["redis"], report.counters)
-        if report.entered or report.resumed or report.exited:
-            await queue.kick("advance")
         if time.monotonic() > deadline:
             await queue.kick("match_triggers")
-            return handled
+            break
+    if moved:
+        await advance(ctx)
+    return handled
 
 
 async def advance(ctx: dict[str, Any]) -> int:
