@@ -44,8 +44,7 @@ def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:
     }
     with read_only(engine).connect() as conn:
         return {
-            task: conn.execute(query.limit(1)).first() is not None
-            for task, query in checks.items()
+            task: conn.execute(query.limit(1)).first() is not None for task, query in checks.items()
         }
 
 
@@ -55,10 +54,13 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
     Jobs in Redis are only "work to do now" hints; this is what makes a wiped Redis or a
     killed worker lose nothing.
     """
-    due = await asyncio.to_thread(find_due_work, ctx["engine"], ctx["clock"].now())
+    now = ctx["clock"].now()
+    due = await asyncio.to_thread(find_due_work, ctx["engine"], now)
     queue = Queue(ctx["redis"])
     for task, has_work in due.items():
         if has_work:
-            await queue.kick(task)
+            # A fresh job id each second, not the coalescing kick: a kick job left "in
+            # progress" by a killed worker must not hold the work back until arq expires it.
+            await queue.enqueue(task, job_id=f"sweep:{task}:{int(now.timestamp())}")
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())
     return due

@@ -94,3 +94,51 @@ def test_statements_per_chunk_do_not_grow_with_the_number_of_contacts(session: S
 
     assert large == small
     assert len(session.exec(select(StepLog).where(StepLog.scenario_id == scenario.id)).all()) == 630
+
+
+WAIT_THEN_MAIL = {
+    "schema": 1,
+    "nodes": [
+        {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
+        {"id": "day", "type": "delay", "kind": "wait", "config": {"seconds": 86400}},
+        {"id": "mail", "type": "action", "kind": "send_email", "config": {"message": "news"}},
+    ],
+    "edges": [{"from": "t", "to": "day"}, {"from": "day", "to": "mail"}],
+    "settings": {},
+}
+
+
+def test_an_unsubscribe_during_a_wait_stops_the_email_after_it(session: Session) -> None:
+    engine = Engine(session)
+    engine.message("news")
+    scenario = engine.scenario(WAIT_THEN_MAIL)
+    leaving, staying = engine.contact(), engine.contact()
+    for contact in (leaving, staying):
+        engine.event(contact, "signup")
+    engine.run()
+    leaving.email_consent = False
+    session.add(leaving)
+    session.flush()
+
+    engine.later(days=1)
+
+    assert [c for c, _, _ in engine.sent()] == [staying.id]
+    assert engine.journey(leaving, scenario)[-1] == ("mail", "skipped")
+
+
+def test_a_contact_erased_during_a_run_leaves_the_others_unharmed(session: Session) -> None:
+    from app.models import Contact
+
+    engine = Engine(session)
+    engine.message("news")
+    scenario = engine.scenario(WAIT_THEN_MAIL)
+    erased, kept = engine.contact(), engine.contact()
+    for contact in (erased, kept):
+        engine.event(contact, "signup")
+    engine.run()
+    session.execute(delete(Contact).where(Contact.id == erased.id))  # type: ignore[arg-type]
+
+    engine.later(days=1)
+
+    assert [c for c, _, _ in engine.sent()] == [kept.id]
+    assert [e.contact_id for e in engine.enrollments(scenario)] == [kept.id]

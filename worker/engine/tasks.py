@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -42,7 +43,32 @@ def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | N
         return None
 
 
+@asynccontextmanager
+async def _alone(ctx: dict[str, Any], task: str) -> AsyncIterator[bool]:
+    """True when no other run of ``task`` is going on in this worker process: a second one
+    (a kick and the sweep's job at the same time) has nothing to add and returns at once."""
+    running: set[str] = ctx.setdefault("running", set())
+    if task in running:
+        yield False
+        return
+    running.add(task)
+    try:
+        yield True
+    finally:
+        running.discard(task)
+
+
 async def match_triggers(ctx: dict[str, Any]) -> int:
+    async with _alone(ctx, "match_triggers") as alone:
+        return await _match_triggers(ctx) if alone else 0
+
+
+async def advance(ctx: dict[str, Any]) -> int:
+    async with _alone(ctx, "advance") as alone:
+        return await _advance(ctx) if alone else 0
+
+
+async def _match_triggers(ctx: dict[str, Any]) -> int:
     """Matches new events until there are none, then runs the steps they made due right away
     (rather than waiting for another job to be picked up); returns how many events it handled."""
     queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
@@ -62,7 +88,7 @@ async def match_triggers(ctx: dict[str, Any]) -> int:
     return handled
 
 
-async def advance(ctx: dict[str, Any]) -> int:
+async def _advance(ctx: dict[str, Any]) -> int:
     """Runs due chunks until none is left; returns how many contact-steps it ran."""
     queue, steps, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
     while True:
