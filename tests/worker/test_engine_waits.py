@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session
@@ -11,7 +12,6 @@ from app.models import EnrollmentState
 from tests.worker.engine_harness import Engine
 from tests.worker.test_engine_journeys import graph
 from worker.engine.steps.delays import next_time_of_day
-from zoneinfo import ZoneInfo
 
 
 def cart_graph(**settings: object) -> dict:  # type: ignore[type-arg]
@@ -121,7 +121,12 @@ def test_wait_until_uses_the_contacts_time_zone(engine: Engine) -> None:
             [
                 {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
                 {"id": "nine", "type": "delay", "kind": "wait_until", "config": {"at": "09:00"}},
-                {"id": "mail", "type": "action", "kind": "send_email", "config": {"message": "cart-reminder"}},
+                {
+                    "id": "mail",
+                    "type": "action",
+                    "kind": "send_email",
+                    "config": {"message": "cart-reminder"},
+                },
             ],
             [("t", "nine"), ("nine", "mail")],
         )

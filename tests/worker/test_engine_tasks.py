@@ -1,0 +1,101 @@
+"""The engine's arq tasks on the real queue: events in, steps run, counters hot in Redis."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC
+
+from arq.worker import Worker
+from sqlalchemy import Engine, insert
+from sqlmodel import Session, select
+
+from app.clock import FrozenClock
+from app.db import read_only, session_scope
+from app.models import Contact, ContactList, Event, MessageTemplate, ScenarioVersion
+from app.queue import Queue
+from app.services import scenarios
+from app.services.scenario_stats import version_stats
+from tests.worker.test_engine_journeys import LOYALTY
+from worker.engine import counters
+from worker.queue import QUEUE_NAME, redis_settings
+from worker.settings import WorkerSettings
+
+
+async def test_kicked_matcher_runs_the_journeys_and_keeps_counters_hot(
+    redis_url: str,
+    redis,
+    committed_engine: Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    clock = FrozenClock()
+    with session_scope(committed_engine) as session:
+        session.add(MessageTemplate(key="coupon-20", name="Coupon"))
+        session.add(ContactList(key="loyal-customers", name="Loyal"))
+        session.flush()
+        scenario = scenarios.create_scenario(
+            session, name="Loyalty", graph=LOYALTY, now=clock.now()
+        )
+        scenarios.activate(session, scenario.id, now=clock.now())  # type: ignore[arg-type]
+        buyers = [
+            Contact(
+                email=f"k{i}@example.com",
+                email_consent=True,
+                attributes={"orders_count": 1 + i % 2},
+            )
+            for i in range(30)
+        ]
+        session.add_all(buyers)
+        session.flush()
+        session.execute(
+            insert(Event),
+            [{"uid": uuid.uuid4().hex, "contact_id": b.id, "name": "purchase", "properties": {},
+              "occurred_at": clock.now(), "received_at": clock.now()} for b in buyers],
+        )  # fmt: skip
+    live = redis.pubsub()
+    await live.subscribe(f"parcours:live:{scenario.id}")
+    queue = await Queue.connect(redis_url)
+    await queue.kick("match_triggers")
+
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"engine": committed_engine, "clock": clock},
+        handle_signals=False,
+    )
+    await worker.main()
+    await worker.close()
+    await queue.close()
+
+    with Session(read_only(committed_engine)) as session:
+        version = session.exec(select(ScenarioVersion)).one()
+        truth = version_stats(session, version)
+    hot = await counters.read(redis, version.id)
+    for node, block in truth.nodes.items():
+        assert {k: v for k, v in hot.get(node, {}).items() if v} == {
+            k: v for k, v in block.model_dump().items() if v
+        }, node
+    assert truth.nodes["first"].yes == 15
+    message = None
+    for _ in range(10):  # the subscription's own confirmation comes first
+        message = await live.get_message(ignore_subscribe_messages=True, timeout=0.2)
+        if message is not None:
+            break
+    assert message is not None
+    assert json.loads(message["data"])["scenario"] == scenario.id
+    await live.aclose()
+
+
+async def test_counters_rebuilt_from_the_step_log_after_redis_lost_them(
+    redis,
+    committed_engine: Engine,  # type: ignore[no-untyped-def]
+) -> None:
+    from app.services.scenario_stats import BlockCounters, ScenarioStats
+
+    stats = ScenarioStats(version=1, nodes={"first": BlockCounters(entered=4, yes=3, no=1)})
+    await counters.rebuild(redis, 77, stats)
+
+    assert await counters.read(redis, 77) == {"first": {"entered": 4, "yes": 3, "no": 1}}
+    assert UTC is not None
