@@ -1,19 +1,45 @@
-"""Static lists of contacts, addressed by key."""
+"""Static lists of contacts, addressed by a stable key; memberships change in bulk.
+
+Adding or removing members records ``list_added`` / ``list_removed`` events (only for the
+memberships that really changed) in the same transaction, for the triggers.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlalchemy import and_, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlmodel import Session, SQLModel, col
 
 from app.models import ContactList, ListMembership
+from app.services.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
+from app.services.errors import Conflict, Invalid, NotFound
+
+MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
+KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
+KEY_RULE = (
+    "a key uses lower-case letters, digits, '-' and '_' (up to 100 characters), "
+    "e.g. newsletter or loyal-customers"
+)
+CHUNK = 500
 
 
 @dataclass(frozen=True)
 class ListSummary:
     list: ContactList
     members: int
+
+
+def check_key(key: str) -> str:
+    key = key.strip()
+    if not KEY_RE.match(key):
+        raise Invalid(f"{key!r} cannot be used as a key: {KEY_RULE}.")
+    return key
 
 
 def lists_with_counts(session: Session) -> list[ListSummary]:
@@ -28,3 +54,139 @@ def lists_with_counts(session: Session) -> list[ListSummary]:
         .order_by(col(ContactList.name))
     ).all()
     return [ListSummary(list=row[0], members=int(row[1])) for row in rows]
+
+
+def all_lists(session: Session) -> Sequence[ContactList]:
+    return session.scalars(select(ContactList).order_by(col(ContactList.name))).all()
+
+
+def create_list(
+    session: Session, *, key: str, name: str, description: str = "", now: datetime
+) -> ContactList:
+    key = check_key(key)
+    name = name.strip()
+    if not name:
+        raise Invalid("Give the list a name, e.g. Newsletter.")
+    if len(name) > 200:
+        raise Invalid("The list name is longer than 200 characters.")
+    if session.scalars(select(ContactList).where(col(ContactList.key) == key)).first():
+        raise Conflict(f"A list with the key {key!r} already exists.")
+    contact_list = ContactList(key=key, name=name, description=description.strip(), created_at=now)
+    session.add(contact_list)
+    session.flush()
+    return contact_list
+
+
+def get_list(session: Session, key: str) -> ContactList:
+    found = session.scalars(select(ContactList).where(col(ContactList.key) == key)).first()
+    if found is None:
+        raise NotFound(f"There is no list with the key {key!r}.")
+    return found
+
+
+def lists_by_keys(session: Session, keys: Iterable[str]) -> dict[str, ContactList]:
+    """The lists named by ``keys``; Invalid (naming each unknown key) if any is missing."""
+    wanted = sorted(set(keys))
+    if not wanted:
+        return {}
+    found = {
+        lst.key: lst
+        for lst in session.scalars(select(ContactList).where(col(ContactList.key).in_(wanted)))
+    }
+    missing = [key for key in wanted if key not in found]
+    if missing:
+        names = ", ".join(repr(key) for key in missing)
+        raise Invalid(f"No list with the key {names}: create it first (POST /api/v1/lists).")
+    return found
+
+
+def member_count(session: Session, list_id: int) -> int:
+    query = select(func.count()).select_from(MEMBERSHIPS).where(MEMBERSHIPS.c.list_id == list_id)
+    return int(session.execute(query).scalar_one())
+
+
+def add_members(
+    session: Session,
+    lists: Sequence[ContactList],
+    contact_ids: Iterable[int],
+    *,
+    now: datetime,
+    source: str,
+) -> int:
+    """Adds every contact to every list; returns how many memberships are new."""
+    ids = sorted(set(contact_ids))
+    keys = {lst.id: lst.key for lst in lists}
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    added = 0
+    for start in range(0, len(ids), CHUNK):
+        rows = [
+            {"list_id": list_id, "contact_id": cid, "added_at": now, "source": source[:50]}
+            for list_id in keys
+            for cid in ids[start : start + CHUNK]
+        ]
+        if not rows:
+            continue
+        statement = (
+            insert(MEMBERSHIPS)
+            .on_conflict_do_nothing()
+            .returning(MEMBERSHIPS.c.list_id, MEMBERSHIPS.c.contact_id)
+        )
+        new = session.execute(statement, rows).all()
+        record_events(
+            session,
+            [change_event(cid, LIST_ADDED, {"list": keys[lid]}, now) for lid, cid in new],
+        )
+        added += len(new)
+    return added
+
+
+def remove_members(
+    session: Session,
+    lists: Sequence[ContactList],
+    contact_ids: Iterable[int],
+    *,
+    now: datetime,
+) -> int:
+    """Removes every contact from every list; returns how many memberships went."""
+    ids = sorted(set(contact_ids))
+    keys = {lst.id: lst.key for lst in lists}
+    removed = 0
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        statement = (
+            delete(MEMBERSHIPS)
+            .where(and_(MEMBERSHIPS.c.list_id.in_(list(keys)), MEMBERSHIPS.c.contact_id.in_(chunk)))
+            .returning(MEMBERSHIPS.c.list_id, MEMBERSHIPS.c.contact_id)
+        )
+        gone = session.execute(statement).all()
+        record_events(
+            session,
+            [change_event(cid, LIST_REMOVED, {"list": keys[lid]}, now) for lid, cid in gone],
+        )
+        removed += len(gone)
+    return removed
+
+
+def member_ids_page(session: Session, list_id: int, *, before: int | None, limit: int) -> list[int]:
+    """Member contact ids, newest contact first, ``limit`` after the ``before`` cursor (keyset
+    on the membership primary key, so page 1,000 costs what page 1 does)."""
+    query = select(MEMBERSHIPS.c.contact_id).where(MEMBERSHIPS.c.list_id == list_id)
+    if before is not None:
+        query = query.where(MEMBERSHIPS.c.contact_id < before)
+    query = query.order_by(MEMBERSHIPS.c.contact_id.desc()).limit(limit)
+    return list(session.execute(query).scalars())
+
+
+def contact_list_keys(session: Session, contact_ids: Sequence[int]) -> dict[int, list[str]]:
+    result: dict[int, list[str]] = {cid: [] for cid in contact_ids}
+    if not contact_ids:
+        return result
+    rows = session.execute(
+        select(MEMBERSHIPS.c.contact_id, col(ContactList.key))
+        .join(ContactList, col(ContactList.id) == MEMBERSHIPS.c.list_id)
+        .where(MEMBERSHIPS.c.contact_id.in_(list(contact_ids)))
+        .order_by(col(ContactList.key))
+    )
+    for contact_id, key in rows:
+        result[contact_id].append(key)
+    return result

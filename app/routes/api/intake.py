@@ -1,0 +1,187 @@
+"""What every intake endpoint shares: per-key rate limiting, capped bodies, waking the engine.
+
+Rate limiting counts requests per API key in fixed windows in Redis, so several web processes
+share one budget (``PARCOURS_API_RATE_LIMIT`` per ``PARCOURS_API_RATE_LIMIT_WINDOW_SECONDS``;
+0 turns it off). If Redis does not answer, requests go through: losing intake would be worse.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
+from pydantic import BaseModel
+from sqlalchemy import Engine
+
+from app.db import READ_ONLY
+from app.deps import ApiKeyDep, SessionDep
+from app.security import hash_api_key
+from app.services.api_keys import find_active_key
+
+log = logging.getLogger("parcours.intake")
+ENGINE_TASK = "match_triggers"
+KEY_CACHE_SECONDS = 5.0
+
+
+async def check_rate(request: Request, bucket: str) -> None:
+    settings = request.app.state.settings
+    limit, window = settings.api_rate_limit, settings.api_rate_limit_window_seconds
+    if limit <= 0:
+        return
+    now = request.app.state.clock.now().timestamp()
+    slot = int(now // window)
+    key = f"parcours:rate:{bucket}:{slot}"
+    try:
+        pipe = request.app.state.queue.redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, window * 2)
+        count, _ = await pipe.execute()
+    except Exception:  # Redis down: keep taking data rather than refuse it
+        log.warning("rate limiter unavailable; letting the request through", exc_info=True)
+        return
+    if int(count) > limit:
+        retry_after = max(1, math.ceil((slot + 1) * window - now))
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=(
+                f"Too many requests for this API key: at most {limit} every {window} seconds. "
+                f"Try again in {retry_after} s, or send events in batches (POST /events/batch)."
+            ),
+            headers={"Retry-After": str(retry_after)},
+        )
+
+
+async def rate_limit(request: Request, key: ApiKeyDep) -> None:
+    """Dependency for API routers: one budget per API key."""
+    await check_rate(request, f"key:{key.id}")
+
+
+def ingest_key(
+    request: Request,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> int:
+    """The id of the caller's API key, for the event endpoints (their hot path).
+
+    Unlike the shared ``get_api_key`` it never holds SQLite's write lock: the lookup runs in a
+    deferred (read) transaction that ends at once, and a known key is remembered for
+    ``KEY_CACHE_SECONDS`` (so a revoked key stops working within that time here).
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _unauthorized()
+    cache: dict[str, tuple[float, int]] = request.app.state.__dict__.setdefault("key_cache", {})
+    digest = hash_api_key(token)
+    moment = time.monotonic()
+    hit = cache.get(digest)
+    if hit is not None and hit[0] > moment:
+        return hit[1]
+    if isinstance(session.get_bind(), Engine) and not session.in_transaction():
+        session.connection(execution_options={READ_ONLY: True})
+    key = find_active_key(session, token)
+    session.commit()
+    if key is None or key.id is None:
+        raise _unauthorized()
+    cache[digest] = (moment + KEY_CACHE_SECONDS, key.id)
+    return key.id
+
+
+def _unauthorized() -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED,
+        detail="Missing or invalid API key. Send it as 'Authorization: Bearer <key>'.",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+async def ingest_rate_limit(request: Request, key_id: Annotated[int, Depends(ingest_key)]) -> None:
+    await check_rate(request, f"key:{key_id}")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The raw body, refused with 413 as soon as it is known to exceed ``limit`` bytes."""
+    too_large = HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        detail=f"The body is larger than {limit:,} bytes; send fewer events per request.",
+    )
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise too_large
+    return bytes(body)
+
+
+class EngineWaker:
+    """Kicks ``match_triggers`` after commits, at most one kick in flight per process.
+
+    A kick requested while one is in flight is folded into one more kick afterwards, so every
+    commit is followed by a kick that starts after it, without a Redis round trip per event.
+    """
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.running = False
+        self.again = False
+
+    async def wake(self) -> None:
+        if self.running:
+            self.again = True
+            return
+        self.running = True
+        try:
+            while True:
+                self.again = False
+                try:
+                    await self.app.state.queue.kick(ENGINE_TASK)
+                except Exception:  # the periodic sweep finds the events anyway
+                    log.warning("could not wake the engine", exc_info=True)
+                    return
+                if not self.again:
+                    return
+        finally:
+            self.running = False
+
+
+async def wake_engine(app: FastAPI) -> None:
+    waker = getattr(app.state, "engine_waker", None)
+    if waker is None:
+        waker = EngineWaker(app)
+        app.state.engine_waker = waker
+    await waker.wake()
+
+
+def inline_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """A model's JSON schema with its ``$defs`` inlined, for hand-parsed request bodies."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref")
+            if isinstance(ref, str) and ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
+def json_body(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` documenting a JSON body that the endpoint reads itself."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": inline_schema(model)}},
+        }
+    }

@@ -1,0 +1,112 @@
+"""``POST /api/track``: where the website snippet (``/static/js/parcours-track.js``) sends to.
+
+Public and key-scoped: the body carries a *site key* (see ``app.services.tracking_keys``), which
+can only add events for a visitor identified by email, and set their first and last name —
+never read data, grant consent, change a score or touch lists. Bodies are plain text JSON so
+browsers send them without a CORS preflight (``navigator.sendBeacon``). Same rules as the
+events API: de-duplicated by event id, all or nothing, 202 once stored.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from app.deps import SessionDep
+from app.routes.api.intake import check_rate, read_body, wake_engine
+from app.services.contact_fields import FieldProblem, contact_data
+from app.services.contacts import upsert_contact
+from app.services.events import EventContact, EventIn, EventsRefused, ingest, item_problems
+from app.services.tracking_keys import find_by_site_key
+
+router = APIRouter(tags=["tracking"])
+MAX_BODY = 64_000
+MAX_EVENTS = 50
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST, OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type",
+    "Access-Control-Max-Age": "86400",
+}
+
+
+class Visitor(EventContact):
+    first_name: str | None = Field(default=None, max_length=200)
+    last_name: str | None = Field(default=None, max_length=200)
+
+
+class TrackedEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str | None = Field(default=None, min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100)
+    properties: dict[str, Any] = Field(default_factory=dict)
+    occurred_at: str | None = None
+
+
+class TrackBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(description="The site key shown on the page Contacts, Track your website")
+    contact: Visitor
+    identify: bool = Field(default=False, description="Also save the visitor's names")
+    events: list[TrackedEvent] = Field(default_factory=list, max_length=MAX_EVENTS)
+
+
+@router.options("/api/track", include_in_schema=False)
+def preflight() -> Response:
+    return Response(status_code=204, headers=CORS)
+
+
+@router.post("/api/track", status_code=status.HTTP_202_ACCEPTED, summary="Website snippet intake")
+async def track(
+    request: Request, session: SessionDep, background: BackgroundTasks, response: Response
+) -> dict[str, str]:
+    response.headers.update(CORS)
+    try:
+        body = TrackBody.model_validate_json(await read_body(request, MAX_BODY))
+    except ValidationError as error:
+        reasons = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()][:10]
+        raise HTTPException(422, detail="; ".join(reasons), headers=CORS) from None
+    key = await run_in_threadpool(find_by_site_key, session, request.app.state.settings, body.key)
+    if key is None:
+        raise HTTPException(401, detail="Unknown site key.", headers=CORS)
+    await check_rate(request, f"key:{key.id}")
+    if body.contact.email is None:
+        raise HTTPException(422, detail="The visitor needs an email.", headers=CORS)
+    now = request.app.state.clock.now()
+    try:
+        events = [
+            EventIn.model_validate(
+                {**e.model_dump(exclude_none=True), "contact": {"email": body.contact.email}}
+            )
+            for e in body.events
+        ]
+    except ValidationError as error:
+        raise HTTPException(422, detail=str(error.errors()[0]["msg"]), headers=CORS) from None
+    problems = [p for i, e in enumerate(events) for p in item_problems(i, e, now)]
+    if problems:
+        raise EventsRefused("Some events were refused; nothing was stored.", problems)
+
+    def write() -> None:
+        if body.identify:
+            names = {"first_name": body.contact.first_name, "last_name": body.contact.last_name}
+            try:
+                data = contact_data(
+                    email=body.contact.email,
+                    attributes={k: v for k, v in names.items() if v},
+                    now=now,
+                    source="website",
+                )
+            except FieldProblem as problem:
+                raise HTTPException(422, detail=str(problem), headers=CORS) from None
+            upsert_contact(session, data, now=now, source="website")
+        if events:
+            ingest(session, events, now)
+
+    await run_in_threadpool(write)
+    background.add_task(wake_engine, request.app)
+    return {"status": "accepted"}

@@ -1,0 +1,300 @@
+"""Normalising and validating what we are told about a contact, with errors in plain words.
+
+Every intake path (the API, events that create contacts, the tracking snippet, the CSV import)
+goes through these functions, so an email or a phone number means the same thing everywhere:
+emails are stripped and lower-cased (empty means none), phones are E.164, birthdays are dates,
+time zones are IANA names and custom attribute names are restricted to a safe alphabet.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from typing import Any, Literal
+from zoneinfo import available_timezones
+
+Channel = Literal["email", "sms"]
+CHANNELS: tuple[Channel, ...] = ("email", "sms")
+
+# Built-in fields a client may set; ``created_at`` is Parcours's own.
+SETTABLE_FIELDS = ("email", "phone", "first_name", "last_name", "birthday", "timezone", "score")
+MAX_EMAIL = 254
+MAX_NAME = 200
+MAX_TEXT_VALUE = 2000
+MAX_ATTRIBUTES = 200
+SCORE_LIMIT = 2_000_000_000
+
+_LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+EMAIL_RE = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}$")
+PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
+E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+ATTRIBUTE_NAME_RULE = (
+    "attribute names may only use letters, digits, '_', '-' and '.' (up to 64 characters)"
+)
+
+
+class FieldProblem(ValueError):
+    """One value that cannot be accepted; the message is shown to people as it is."""
+
+
+def normalize_email(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem("the email must be text, e.g. name@example.com")
+    email = raw.strip().lower()
+    if not email:
+        return None
+    if len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
+        raise FieldProblem(f"{raw.strip()!r} is not a valid email address (like name@example.com)")
+    return email
+
+
+def email_hash(email: str) -> str:
+    """What the suppression list keeps of an erased email: never the address itself."""
+    return hashlib.sha256(email.encode()).hexdigest()
+
+
+def normalize_phone(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem("the phone number must be text, e.g. +33612345678")
+    phone = PHONE_SEPARATORS.sub("", raw.strip())
+    if not phone:
+        return None
+    if phone.startswith("00"):
+        phone = "+" + phone[2:]
+    if not E164_RE.match(phone):
+        raise FieldProblem(
+            f"{raw.strip()!r} is not a phone number in international format: start with + and "
+            "the country code, e.g. +33612345678 (E.164)"
+        )
+    return phone
+
+
+def normalize_name(raw: object, label: str) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem(f"the {label} must be text")
+    value = raw.strip()
+    if len(value) > MAX_NAME:
+        raise FieldProblem(f"the {label} is longer than {MAX_NAME} characters")
+    return value or None
+
+
+def normalize_birthday(raw: object) -> date | None:
+    if raw is None or raw == "":
+        return None
+    if isinstance(raw, datetime):
+        raise FieldProblem("the birthday must be a date like 1990-04-25, without a time")
+    if isinstance(raw, date):
+        value = raw
+    elif isinstance(raw, str):
+        try:
+            value = date.fromisoformat(raw.strip())
+        except ValueError:
+            raise FieldProblem(
+                f"{raw!r} is not a date: write the birthday as YYYY-MM-DD, e.g. 1990-04-25"
+            ) from None
+    else:
+        raise FieldProblem("the birthday must be a date like 1990-04-25")
+    if value.year < 1900:
+        raise FieldProblem("the birthday is before 1900; check the year")
+    return value
+
+
+@lru_cache(maxsize=1)
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def normalize_timezone(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem("the time zone must be text, e.g. Europe/Paris")
+    zone = raw.strip()
+    if not zone:
+        return None
+    if zone not in _zones():
+        raise FieldProblem(
+            f"{zone!r} is not a time zone: use a name like Europe/Paris or America/New_York"
+        )
+    return zone
+
+
+def normalize_score(raw: object) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int | float | str):
+        raise FieldProblem("the score must be a whole number")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise FieldProblem(f"the score must be a whole number, not {raw!r}") from None
+    if not math.isfinite(value) or value != int(value) or abs(value) > SCORE_LIMIT:
+        raise FieldProblem(f"the score must be a whole number, not {raw!r}")
+    return int(value)
+
+
+def check_attribute_name(name: object) -> str:
+    if not isinstance(name, str) or not ATTRIBUTE_NAME_RE.match(name):
+        raise FieldProblem(f"{name!r}: {ATTRIBUTE_NAME_RULE}")
+    return name
+
+
+def check_attribute_value(name: str, value: object) -> object:
+    """Custom attributes keep their JSON type: text, number, true/false; null removes one."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise FieldProblem(f"{name}: the number is not finite")
+        return value
+    if isinstance(value, str):
+        if len(value) > MAX_TEXT_VALUE:
+            raise FieldProblem(f"{name}: text longer than {MAX_TEXT_VALUE} characters")
+        return value
+    raise FieldProblem(
+        f"{name}: a value must be text, a number, true/false, or null to remove the attribute"
+    )
+
+
+BUILTIN_NORMALIZERS = {
+    "email": normalize_email,
+    "phone": normalize_phone,
+    "first_name": lambda v: normalize_name(v, "first name"),
+    "last_name": lambda v: normalize_name(v, "last name"),
+    "birthday": normalize_birthday,
+    "timezone": normalize_timezone,
+    "score": normalize_score,
+}
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    granted: bool
+    source: str
+    at: datetime
+
+
+@dataclass
+class ContactData:
+    """A validated intake: built-in fields to set, custom attributes to set (None removes)."""
+
+    fields: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = field(default_factory=dict)
+    consent: dict[Channel, ConsentChange] = field(default_factory=dict)
+    external_id: str | None = None
+
+    @property
+    def email(self) -> str | None:
+        value = self.fields.get("email")
+        return value if isinstance(value, str) else None
+
+    @property
+    def grants_consent(self) -> bool:
+        return any(change.granted for change in self.consent.values())
+
+
+def split_attributes(raw: dict[str, Any], problems: list[str]) -> ContactData:
+    """Built-in names go to their columns, every other key is a custom attribute."""
+    data = ContactData()
+    if len(raw) > MAX_ATTRIBUTES:
+        problems.append(f"at most {MAX_ATTRIBUTES} attributes can be sent at once")
+        return data
+    for name, value in raw.items():
+        try:
+            if name == "created_at":
+                raise FieldProblem("created_at is set by Parcours and cannot be changed")
+            if name in BUILTIN_NORMALIZERS:
+                if name == "score" and value is None:
+                    raise FieldProblem("the score must be a whole number")
+                data.fields[name] = BUILTIN_NORMALIZERS[name](value)
+                continue
+            check_attribute_name(name)
+            data.attributes[name] = check_attribute_value(name, value)
+        except FieldProblem as problem:
+            problems.append(str(problem))
+    if "timezone" in data.fields and data.fields["timezone"] is None:
+        data.fields["timezone"] = "UTC"  # the column always holds a zone
+    return data
+
+
+def normalize_external_id(raw: object) -> str | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem("the external id must be text")
+    value = raw.strip()
+    if len(value) > 255:
+        raise FieldProblem("the external id is longer than 255 characters")
+    return value or None
+
+
+def parse_consent(
+    raw: object, channel: str, *, now: datetime, source: str, problems: list[str]
+) -> ConsentChange | None:
+    """``true`` / ``false``, or ``{"granted": bool, "source": text, "at": ISO time}``."""
+    if isinstance(raw, bool):
+        return ConsentChange(granted=raw, source=source, at=now)
+    if isinstance(raw, dict) and isinstance(raw.get("granted"), bool):
+        given_source = raw.get("source")
+        if given_source is not None and not isinstance(given_source, str):
+            problems.append(f"{channel} consent: the source must be text, e.g. signup form")
+            return None
+        at = now
+        if raw.get("at") is not None:
+            try:
+                at = datetime.fromisoformat(str(raw["at"]))
+            except ValueError:
+                problems.append(f"{channel} consent: 'at' must be a time like 2025-03-01T09:30Z")
+                return None
+            if at.tzinfo is None:
+                at = at.replace(tzinfo=now.tzinfo)
+        unknown = set(raw) - {"granted", "source", "at"}
+        if unknown:
+            problems.append(f"{channel} consent: unknown field {sorted(unknown)[0]!r}")
+            return None
+        return ConsentChange(granted=raw["granted"], source=(given_source or source), at=at)
+    problems.append(
+        f'{channel} consent must be true, false or {{"granted": true, "source": "..."}}'
+    )
+    return None
+
+
+def contact_data(
+    *,
+    email: object = None,
+    external_id: object = None,
+    attributes: dict[str, Any] | None = None,
+    consent: dict[str, Any] | None = None,
+    now: datetime,
+    source: str,
+) -> ContactData:
+    """Validates a whole intake; raises FieldProblem naming every problem at once."""
+    problems: list[str] = []
+    merged = dict(attributes or {})
+    if email is not None:
+        merged["email"] = email
+    data = split_attributes(merged, problems)
+    try:
+        data.external_id = normalize_external_id(external_id)
+    except FieldProblem as problem:
+        problems.append(str(problem))
+    for channel, raw in (consent or {}).items():
+        if channel not in CHANNELS:
+            problems.append(f"consent is given per channel, email or sms; not {channel!r}")
+            continue
+        change = parse_consent(raw, channel, now=now, source=source, problems=problems)
+        if change is not None:
+            data.consent[channel] = change
+    if problems:
+        raise FieldProblem("; ".join(problems))
+    return data

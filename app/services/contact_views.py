@@ -1,0 +1,131 @@
+"""Reading contacts: the API's contact document, the timeline and the scenarios they are in."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session, SQLModel, col
+
+from app.models import Contact, Enrollment, Event, Scenario, StepLog
+from app.services.contacts import json_value
+from app.services.lists import contact_list_keys
+
+BUILTIN_OUT = ("email", "phone", "first_name", "last_name", "birthday", "timezone", "score")
+
+
+def consent_view(contact: Contact) -> dict[str, Any]:
+    return {
+        channel: {
+            "granted": bool(getattr(contact, f"{channel}_consent")),
+            "source": getattr(contact, f"{channel}_consent_source"),
+            "at": json_value(getattr(contact, f"{channel}_consent_at")),
+        }
+        for channel in ("email", "sms")
+    }
+
+
+def contact_document(
+    session: Session, contact: Contact, *, with_enrollments: bool = True
+) -> dict[str, Any]:
+    assert contact.id is not None
+    document: dict[str, Any] = {"id": contact.id, "external_id": contact.external_id}
+    document.update({name: json_value(getattr(contact, name)) for name in BUILTIN_OUT})
+    document["attributes"] = dict(contact.attributes or {})
+    document["consent"] = consent_view(contact)
+    document["lists"] = contact_list_keys(session, [contact.id])[contact.id]
+    if with_enrollments:
+        document["enrollments"] = [e.as_json() for e in enrollments_of(session, contact.id)]
+    document["created_at"] = json_value(contact.created_at)
+    document["updated_at"] = json_value(contact.updated_at)
+    return document
+
+
+class EnrollmentRow:
+    def __init__(self, enrollment: Enrollment, scenario_name: str) -> None:
+        self.enrollment = enrollment
+        self.scenario_name = scenario_name
+
+    def as_json(self) -> dict[str, Any]:
+        e = self.enrollment
+        return {
+            "id": e.id,
+            "scenario_id": e.scenario_id,
+            "scenario": self.scenario_name,
+            "state": str(e.state),
+            "node": e.node_id,
+            "entered_at": json_value(e.entered_at),
+            "ended_at": json_value(e.ended_at),
+        }
+
+
+def enrollments_of(session: Session, contact_id: int) -> list[EnrollmentRow]:
+    rows = session.execute(
+        select(Enrollment, col(Scenario.name))
+        .join(Scenario, col(Scenario.id) == col(Enrollment.scenario_id))
+        .where(col(Enrollment.contact_id) == contact_id)
+        .order_by(col(Enrollment.entered_at).desc())
+    ).all()
+    return [EnrollmentRow(row[0], row[1]) for row in rows]
+
+
+def timeline(
+    session: Session, contact_id: int, *, before: int | None = None, limit: int = 50
+) -> Sequence[Event]:
+    """The contact's events, newest first (by id: the order Parcours received them)."""
+    query = select(Event).where(col(Event.contact_id) == contact_id)
+    if before is not None:
+        query = query.where(col(Event.id) < before)
+    return session.scalars(query.order_by(col(Event.id).desc()).limit(limit)).all()
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    return {
+        "id": event.uid,
+        "name": event.name,
+        "properties": event.properties,
+        "occurred_at": json_value(event.occurred_at),
+        "received_at": json_value(event.received_at),
+    }
+
+
+def table_rows(session: Session, name: str, contact_id: int) -> list[dict[str, Any]]:
+    """Every row of ``name`` that belongs to the contact, as JSON-ready dicts (for the export);
+    tables owned by other parts of Parcours are read through the metadata, if they exist."""
+    table = SQLModel.metadata.tables.get(name)
+    if table is None or "contact_id" not in table.c:
+        return []
+    rows = session.execute(select(table).where(table.c.contact_id == contact_id)).mappings()
+    return [{key: _plain(value) for key, value in row.items()} for row in rows]
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return json_value(value)
+
+
+def journeys(session: Session, contact_id: int) -> list[dict[str, Any]]:
+    """Every enrollment of the contact with its trace (the step log), oldest step first."""
+    steps: dict[int, list[dict[str, Any]]] = {}
+    query = (
+        select(StepLog)
+        .where(col(StepLog.contact_id) == contact_id)
+        .order_by(col(StepLog.enrollment_id), col(StepLog.seq))
+    )
+    for step in session.scalars(query):
+        steps.setdefault(step.enrollment_id, []).append(
+            {
+                "node": step.node_id,
+                "seq": step.seq,
+                "outcome": step.outcome,
+                "detail": step.detail,
+                "at": json_value(step.at),
+            }
+        )
+    return [
+        {**row.as_json(), "steps": steps.get(row.enrollment.id or 0, [])}
+        for row in enrollments_of(session, contact_id)
+    ]
