@@ -1,13 +1,189 @@
-"""Message templates (the editor and personalisation come with the messaging issue)."""
+"""Message templates: saved by stable key, checked before they are saved, sent as tests.
+
+A template that would not render (a typo in a placeholder, an unknown filter, a reach for
+Python internals) is refused with the line and the reason, so a broken email never reaches
+the outbox. Rendering itself happens at send time (``app/services/rendering.py``).
+"""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
+from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
-from app.models import MessageTemplate
+from app.models import Channel, MessagePurpose, MessageTemplate
+from app.services.errors import Invalid, NotFound
+from app.services.outbox import OutboxEntry, add_to_outbox
+from app.services.rendering import MessageParts, check_template
+
+KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
+EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+MAX_BODY = 500_000
+
+
+class MessageIn(BaseModel):
+    """A message template as the API and the editor send it."""
+
+    key: str = Field(description="Stable key scenarios use, e.g. `welcome`.")
+    name: str = ""
+    channel: Channel = Channel.email
+    purpose: MessagePurpose = Field(
+        default=MessagePurpose.marketing,
+        description="`marketing` needs the contact's consent; `transactional` does not.",
+    )
+    subject: str = ""
+    html: str = ""
+    text: str = Field(default="", description="Plain-text body of an email, or the SMS text.")
+    from_name: str | None = None
+    from_email: str | None = None
+    reply_to: str | None = None
+
+    def parts(self) -> MessageParts:
+        return MessageParts(
+            channel=self.channel,
+            subject=self.subject,
+            html=self.html,
+            text=self.text,
+            key=self.key,
+            name=self.name,
+        )
+
+
+def parts_of(template: MessageTemplate) -> MessageParts:
+    return MessageParts(
+        channel=template.channel,
+        subject=template.subject,
+        html=template.html,
+        text=template.text,
+        key=template.key,
+        name=template.name,
+    )
+
+
+def _blank(value: str | None) -> bool:
+    return value is None or not value.strip()
+
+
+def check_message(data: MessageIn) -> MessageIn:
+    """The message, tidied; raises Invalid with what to fix, in plain words."""
+    key = data.key.strip()
+    if not KEY.fullmatch(key):
+        raise Invalid(
+            "The key must be 1 to 100 lowercase letters, digits, “-” or “_”, "
+            "starting with a letter or digit (e.g. “welcome-coupon”)."
+        )
+    name = data.name.strip() or key.replace("-", " ").replace("_", " ").capitalize()
+    if len(name) > 200:
+        raise Invalid("The name is too long (200 characters at most).")
+    values: dict[str, Any] = {"key": key, "name": name}
+    for field in ("from_name", "from_email", "reply_to"):
+        value = getattr(data, field)
+        values[field] = None if _blank(value) else value.strip()
+    if data.channel == Channel.email:
+        if _blank(data.subject):
+            raise Invalid("An email needs a subject.")
+        if len(data.subject) > 500:
+            raise Invalid("The subject is too long (500 characters at most).")
+        if _blank(data.html) and _blank(data.text):
+            raise Invalid("An email needs a body: write the HTML version, the plain text, or both.")
+        for field, label in (("from_email", "sender address"), ("reply_to", "reply-to address")):
+            if values[field] is not None and not EMAIL.fullmatch(values[field]):
+                raise Invalid(f"The {label} “{values[field]}” is not an email address.")
+        if values["from_name"] is not None and len(values["from_name"]) > 200:
+            raise Invalid("The sender name is too long (200 characters at most).")
+    else:
+        if _blank(data.text):
+            raise Invalid("An SMS needs a text.")
+        values.update(subject="", html="", from_name=None, from_email=None, reply_to=None)
+    if max(len(data.html), len(data.text)) > MAX_BODY:
+        raise Invalid("This message is too long (500,000 characters at most).")
+    checked = data.model_copy(update=values)
+    for item in checked.parts().fields():
+        check_template(item)
+    return checked
+
+
+def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[MessageTemplate, bool]:
+    """Creates or updates the template with this key; True when it was created."""
+    checked = check_message(data)
+    template = find_message(session, checked.key)
+    created = template is None
+    if template is None:
+        template = MessageTemplate(key=checked.key, name=checked.name, created_at=now)
+    for name, value in checked.model_dump().items():
+        setattr(template, name, value)
+    template.updated_at = now
+    session.add(template)
+    session.flush()
+    return template, created
+
+
+def find_message(session: Session, key: str) -> MessageTemplate | None:
+    return session.exec(select(MessageTemplate).where(MessageTemplate.key == key)).first()
+
+
+def get_message(session: Session, key: str) -> MessageTemplate:
+    template = find_message(session, key)
+    if template is None:
+        raise NotFound(f"There is no message with the key “{key}”.")
+    return template
 
 
 def list_templates(session: Session) -> Sequence[MessageTemplate]:
     return session.exec(select(MessageTemplate).order_by(col(MessageTemplate.name))).all()
+
+
+def queue_test_send(
+    session: Session, data: MessageIn, *, to: str, contact_id: int | None, now: datetime
+) -> str:
+    """Puts a test of the editor's current content in the outbox, to ``to`` (the user),
+    personalised for ``contact_id`` (None: the sample contact). Sent by the normal sender,
+    without consent checks, tracking or a real unsubscribe link."""
+    checked = check_message(data)
+    key = f"test:{uuid.uuid4().hex}"
+    payload = {
+        "message": checked.key,
+        "test": {"to": to, "contact_id": contact_id, "template": checked.model_dump(mode="json")},
+    }
+    add_to_outbox(
+        session,
+        [
+            OutboxEntry(
+                idempotency_key=key, channel=checked.channel.value, contact_id=None, payload=payload
+            )
+        ],
+        now,
+    )
+    return key
+
+
+def install_starters(session: Session, now: datetime) -> tuple[list[str], list[str]]:
+    """Adds the starter messages that are missing; returns (created keys, kept keys)."""
+    from app.message_templates import starters
+
+    existing = set(
+        session.exec(
+            select(MessageTemplate.key).where(col(MessageTemplate.key).in_(list(starters())))
+        ).all()
+    )
+    created: list[str] = []
+    for starter in starters().values():
+        if starter.key in existing:
+            continue
+        data = MessageIn(
+            key=starter.key,
+            name=starter.name,
+            channel=Channel(starter.channel),
+            purpose=MessagePurpose(starter.purpose),
+            subject=starter.subject,
+            html=starter.html,
+            text=starter.text,
+        )
+        save_message(session, data, now)
+        created.append(starter.key)
+    return created, sorted(existing)

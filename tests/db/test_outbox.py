@@ -20,7 +20,7 @@ def test_replayed_entries_are_added_once(session: Session) -> None:
     ]
 
     assert len(add_to_outbox(session, entries, now)) == 3
-    again = add_to_outbox(session, entries[1:] + [OutboxEntry("other", "sms", contact.id)], now)
+    again = add_to_outbox(session, [*entries[1:], OutboxEntry("other", "sms", contact.id)], now)
     assert again == {"other"}
 
     keys = session.exec(select(OutboxMessage.idempotency_key)).all()

@@ -1,0 +1,283 @@
+"""The Messages pages (list, editor with live preview, test sends) and the Mailbox."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session, col, select
+from starlette.background import BackgroundTask
+
+from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.models import Channel, Contact
+from app.services import mailbox, messages
+from app.services.composition import default_sender
+from app.services.errors import Invalid, ServiceError
+from app.services.message_preview import preview_message
+from app.services.messages import MessageIn
+from app.services.unsubscribe import UnsubscribeLinks
+from app.templating import is_htmx, render
+
+router = APIRouter(
+    dependencies=[Depends(get_current_user)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+EDITOR = "messages_editor.html"
+PHONE = re.compile(r"\+?[0-9][0-9 .-]{5,20}")
+NEW_EMAIL_HTML = """<html>
+<head>
+<style>
+  body { font-family: Arial, Helvetica, sans-serif; color: #1d2233; }
+  h1 { color: #4f46e5; }
+</style>
+</head>
+<body>
+  <h1>Hello {{ contact.first_name | default("there") }}!</h1>
+  <p>Write your message here.</p>
+</body>
+</html>
+"""
+
+
+class MessageForm:
+    """The editor's fields, as posted (every field optional: the preview runs while typing)."""
+
+    def __init__(
+        self,
+        key: Annotated[str, Form()] = "",
+        name: Annotated[str, Form()] = "",
+        channel: Annotated[str, Form()] = "email",
+        purpose: Annotated[str, Form()] = "marketing",
+        subject: Annotated[str, Form()] = "",
+        html: Annotated[str, Form()] = "",
+        text: Annotated[str, Form()] = "",
+        from_name: Annotated[str, Form()] = "",
+        from_email: Annotated[str, Form()] = "",
+        reply_to: Annotated[str, Form()] = "",
+        contact_id: Annotated[str, Form()] = "",
+        is_new: Annotated[str, Form()] = "",
+        test_phone: Annotated[str, Form()] = "",
+    ) -> None:
+        self.values = {
+            "key": key,
+            "name": name,
+            "channel": channel,
+            "purpose": purpose,
+            "subject": subject,
+            "html": html,
+            "text": text,
+            "from_name": from_name,
+            "from_email": from_email,
+            "reply_to": reply_to,
+        }
+        self.contact_id = int(contact_id) if contact_id.isdigit() else None
+        self.is_new = bool(is_new)
+        self.test_phone = test_phone
+
+    def data(self) -> MessageIn:
+        try:
+            return MessageIn.model_validate(self.values)
+        except ValidationError as exc:
+            raise Invalid(
+                "Choose a channel (email or SMS) and a kind (marketing or transactional)."
+            ) from exc
+
+
+FormDep = Annotated[MessageForm, Depends()]
+
+
+def _recent_contacts(session: Session) -> list[Contact]:
+    return list(session.exec(select(Contact).order_by(col(Contact.id).desc()).limit(100)).all())
+
+
+def _editor(
+    request: Request,
+    session: Session,
+    values: dict[str, Any],
+    *,
+    is_new: bool,
+    block: str | None = None,
+    status_code: int = 200,
+    **extra: Any,
+) -> HTMLResponse:
+    context = {
+        "m": values,
+        "is_new": is_new,
+        "contacts": _recent_contacts(session),
+        "contact_id": extra.pop("contact_id", None),
+        **extra,
+    }
+    return render(request, EDITOR, context, block=block, status_code=status_code)
+
+
+@router.get("/messages")
+def message_list(request: Request, session: SessionDep) -> HTMLResponse:
+    from app.message_templates import starters
+
+    templates = messages.list_templates(session)
+    have = {t.key for t in templates}
+    missing = [s for s in starters().values() if s.key not in have]
+    return render(request, "messages.html", {"templates": templates, "missing_starters": missing})
+
+
+@router.post("/messages/starters")
+def add_starters(request: Request, session: SessionDep) -> Response:
+    messages.install_starters(session, request.app.state.clock.now())
+    return RedirectResponse("/messages", status_code=303)
+
+
+@router.get("/messages/new")
+def new_message(request: Request, session: SessionDep, channel: str = "email") -> HTMLResponse:
+    sms = channel == "sms"
+    values = {
+        "key": "",
+        "name": "",
+        "channel": "sms" if sms else "email",
+        "purpose": "marketing",
+        "subject": "" if sms else "Hello {{ contact.first_name | default('there') }}",
+        "html": "" if sms else NEW_EMAIL_HTML,
+        "text": "Hi {{ contact.first_name | default('there') }}! " if sms else "",
+        "from_name": "",
+        "from_email": "",
+        "reply_to": "",
+    }
+    return _editor(request, session, values, is_new=True)
+
+
+@router.get("/messages/{key}")
+def edit_message(key: str, request: Request, session: SessionDep) -> HTMLResponse:
+    template = messages.get_message(session, key)
+    values = {name: getattr(template, name) or "" for name in MessageIn.model_fields}
+    return _editor(request, session, values, is_new=False, saved_at=template.updated_at)
+
+
+@router.post("/messages/preview")
+def preview(
+    request: Request, session: SessionDep, settings: SettingsDep, form: FormDep
+) -> HTMLResponse:
+    try:
+        data = form.data()
+    except Invalid as exc:
+        return _editor(
+            request, session, form.values, is_new=form.is_new, block="preview", error=exc.message
+        )
+    links = UnsubscribeLinks(settings.base_url, settings.resolved_secret_key())
+    result = preview_message(
+        session,
+        data,
+        contact_id=form.contact_id,
+        default_sender=default_sender(settings.mail_from, settings.base_url),
+        unsubscribe_url=links.url(None, "preview"),
+        now=request.app.state.clock.now(),
+    )
+    return _editor(
+        request, session, form.values, is_new=form.is_new, block="preview", preview=result
+    )
+
+
+@router.post("/messages/save")
+def save(request: Request, session: SessionDep, form: FormDep) -> Response:
+    now = request.app.state.clock.now()
+    try:
+        data = form.data()
+        if form.is_new and messages.find_message(session, data.key.strip()) is not None:
+            raise Invalid(
+                f"A message with the key “{data.key.strip()}” already exists: choose another key."
+            )
+        template, created = messages.save_message(session, data, now)
+    except ServiceError as exc:
+        if is_htmx(request):
+            return _editor(
+                request,
+                session,
+                form.values,
+                is_new=form.is_new,
+                block="save_status",
+                status_code=422,
+                save_error=exc.message,
+            )
+        return _editor(
+            request,
+            session,
+            form.values,
+            is_new=form.is_new,
+            status_code=422,
+            save_error=exc.message,
+            contact_id=form.contact_id,
+        )
+    if created or not is_htmx(request):
+        target = f"/messages/{template.key}"
+        if is_htmx(request):
+            return Response(status_code=204, headers={"HX-Redirect": target})
+        return RedirectResponse(target, status_code=303)
+    return _editor(request, session, form.values, is_new=False, block="save_status", saved_at=now)
+
+
+@router.post("/messages/test")
+def send_test(
+    request: Request, session: SessionDep, settings: SettingsDep, user: CurrentUser, form: FormDep
+) -> HTMLResponse:
+    try:
+        data = form.data()
+        to = user.email
+        if data.channel == Channel.sms:
+            to = form.test_phone.strip()
+            if not PHONE.fullmatch(to):
+                raise Invalid(
+                    "Enter your mobile number (e.g. +33612345678) to receive the test SMS."
+                )
+        messages.queue_test_send(
+            session, data, to=to, contact_id=form.contact_id, now=request.app.state.clock.now()
+        )
+    except ServiceError as exc:
+        return _editor(
+            request,
+            session,
+            form.values,
+            is_new=form.is_new,
+            block="test_status",
+            status_code=422,
+            test_error=exc.message,
+        )
+    response = _editor(
+        request,
+        session,
+        form.values,
+        is_new=form.is_new,
+        block="test_status",
+        test_sent_to=to,
+        smtp_configured=bool(settings.smtp_url),
+    )
+    response.background = BackgroundTask(request.app.state.queue.kick, "deliver_outbox")
+    return response
+
+
+@router.get("/mailbox")
+def mailbox_page(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    channel: str | None = None,
+    page: int = 1,
+) -> HTMLResponse:
+    mails, total = mailbox.mailbox_page(session, channel=channel or None, page=page)
+    context = {
+        "mails": mails,
+        "total": total,
+        "page": max(page, 1),
+        "pages": max(1, -(-total // mailbox.PAGE_SIZE)),
+        "channel": channel or "",
+        "counts": mailbox.send_counts(session),
+        "problems": mailbox.recent_problems(session),
+        "smtp_configured": bool(settings.smtp_url),
+    }
+    return render(request, "mailbox.html", context)
+
+
+@router.get("/mailbox/{mail_id}")
+def mailbox_message(mail_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+    return render(request, "mailbox_message.html", {"mail": mailbox.get_mail(session, mail_id)})

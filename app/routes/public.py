@@ -1,0 +1,118 @@
+"""Public links inside emails: the open pixel, click redirects and the unsubscribe page.
+
+No login (the people who follow them are contacts), no CSRF (``/t/`` and ``/u/`` are exempt:
+the signed token is what proves the link came from Parcours). A link that was tampered with
+is refused with 404, and nothing is recorded.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from sqlmodel import Session
+from starlette.background import BackgroundTask
+
+from app.deps import SessionDep
+from app.services.tracking import SendRef, Tracker, record_tracking_event
+from app.services.unsubscribe import UnsubscribeLinks, unsubscribe
+from app.templating import render
+
+log = logging.getLogger("parcours.public")
+router = APIRouter(include_in_schema=False)
+PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
+NO_STORE = {"Cache-Control": "no-store, private"}
+BROKEN_LINK = "This link is not valid. It may have been copied incompletely."
+
+
+def _tracker(request: Request) -> Tracker:
+    settings = request.app.state.settings
+    return Tracker(settings.base_url, settings.resolved_secret_key())
+
+
+def _links(request: Request) -> UnsubscribeLinks:
+    settings = request.app.state.settings
+    return UnsubscribeLinks(settings.base_url, settings.resolved_secret_key())
+
+
+async def _kick_triggers(request: Request) -> None:
+    try:
+        await request.app.state.queue.kick("match_triggers")
+    except Exception:  # the sweep finds the event anyway
+        log.warning("could not kick match_triggers", exc_info=True)
+
+
+def _record(
+    session: Session, request: Request, name: str, ref: SendRef, url: str | None = None
+) -> bool:
+    """Never in the way of the contact: the pixel shows and the link leads on regardless."""
+    try:
+        with session.begin_nested():
+            return record_tracking_event(session, name, ref, request.app.state.clock.now(), url=url)
+    except Exception:
+        log.exception("could not record %s", name)
+        return False
+
+
+@router.get("/t/o/{token}")
+def open_pixel(token: str, request: Request, session: SessionDep) -> Response:
+    ref = _tracker(request).read_open(token)
+    if ref is None:
+        return Response(status_code=404, headers=NO_STORE)
+    recorded = _record(session, request, "email_opened", ref)
+    task = BackgroundTask(_kick_triggers, request) if recorded else None
+    return Response(PIXEL, media_type="image/gif", headers=NO_STORE, background=task)
+
+
+@router.get("/t/c/{token}")
+def click(token: str, request: Request, session: SessionDep) -> Response:
+    found = _tracker(request).read_click(token)
+    if found is None:
+        return render(
+            request, "error.html", {"status": 404, "detail": BROKEN_LINK}, status_code=404
+        )
+    ref, url = found
+    recorded = _record(session, request, "email_clicked", ref, url)
+    task = BackgroundTask(_kick_triggers, request) if recorded else None
+    return RedirectResponse(url, status_code=302, headers=NO_STORE, background=task)
+
+
+@router.get("/u/{token}", response_class=HTMLResponse)
+def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+    link = _links(request).read(token)
+    if link is None:
+        return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
+    return render(
+        request,
+        "unsubscribe.html",
+        {"state": "confirm", "token": token, "test": link.contact_id is None},
+    )
+
+
+@router.post("/u/{token}")
+def unsubscribe_now(
+    token: str,
+    request: Request,
+    session: SessionDep,
+    one_click: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
+) -> Response:
+    """The confirm button, and RFC 8058 one-click (``List-Unsubscribe=One-Click``) from mail
+    clients, which expect a plain 200."""
+    link = _links(request).read(token)
+    if link is None:
+        if one_click:
+            return PlainTextResponse(BROKEN_LINK, status_code=404)
+        return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
+    done = None
+    if link.contact_id is not None:
+        done = unsubscribe(session, link.contact_id, request.app.state.clock.now(), key=link.key)
+    if one_click:
+        return PlainTextResponse("Unsubscribed.")
+    task = BackgroundTask(_kick_triggers, request) if done and not done.already else None
+    context = {"state": "done", "test": link.contact_id is None, "result": done}
+    response = render(request, "unsubscribe.html", context)
+    response.background = task
+    return response

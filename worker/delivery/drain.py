@@ -1,0 +1,203 @@
+"""The outbox drainer: claims due rows in chunks, sends them, writes the outcomes back.
+
+Exactly once, and the one window where it is not: a message accepted by the SMTP server is
+marked ``sent`` in the next bulk write, at most ``FLUSH_EVERY`` sends later. If the worker
+dies inside that window, those few messages are sent again once their lease runs out — the
+smallest window possible without one commit per message (the SMTP server may deduplicate
+them by their Message-ID, which is the row's idempotency key). Mailbox "sends" have no
+window at all: the copy and the ``sent`` mark are written in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy.engine import Engine
+
+from app.clock import Clock
+from app.config import Settings
+from app.db import read_only, session_scope
+from worker.delivery import outcomes
+from worker.delivery.compose import Composer, EmailJob, Prepared, SmsJob, WebhookJob
+from worker.delivery.lease import DrainLease
+from worker.delivery.outcomes import Outcome
+from worker.delivery.rate import RateLimiter, Sleep
+from worker.delivery.sms import HttpSmsProvider, MailboxSms, SmsSender
+from worker.delivery.smtp import SendError, SmtpTransport, parse_smtp_url
+from worker.delivery.store import Claimed, claim_due, record, release
+from worker.delivery.webhook import AllowList, WebhookSender
+
+FLUSH_EVERY = 50  # sends between two writes of their outcomes
+WEBHOOK_CONCURRENCY = 10
+TIME_BUDGET_SECONDS = 240  # then the job ends and the next kick or sweep carries on
+
+
+@dataclass
+class Delivery:
+    engine: Engine
+    clock: Clock
+    settings: Settings
+    sleep: Sleep = asyncio.sleep
+    redis: Any = None
+    sms_transport: httpx.AsyncBaseTransport | None = None  # tests stand in for the provider
+    totals: Counter[str] = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        self.composer = Composer(s)
+        self.limiter = RateLimiter(s.smtp_rate_per_second, self.clock, self.sleep)
+        self.smtp = SmtpTransport(parse_smtp_url(s.smtp_url), self.limiter) if s.smtp_url else None
+        self.sms: SmsSender = (
+            HttpSmsProvider(s.sms_provider_url, s.sms_provider_token, transport=self.sms_transport)
+            if s.sms_provider_url
+            else MailboxSms()
+        )
+        self.webhooks = WebhookSender(
+            AllowList.parse(s.webhook_allow), timeout=s.webhook_timeout_seconds
+        )
+        chunk_seconds = s.delivery_chunk_size / s.smtp_rate_per_second
+        self.lease = timedelta(seconds=max(120, 3 * chunk_seconds))
+        self._buffer: list[Outcome] = []
+        self._claimed: dict[int, Claimed] = {}
+
+    async def run(self) -> dict[str, int]:
+        ttl_ms = int(self.lease.total_seconds() * 1000)
+        lease = DrainLease(self.redis, ttl_ms) if self.redis is not None else None
+        if lease is not None and not await lease.acquire():
+            return {"busy": 1}
+        started = time.monotonic()
+        # The next chunk is claimed and rendered (in a thread) while this one is sent.
+        upcoming: asyncio.Task[tuple[list[Claimed], Prepared]] | None = asyncio.create_task(
+            self._next_chunk()
+        )
+        try:
+            while upcoming is not None:
+                rows, prepared = await upcoming
+                upcoming = None
+                if not rows:
+                    break
+                if time.monotonic() - started < TIME_BUDGET_SECONDS:
+                    upcoming = asyncio.create_task(self._next_chunk())
+                await self.deliver(rows, prepared)
+                if lease is not None and not await lease.renew():
+                    break  # another worker took over: stop sending
+        finally:
+            if upcoming is not None:
+                # Claimed but not sent: give the rows back at once rather than at lease end.
+                rows, _ = await upcoming
+                await asyncio.to_thread(
+                    release, self.engine, [r.id for r in rows], self.clock.now()
+                )
+            await self.close()
+            if lease is not None:
+                await lease.release(self._hold_ms())
+        return dict(self.totals)
+
+    async def _next_chunk(self) -> tuple[list[Claimed], Prepared]:
+        return await asyncio.to_thread(self._claim_and_prepare)
+
+    def _claim_and_prepare(self) -> tuple[list[Claimed], Prepared]:
+        now = self.clock.now()
+        rows = claim_due(self.engine, now, self.settings.delivery_chunk_size, self.lease)
+        if not rows:
+            return rows, Prepared()
+        with session_scope(read_only(self.engine)) as session:
+            return rows, self.composer.prepare(session, rows, now)
+
+    def _hold_ms(self) -> int:
+        last = self.limiter.last_send
+        if self.smtp is None or last is None:
+            return 1
+        left = self.limiter.window - (self.clock.now() - last)
+        return int(left.total_seconds() * 1000) + 1
+
+    async def deliver(self, rows: list[Claimed], prepared: Prepared) -> None:
+        self._claimed.update({row.id: row for row in rows})
+        self._buffer.extend(prepared.decided)
+        for email in prepared.emails:
+            await self._add(await self._send_email(email))
+        for sms in prepared.sms:
+            await self._add(await self._send_sms(sms))
+        await self._send_webhooks(prepared.webhooks)
+        await self._flush()
+        self._claimed.clear()
+
+    async def _send_email(self, job: EmailJob) -> Outcome:
+        if self.smtp is None:
+            return outcomes.sent(job.row.id, mailbox=job.mailbox)
+        try:
+            await self.smtp.send(job.envelope)
+        except SendError as exc:
+            return _failure(job.row.id, exc)
+        return outcomes.sent(job.row.id)
+
+    async def _send_sms(self, job: SmsJob) -> Outcome:
+        try:
+            await self.sms.send(job.sms)
+        except SendError as exc:
+            return _failure(job.row.id, exc)
+        return outcomes.sent(job.row.id, mailbox=job.mailbox if self.sms.keeps_copy else None)
+
+    async def _send_webhooks(self, jobs: list[WebhookJob]) -> None:
+        gate = asyncio.Semaphore(WEBHOOK_CONCURRENCY)
+
+        async def one(job: WebhookJob) -> Outcome:
+            async with gate:
+                try:
+                    await self.webhooks.call(job.call)
+                except SendError as exc:
+                    return _failure(job.row.id, exc)
+                return outcomes.sent(job.row.id)
+
+        for outcome in await asyncio.gather(*(one(job) for job in jobs)):
+            await self._add(outcome)
+
+    async def _add(self, outcome: Outcome) -> None:
+        self._buffer.append(outcome)
+        if len(self._buffer) >= FLUSH_EVERY:
+            await self._flush()
+
+    async def _flush(self) -> None:
+        batch, self._buffer = self._buffer, []
+        if not batch:
+            return
+        await asyncio.to_thread(
+            record,
+            self.engine,
+            batch,
+            self._claimed,
+            self.clock.now(),
+            self.settings.delivery_max_attempts,
+        )
+        self.totals.update(o.kind for o in batch)
+
+    async def close(self) -> None:
+        if self.smtp is not None:
+            await self.smtp.close()
+        await self.sms.close()
+        await self.webhooks.close()
+
+
+def _failure(row_id: int, error: SendError) -> Outcome:
+    return (outcomes.failed if error.permanent else outcomes.retry)(row_id, error.reason)
+
+
+async def deliver_outbox(ctx: dict[str, Any]) -> dict[str, int]:
+    """arq task: send what is due in the outbox. Kicked after the engine writes sends, and
+    run by cron as a sweep."""
+    from app.config import get_settings
+
+    delivery = Delivery(
+        engine=ctx["engine"],
+        clock=ctx["clock"],
+        settings=ctx.get("settings") or get_settings(),
+        sleep=ctx.get("sleep", asyncio.sleep),
+        redis=ctx.get("redis"),
+    )
+    return await delivery.run()

@@ -1,0 +1,171 @@
+"""Webhooks: calling a URL of the marketer's choice, without opening the server's network.
+
+A webhook URL could name an address only the server can reach (a database, a cloud
+metadata service at 169.254.169.254, the admin port of a local service). So the host is
+resolved and **every** address it resolves to must be public: private, loopback, link-local,
+multicast, reserved and unspecified addresses are refused, unless the host or its network is
+in ``PARCOURS_WEBHOOK_ALLOW``. Redirects are not followed (they could point inside).
+
+The body is a template (``{{ contact.email | tojson }}``…) that must give valid JSON; without
+one, Parcours sends the contact, the event and where it comes from. The outbox key goes in an
+``Idempotency-Key`` header so the receiver can ignore a repeat. Timeouts, connection errors,
+429 and 5xx are tried again later with backoff; other answers fail with the status.
+
+Residual risk, documented: the address is checked when resolved here and httpx resolves it
+again to connect, so a DNS server answering differently within milliseconds (DNS rebinding)
+could still slip through; put webhooks behind an egress proxy where that matters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import socket
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from worker.delivery.smtp import SendError
+
+IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+@dataclass(frozen=True)
+class AllowList:
+    hosts: frozenset[str]
+    networks: tuple[IpNetwork, ...]
+
+    @classmethod
+    def parse(cls, setting: str) -> AllowList:
+        hosts: set[str] = set()
+        networks: list[IpNetwork] = []
+        for item in (part.strip() for part in setting.split(",")):
+            if not item:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(item, strict=False))
+            except ValueError:
+                hosts.add(item.lower().rstrip("."))
+        return cls(frozenset(hosts), tuple(networks))
+
+    def allows(self, host: str, address: IpAddress) -> bool:
+        return host in self.hosts or any(address in network for network in self.networks)
+
+
+def _is_public(address: IpAddress) -> bool:
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return _is_public(address.ipv4_mapped)
+    return address.is_global and not (
+        address.is_private
+        or address.is_loopback
+        or address.is_link_local
+        or address.is_multicast
+        or address.is_reserved
+        or address.is_unspecified
+    )
+
+
+async def resolve(host: str, port: int) -> list[IpAddress]:
+    try:
+        literal = ipaddress.ip_address(host.strip("[]"))
+        return [literal]
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+
+
+async def check_destination(url: str, allow: AllowList) -> None:
+    """Raises SendError (permanent) for a URL that is not a public http(s) address."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise SendError("The webhook address must start with http:// or https://", permanent=True)
+    host = parts.hostname.lower().rstrip(".")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        addresses = await resolve(host, port)
+    except OSError as exc:
+        raise SendError(
+            f"The webhook host {host} could not be found: {exc}", permanent=False
+        ) from exc
+    refused = [a for a in addresses if not _is_public(a) and not allow.allows(host, a)]
+    if refused or not addresses:
+        raise SendError(
+            f"Refused: {host} points to a private, loopback or link-local address "
+            f"({', '.join(map(str, refused)) or 'none'}). Add it to PARCOURS_WEBHOOK_ALLOW "
+            "if this is intended.",
+            permanent=True,
+        )
+
+
+@dataclass(frozen=True)
+class WebhookCall:
+    url: str
+    method: str
+    body: Any  # JSON-able, or None for GET
+    key: str
+
+
+def webhook_body(rendered: str | None, default: dict[str, Any]) -> Any:
+    if rendered is None or not rendered.strip():
+        return default
+    try:
+        return json.loads(rendered)
+    except json.JSONDecodeError as exc:
+        raise SendError(
+            f"The webhook body is not valid JSON once filled in (line {exc.lineno}: {exc.msg}). "
+            "Use | tojson around values, e.g. {{ contact.email | tojson }}.",
+            permanent=True,
+        ) from exc
+
+
+class WebhookSender:
+    def __init__(
+        self,
+        allow: AllowList,
+        *,
+        timeout: float = 10,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.allow = allow
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": "Parcours-Webhook/1"},
+        )
+
+    async def call(self, hook: WebhookCall) -> None:
+        method = hook.method.upper()
+        if method not in METHODS:
+            raise SendError(f"{hook.method} is not a method webhooks can use", permanent=True)
+        await check_destination(hook.url, self.allow)
+        content = None if method == "GET" else json.dumps(hook.body, default=str).encode()
+        headers = {"Idempotency-Key": hook.key}
+        if content is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            response = await self._client.request(
+                method, hook.url, content=content, headers=headers
+            )
+        except httpx.TimeoutException as exc:
+            raise SendError("The webhook did not answer in time", permanent=False) from exc
+        except httpx.HTTPError as exc:
+            raise SendError(f"Could not call the webhook: {exc}", permanent=False) from exc
+        if response.is_success:
+            return
+        said = response.text.strip()[:200]
+        temporary = response.status_code in {408, 429} or response.status_code >= 500
+        kind = "" if temporary else " (not retried)"
+        raise SendError(
+            f"The webhook answered {response.status_code}{kind}: {said}", permanent=not temporary
+        )
+
+    async def close(self) -> None:
+        await self._client.aclose()
