@@ -1,0 +1,108 @@
+"""A condition (DESIGN §4) as the visual builder shows it: groups of rows.
+
+The builder knows three kinds of group — match all / any / none of these (``none`` is
+``{"not": {"any": [...]}}``) — and four kinds of row: a contact detail, an activity (event
+count within N days), a list membership and a consent. ``condition-builder.js`` turns the rows
+back into condition JSON; the graph validates it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+ATTRIBUTE_OPS: tuple[tuple[str, str], ...] = (
+    ("eq", "is"),
+    ("ne", "is not"),
+    ("gt", "is more than"),
+    ("gte", "is at least"),
+    ("lt", "is less than"),
+    ("lte", "is at most"),
+    ("contains", "contains"),
+    ("starts_with", "starts with"),
+    ("in", "is one of"),
+    ("exists", "is set"),
+    ("not_exists", "is not set"),
+    ("before", "is before"),
+    ("after", "is after"),
+    ("within_last_days", "was in the last … days"),
+    ("older_than_days", "was more than … days ago"),
+)
+EVENT_OPS: tuple[tuple[str, str], ...] = (
+    ("count_gte", "at least"),
+    ("count_lt", "fewer than"),
+    ("none", "never"),
+)
+ROW_KINDS: tuple[tuple[str, str], ...] = (
+    ("attribute", "A detail of the contact"),
+    ("event", "Something they did"),
+    ("list", "Being on a list"),
+    ("consent", "Their consent"),
+)
+
+
+def _text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ", ".join(_text(item) for item in value)
+    return str(value)
+
+
+def _group(join: str, items: list[Any]) -> dict[str, Any]:
+    return {"kind": "group", "join": join, "items": [_node(item) for item in items]}
+
+
+def _node(condition: object) -> dict[str, Any]:
+    if not isinstance(condition, dict):
+        return {"kind": "row", "row": "attribute", "op": "eq"}
+    if isinstance(condition.get("all"), list):
+        return _group("all", condition["all"])
+    if isinstance(condition.get("any"), list):
+        return _group("any", condition["any"])
+    if "not" in condition:
+        inner = condition["not"]
+        if isinstance(inner, dict) and isinstance(inner.get("any"), list):
+            return _group("none", inner["any"])
+        return _group("none", [inner])
+    if "event" in condition:
+        extra = {"where": condition["where"]} if condition.get("where") is not None else {}
+        return {
+            "kind": "row",
+            "row": "event",
+            "event": _text(condition.get("event")),
+            "op": condition.get("op") or "count_gte",
+            "value": _text(condition.get("value")),
+            "within_days": _text(condition.get("within_days")),
+            "extra": extra,
+        }
+    if "list" in condition:
+        return {
+            "kind": "row",
+            "row": "list",
+            "list": _text(condition.get("list")),
+            "op": condition.get("op") or "member",
+        }
+    if "consent" in condition:
+        return {
+            "kind": "row",
+            "row": "consent",
+            "consent": _text(condition.get("consent")),
+            "op": condition.get("op") or "granted",
+        }
+    return {
+        "kind": "row",
+        "row": "attribute",
+        "attribute": _text(condition.get("attribute")),
+        "op": condition.get("op") or "eq",
+        "value": _text(condition.get("value")),
+    }
+
+
+def builder_tree(condition: object) -> dict[str, Any]:
+    """The root group for a condition (a lone test is a group of one)."""
+    if condition is None or condition == {}:
+        return {"kind": "group", "join": "all", "items": []}
+    node = _node(condition)
+    return node if node["kind"] == "group" else {"kind": "group", "join": "all", "items": [node]}

@@ -1,0 +1,160 @@
+"""What the canvas templates need: a card's words and a panel's fields and choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
+
+from app.graph import BUILTIN_ATTRIBUTES, Document, IssueCode, check_draft
+from app.graph.issues import block_label
+from app.models import Contact, ContactList, MessageTemplate
+from app.routes.canvas_catalog import BlockInfo, block_info, port_label, shown_as
+from app.routes.canvas_conditions import ATTRIBUTE_OPS, EVENT_OPS, ROW_KINDS, builder_tree
+from app.routes.canvas_forms import UNIT_CHOICES, WEEKDAY_CHOICES, form_values
+from app.services.scenarios import known_refs
+
+# Settings the parser had to drop: what was typed cannot be kept, so the panel refuses it.
+UNREADABLE = frozenset({IssueCode.invalid_field, IssueCode.unknown_field})
+# Problems of one block's own settings (not of how it is wired).
+SETTING_CODES = UNREADABLE | {
+    IssueCode.missing_config,
+    IssueCode.invalid_config,
+    IssueCode.unknown_message,
+    IssueCode.wrong_channel,
+    IssueCode.unknown_list,
+    IssueCode.unknown_segment,
+}
+COMMON_EVENTS = (
+    "purchase",
+    "signup",
+    "cart_updated",
+    "page_viewed",
+    "email_opened",
+    "email_clicked",
+    "form_submitted",
+)
+SAMPLED_CONTACTS = 200
+
+
+@dataclass(frozen=True)
+class Problem:
+    field: str  # the setting, without the "config." prefix ("" for the whole block)
+    message: str
+    severity: str = "error"
+    unreadable: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    id: str
+    type: str
+    kind: str
+    x: float
+    y: float
+    name: str
+    icon: str
+    summary: str
+    takes_input: bool
+    ports: tuple[tuple[str, str], ...]  # (port, label)
+
+
+def summaries_of(document: Document | None) -> dict[str, str]:
+    return {} if document is None else {node.id: node.summary() for node in document.nodes}
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def card_context(node: dict[str, Any], summary: str | None) -> Card:
+    block_type, kind = str(node.get("type")), str(node.get("kind"))
+    info = block_info(block_type, kind)
+    ports = info.ports if info else ("out",)
+    config = node.get("config") if isinstance(node.get("config"), dict) else {}
+    look = shown_as(block_type, kind, config or {})
+    if summary is None:
+        summary = info.hint if info else f"“{block_type}.{kind}” is not a block Parcours knows"
+    return Card(
+        id=str(node.get("id")),
+        type=block_type,
+        kind=kind,
+        x=_number(node.get("x")),
+        y=_number(node.get("y")),
+        name=look.name if look else "Unknown block",
+        icon=look.icon if look else "alert",
+        summary=summary,
+        takes_input=info.takes_input if info else True,
+        ports=tuple((port, port_label(block_type, kind, port)) for port in ports),
+    )
+
+
+def block_problems(session: Session, node: dict[str, Any]) -> list[Problem]:
+    """What is wrong with one block's settings, without the words naming the block."""
+    _, issues = check_draft({"schema": 1, "nodes": [node], "edges": []}, known_refs(session))
+    prefix = f"{block_label(str(node['id']))}: "
+    return [
+        Problem(
+            field=(issue.field or "").removeprefix("config."),
+            message=_sentence(issue.message.removeprefix(prefix)),
+            severity=issue.severity,
+            unreadable=issue.code in UNREADABLE,
+        )
+        for issue in issues
+        if issue.node == node["id"] and issue.code in SETTING_CODES
+    ]
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def _attribute_suggestions(session: Session) -> list[str]:
+    """Built-in details and the custom ones seen on recent contacts."""
+    rows = session.execute(
+        sa_select(col(Contact.attributes)).order_by(col(Contact.id).desc()).limit(SAMPLED_CONTACTS)
+    ).all()
+    custom = {key for (attributes,) in rows if isinstance(attributes, dict) for key in attributes}
+    return sorted(BUILTIN_ATTRIBUTES) + sorted(custom - BUILTIN_ATTRIBUTES)
+
+
+def panel_context(
+    session: Session,
+    node: dict[str, Any],
+    problems: list[Problem],
+) -> dict[str, Any]:
+    block_type, kind = str(node["type"]), str(node["kind"])
+    info: BlockInfo | None = block_info(block_type, kind)
+    config = node.get("config") or {}
+    messages = session.exec(
+        select(MessageTemplate.key, MessageTemplate.name, MessageTemplate.channel).order_by(
+            col(MessageTemplate.name)
+        )
+    ).all()
+    lists = session.exec(
+        select(ContactList.key, ContactList.name).order_by(col(ContactList.name))
+    ).all()
+    return {
+        "node": node,
+        "info": info,
+        "v": form_values(block_type, kind, config),
+        "config_json": config,
+        "problems": problems,
+        "problem_fields": {p.field for p in problems if p.severity == "error"},
+        "lists": lists,
+        "messages": messages,
+        "emails": [(key, name) for key, name, channel in messages if channel == "email"],
+        "sms": [(key, name) for key, name, channel in messages if channel == "sms"],
+        "attributes": _attribute_suggestions(session),
+        "events": COMMON_EVENTS,
+        "units": UNIT_CHOICES,
+        "weekdays": WEEKDAY_CHOICES,
+        "panel_template": f"canvas/panels/{block_type}_{kind}.html",
+        "if_tree": builder_tree(config.get("if")),
+        "where_tree": builder_tree(config.get("where")),
+        "row_kinds": ROW_KINDS,
+        "attribute_ops": ATTRIBUTE_OPS,
+        "event_ops": EVENT_OPS,
+    }

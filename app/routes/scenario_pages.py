@@ -1,0 +1,262 @@
+"""Scenario pages: the list, a new blank scenario, the canvas editor and the calls it makes.
+
+The canvas (``app/static/js/canvas/``) keeps the graph in the browser and talks to these
+endpoints: it saves the draft with its revision (a stale one is refused and overwrites
+nothing), activates or pauses, and asks the server for block cards and side panels, so every
+word a marketer reads comes from one place (``app.graph`` summaries and issues).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from app.deps import SessionDep, get_current_user
+from app.graph import check_draft
+from app.routes.canvas_catalog import FAMILIES, block_info, palette_json
+from app.routes.canvas_forms import PanelErrors, config_from_form
+from app.routes.canvas_panels import (
+    block_problems,
+    card_context,
+    panel_context,
+    summaries_of,
+)
+from app.scenario_templates import scenario_templates
+from app.services import scenarios as service
+from app.services.errors import ServiceError
+from app.templating import render
+
+router = APIRouter(
+    dependencies=[Depends(get_current_user)],
+    include_in_schema=False,
+    default_response_class=HTMLResponse,
+)
+
+CONFLICT_MESSAGE = "This scenario changed elsewhere — reload to see the latest version."
+
+
+class DraftSave(BaseModel):
+    graph: dict[str, Any]
+    revision: int
+
+
+class NodeIn(BaseModel):
+    """A block as the canvas holds it; the settings may be half-filled."""
+
+    id: str = Field(min_length=1, max_length=100)
+    type: str
+    kind: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    x: float = 0
+    y: float = 0
+
+
+def _now(request: Request) -> datetime:
+    now: datetime = request.app.state.clock.now()
+    return now
+
+
+def _json_error(exc: ServiceError) -> JSONResponse:
+    return JSONResponse({"detail": exc.detail()}, status_code=exc.status_code)
+
+
+@router.get("/scenarios")
+def scenario_list(request: Request, session: SessionDep) -> HTMLResponse:
+    return render(
+        request,
+        "scenarios.html",
+        {"scenarios": service.list_scenarios(session), "templates": scenario_templates()},
+    )
+
+
+@router.post("/scenarios", response_model=None)
+def create(
+    request: Request,
+    session: SessionDep,
+    name: Annotated[str, Form()] = "",
+    template: Annotated[str, Form()] = "",
+) -> Response:
+    """A new blank scenario (or one from a ready-made template), opened on the canvas."""
+    try:
+        if template:
+            scenario, _ = service.create_from_template(
+                session, template, now=_now(request), name=name.strip() or None
+            )
+        else:
+            scenario = service.create_scenario(
+                session, name=name or "Untitled scenario", graph=None, now=_now(request)
+            )
+    except ServiceError as exc:
+        return render(
+            request,
+            "scenarios.html",
+            {
+                "scenarios": service.list_scenarios(session),
+                "templates": scenario_templates(),
+                "error": exc.message,
+            },
+            status_code=exc.status_code,
+        )
+    return RedirectResponse(f"/scenarios/{scenario.id}", status_code=303)
+
+
+@router.get("/scenarios/{scenario_id}")
+def editor(scenario_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+    scenario = service.get_scenario(session, scenario_id)
+    graph = scenario.draft if isinstance(scenario.draft, dict) else {}
+    document, issues = check_draft(graph, service.known_refs(session))
+    summaries = summaries_of(document)
+    nodes = [node for node in graph.get("nodes") or [] if isinstance(node, dict)]
+    boot = {
+        "scenario": {
+            "id": scenario.id,
+            "name": scenario.name,
+            "status": scenario.status,
+            "revision": scenario.draft_revision,
+            "liveVersion": scenario.live_version,
+        },
+        "graph": graph,
+        "issues": [issue.model_dump(mode="json") for issue in issues],
+        "summaries": summaries,
+        "palette": palette_json(),
+    }
+    return render(
+        request,
+        "scenario_editor.html",
+        {
+            "scenario": scenario,
+            "families": FAMILIES,
+            "cards": [card_context(node, summaries.get(str(node.get("id")))) for node in nodes],
+            "boot": boot,
+        },
+    )
+
+
+@router.put("/scenarios/{scenario_id}/draft", response_model=None)
+def save_draft(
+    scenario_id: int, body: DraftSave, request: Request, session: SessionDep
+) -> JSONResponse:
+    """Autosave: the graph as drawn, if ``revision`` is still the latest; 409 otherwise."""
+    try:
+        scenario = service.save_draft(
+            session, scenario_id, body.graph, revision=body.revision, now=_now(request)
+        )
+    except ServiceError as exc:
+        if exc.status_code == 409:
+            return JSONResponse({"detail": CONFLICT_MESSAGE}, status_code=409)
+        return _json_error(exc)
+    document, issues = check_draft(scenario.draft, service.known_refs(session))
+    return JSONResponse(
+        {
+            "revision": scenario.draft_revision,
+            "issues": [issue.model_dump(mode="json") for issue in issues],
+            "summaries": summaries_of(document),
+        }
+    )
+
+
+@router.post("/scenarios/{scenario_id}/activate", response_model=None)
+def activate(scenario_id: int, request: Request, session: SessionDep) -> JSONResponse:
+    """Publishes the saved draft; refused with the issues (422) while errors remain."""
+    user = getattr(request.state, "user", None)
+    try:
+        scenario, version, warnings = service.activate(
+            session, scenario_id, now=_now(request), user_id=user.id if user else None
+        )
+    except ServiceError as exc:
+        return _json_error(exc)
+    return JSONResponse(
+        {
+            "status": scenario.status,
+            "version": version.number,
+            "warnings": [issue.model_dump(mode="json") for issue in warnings],
+        }
+    )
+
+
+@router.post("/scenarios/{scenario_id}/pause", response_model=None)
+def pause(scenario_id: int, request: Request, session: SessionDep) -> JSONResponse:
+    try:
+        scenario = service.pause(session, scenario_id, now=_now(request))
+    except ServiceError as exc:
+        return _json_error(exc)
+    return JSONResponse({"status": scenario.status})
+
+
+@router.post("/scenarios/blocks/card")
+def card(request: Request, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
+    """One block card, as the canvas shows it, with its summary in plain words."""
+    raw = node.model_dump()
+    document, _ = check_draft({"schema": 1, "nodes": [raw], "edges": []})
+    return render(
+        request,
+        "canvas/_card.html",
+        {"card": card_context(raw, summaries_of(document).get(node.id))},
+    )
+
+
+@router.post("/scenarios/blocks/panel")
+def panel(request: Request, session: SessionDep, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
+    """The side panel of one block, filled with its current settings."""
+    if block_info(node.type, node.kind) is None:
+        return render(
+            request, "_error_alert.html", {"detail": "This block is not known."}, status_code=422
+        )
+    raw = node.model_dump()
+    return render(
+        request,
+        "canvas/panel.html",
+        panel_context(session, raw, block_problems(session, raw)),
+    )
+
+
+@router.post("/scenarios/blocks/apply/{block_type}/{kind}")
+async def apply_panel(
+    block_type: str, kind: str, request: Request, session: SessionDep
+) -> HTMLResponse:
+    """A submitted panel becomes the block's settings, announced to the canvas.
+
+    The settings travel in the ``HX-Trigger`` header (event ``parcours:config``) so the canvas
+    can record them (undo, autosave); the body is the panel's feedback. Values that cannot be
+    read at all are explained and change nothing.
+    """
+    form = await request.form()
+    node_id = str(form.get("node_id") or "")
+    if block_info(block_type, kind) is None or not node_id:
+        return render(
+            request, "_error_alert.html", {"detail": "This block is not known."}, status_code=422
+        )
+    # Unreadable values are answered 200 with the reasons and no event: half-typed input is
+    # a normal moment in a form, not a failed request (browsers log 4xx as console errors).
+    try:
+        config = config_from_form(block_type, kind, form)
+    except PanelErrors as exc:
+        return render(request, "canvas/_feedback.html", {"errors": exc.errors})
+    raw = {"id": node_id, "type": block_type, "kind": kind, "config": config}
+    problems = block_problems(session, raw)
+    unreadable = {p.field: p.message for p in problems if p.unreadable}
+    if unreadable:
+        return render(request, "canvas/_feedback.html", {"errors": unreadable})
+    document, _ = check_draft({"schema": 1, "nodes": [raw], "edges": []})
+    try:
+        base = json.loads(str(form.get("base") or "null"))
+    except ValueError:
+        base = None
+    event = {
+        "node": node_id,
+        "base": base,
+        "config": config,
+        "summary": summaries_of(document).get(node_id, ""),
+        "problems": [{"field": p.field, "message": p.message} for p in problems],
+    }
+    return render(
+        request,
+        "canvas/_feedback.html",
+        {"problems": problems, "applied": True},
+        headers={"HX-Trigger": json.dumps({"parcours:config": event}, ensure_ascii=True)},
+    )

@@ -1,0 +1,68 @@
+// The list of things to fix (from the last save or a refused activation). Clicking one selects
+// its block, brings it into view and opens its settings.
+
+export class IssuesList {
+  constructor({ store, drawer, button, viewport, panel }) {
+    Object.assign(this, { store, drawer, button, viewport, panel });
+    this.list = drawer.querySelector(".issues-list");
+    this.message = drawer.querySelector(".issues-message");
+    this.list.addEventListener("click", (event) => {
+      const item = event.target.closest("[data-node]");
+      if (!item || !item.dataset.node) return;
+      const node = store.node(item.dataset.node);
+      if (!node) return;
+      store.select([node.id]);
+      viewport.reveal(node);
+      panel.show(node.id, { focus: true });
+    });
+  }
+
+  render() {
+    const issues = this.store.issues;
+    const errors = issues.filter((i) => i.severity === "error").length;
+    this.button.querySelector(".issues-count").textContent = issues.length
+      ? `${errors ? `${errors} to fix` : ""}${errors && issues.length > errors ? " · " : ""}${issues.length > errors ? `${issues.length - errors} tip${issues.length - errors > 1 ? "s" : ""}` : ""}`
+      : "Ready";
+    this.button.dataset.state = errors ? "error" : issues.length ? "warning" : "ok";
+    this.list.innerHTML = "";
+    for (const issue of issues) {
+      const li = document.createElement("li");
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = `issue ${issue.severity}`;
+      button.dataset.node = issue.node || "";
+      const node = issue.node && this.store.node(issue.node);
+      const name = node ? this.store.info(node)?.name || node.kind : "Whole scenario";
+      const label = issue.node ? `Block '${issue.node}': ` : "";
+      button.innerHTML = '<span class="issue-dot"></span><span class="issue-text"><strong></strong><span></span></span>';
+      button.querySelector("strong").textContent = name;
+      const message = issue.message.startsWith(label) ? issue.message.slice(label.length) : issue.message;
+      button.querySelector(".issue-text span").textContent = message.charAt(0).toUpperCase() + message.slice(1);
+      li.appendChild(button);
+      this.list.appendChild(li);
+    }
+    if (!issues.length) {
+      const li = document.createElement("li");
+      li.className = "issues-none";
+      li.textContent = "Nothing to fix: this scenario is ready to go live.";
+      this.list.appendChild(li);
+    }
+  }
+
+  open(message = "") {
+    this.message.textContent = message;
+    this.message.hidden = !message;
+    this.drawer.hidden = false;
+    this.button.setAttribute("aria-expanded", "true");
+  }
+
+  close() {
+    this.drawer.hidden = true;
+    this.button.setAttribute("aria-expanded", "false");
+  }
+
+  toggle() {
+    if (this.drawer.hidden) this.open();
+    else this.close();
+  }
+}

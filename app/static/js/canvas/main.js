@@ -1,0 +1,227 @@
+// The scenario canvas: boots from the JSON the page carries and wires the parts together.
+//   state.js     graph, selection, undo/redo        render.js    cards, links, badges
+//   viewport.js  zoom, pan, fit                     interact.js  pointer: move, link, palette
+//   menus.js     add/link/duplicate without drag    panel.js     server-rendered settings
+//   autosave.js  debounced saves with revision      issues.js    the list of things to fix
+//   keyboard.js  shortcuts                          layout.js    tidy up
+
+import { Autosave } from "./autosave.js";
+import { Interactions } from "./interact.js";
+import { IssuesList } from "./issues.js";
+import { bindKeys } from "./keyboard.js";
+import { tidy } from "./layout.js";
+import { Menus } from "./menus.js";
+import { Panel } from "./panel.js";
+import { Renderer } from "./render.js";
+import { Store } from "./state.js";
+import { Viewport } from "./viewport.js";
+
+const root = document.getElementById("editor");
+const data = JSON.parse(document.getElementById("canvas-data").textContent);
+const csrf = root.dataset.csrf;
+const scenario = data.scenario;
+const $ = (selector) => root.querySelector(selector);
+const canvas = $(".canvas");
+
+const store = new Store(data.graph, data.palette);
+for (const node of store.graph.nodes) {
+  if (data.summaries[node.id] !== undefined) node._summary = data.summaries[node.id];
+}
+store.issues = data.issues;
+
+const renderer = new Renderer(store, canvas);
+const viewport = new Viewport(canvas, $(".viewport"), (v) => {
+  $(".zoom-level").textContent = `${Math.round(v.z * 100)}%`;
+  canvas.style.backgroundSize = `${22 * v.z}px ${22 * v.z}px`;
+  canvas.style.backgroundPosition = `${v.x}px ${v.y}px`;
+});
+// The browser scrolls the canvas to show a block that gets the focus: turn that into a pan,
+// so the cards and the transformed layer stay in step.
+canvas.addEventListener("scroll", () => {
+  if (!canvas.scrollLeft && !canvas.scrollTop) return;
+  const { scrollLeft, scrollTop } = canvas;
+  canvas.scrollLeft = 0;
+  canvas.scrollTop = 0;
+  viewport.panBy(-scrollLeft, -scrollTop);
+});
+const panel = new Panel({ store, el: $(".panel"), csrf });
+const menus = new Menus({
+  store,
+  viewport,
+  renderer,
+  menu: $(".add-menu"),
+  palette: data.palette,
+  paletteEl: $(".palette"),
+  onOpen: (id, options) => panel.show(id, options),
+});
+new Interactions({
+  store,
+  renderer,
+  viewport,
+  canvas,
+  palette: $(".palette"),
+  tip: $(".wire-tip"),
+  box: $(".selection-box"),
+  menus,
+  onOpen: (id, options) => panel.show(id, options),
+});
+const issues = new IssuesList({ store, drawer: $(".issues-drawer"), button: $(".issues-button"), viewport, panel });
+
+let toastTimer = null;
+function toast(text, tone = "ok") {
+  const el = $("#toast");
+  el.textContent = text;
+  el.dataset.tone = tone;
+  el.hidden = false;
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (el.hidden = true), 5000);
+}
+
+const autosave = new Autosave({
+  store,
+  scenarioId: scenario.id,
+  revision: scenario.revision,
+  csrf,
+  status: $(".save-status"),
+  onSaved(result) {
+    for (const node of store.graph.nodes) {
+      if (result.summaries[node.id] !== undefined) node._summary = result.summaries[node.id];
+    }
+    store.setIssues(result.issues);
+  },
+  onConflict() {
+    $("#conflict").hidden = false;
+    root.classList.add("in-conflict");
+  },
+});
+
+function showStatus(status, version) {
+  scenario.status = status;
+  if (version) scenario.liveVersion = version;
+  const badge = $("#status-badge");
+  badge.className = `badge ${status}`;
+  badge.textContent = `${status.charAt(0).toUpperCase()}${status.slice(1)}${scenario.liveVersion ? ` · v${scenario.liveVersion}` : ""}`;
+  $('[data-action="pause"]').hidden = status !== "active";
+  $(".activate-text").textContent = status === "active" ? "Publish changes" : "Activate";
+}
+
+async function post(url) {
+  const response = await fetch(url, { method: "POST", headers: { "X-CSRF-Token": csrf } });
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    body = { detail: `Something went wrong (error ${response.status}).` };
+  }
+  return { response, body };
+}
+
+const actions = {
+  async save() {
+    await autosave.save();
+  },
+  fit() {
+    viewport.fit(store.graph.nodes);
+  },
+  tidy() {
+    if (!store.graph.nodes.length) return;
+    const positions = tidy(store.graph);
+    store.change("Tidy up", () => {
+      for (const node of store.graph.nodes) Object.assign(node, positions.get(node.id));
+    });
+    viewport.fit(store.graph.nodes);
+  },
+  closeIssues() {
+    issues.close();
+  },
+  async activate(button) {
+    button.disabled = true;
+    try {
+      if (!(await autosave.flush())) {
+        toast("Save your changes first: this scenario changed elsewhere.", "error");
+        return;
+      }
+      const { response, body } = await post(`/scenarios/${scenario.id}/activate`);
+      if (response.ok) {
+        showStatus(body.status, body.version);
+        toast(`Live: version ${body.version}. New contacts now follow this scenario.`);
+        issues.close();
+      } else if (body.detail && body.detail.issues) {
+        store.setIssues(body.detail.issues);
+        issues.open(body.detail.message);
+        toast(body.detail.message, "error");
+      } else {
+        toast(typeof body.detail === "string" ? body.detail : "The scenario could not be activated.", "error");
+      }
+    } finally {
+      button.disabled = false;
+    }
+  },
+  async pause(button) {
+    button.disabled = true;
+    const { response, body } = await post(`/scenarios/${scenario.id}/pause`);
+    button.disabled = false;
+    if (response.ok) {
+      showStatus(body.status);
+      toast("Paused: no contact moves on until you activate it again.");
+    } else toast(body.detail || "The scenario could not be paused.", "error");
+  },
+};
+
+root.addEventListener("click", (event) => {
+  const button = event.target.closest("[data-action]");
+  if (!button || button.disabled) return;
+  const action = button.dataset.action;
+  const simple = {
+    undo: () => store.undo(),
+    redo: () => store.redo(),
+    "zoom-in": () => viewport.zoomAt(1.2),
+    "zoom-out": () => viewport.zoomAt(1 / 1.2),
+    "zoom-reset": () => viewport.reset(),
+    fit: actions.fit,
+    tidy: actions.tidy,
+    save: actions.save,
+    "toggle-issues": () => issues.toggle(),
+    reload: () => window.location.reload(),
+    "close-panel": () => store.clearSelection(),
+    duplicate: () => store.duplicateSelected(),
+    delete: () => store.removeSelected(),
+    "insert-on-edge": () => store.selectedEdge && menus.insertOnLink(store.selectedEdge, button),
+    activate: () => actions.activate(button),
+    pause: () => actions.pause(button),
+  };
+  if (simple[action]) {
+    event.preventDefault();
+    simple[action]();
+  }
+});
+
+$("[data-palette-filter]").addEventListener("input", (event) => {
+  const words = event.target.value.trim().toLowerCase();
+  for (const item of root.querySelectorAll(".palette-item")) {
+    item.hidden = Boolean(words) && !item.textContent.toLowerCase().includes(words);
+  }
+  for (const family of root.querySelectorAll(".palette-family")) {
+    family.hidden = ![...family.querySelectorAll(".palette-item")].some((i) => !i.hidden);
+  }
+});
+
+bindKeys({ store, viewport, actions, menus, panel });
+
+const undo = $('[data-action="undo"]');
+const redo = $('[data-action="redo"]');
+store.addEventListener("change", (event) => {
+  const { persist, label } = event.detail;
+  renderer.render();
+  if (label === "drag") return;
+  if (persist) autosave.schedule();
+  undo.disabled = !store.undoStack.length;
+  redo.disabled = !store.redoStack.length;
+  if (label === "issues") issues.render();
+  panel.sync();
+});
+
+renderer.render();
+issues.render();
+viewport.open(store.graph.nodes);
+root.dataset.ready = "true";

@@ -1,0 +1,130 @@
+// The side panel: the server renders one block's settings form (canvas/panels/<type>_<kind>),
+// htmx submits it, and the answer's "parcours:config" event brings the block's new settings
+// and summary back into the canvas state (so they can be undone and are autosaved).
+
+import { initBuilders } from "./condition-builder.js";
+
+// JSON with sorted keys, to compare settings whatever order their keys came in.
+function canonical(value) {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+  if (value && typeof value === "object") {
+    return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonical(value[k])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export class Panel {
+  constructor({ store, el, csrf }) {
+    Object.assign(this, { store, el, csrf });
+    this.intro = el.innerHTML;
+    this.nodeId = null;
+    this.shown = null;
+    this.request = 0;
+    document.addEventListener("parcours:config", (event) => this.applied(event.detail));
+    el.addEventListener("click", (event) => this.chip(event));
+  }
+
+  applied(detail) {
+    const node = detail && this.store.node(detail.node);
+    if (!node) return;
+    // Answered for settings that have changed since (an undo meanwhile): too late to apply.
+    if (detail.base !== undefined && canonical(detail.base ?? {}) !== canonical(node.config)) return;
+    if (detail.node === this.nodeId) {
+      this.shown = JSON.stringify(detail.config);
+      const base = this.el.querySelector('input[name="base"]');
+      if (base) base.value = JSON.stringify(detail.config);
+    }
+    if (canonical(detail.config) === canonical(node.config)) {
+      node._summary = detail.summary; // nothing changed: nothing to undo or save
+      return;
+    }
+    this.store.setConfig(detail.node, detail.config, detail.summary);
+  }
+
+  // Quick picks: fill a field (an event name, a usual wait) as if typed.
+  chip(event) {
+    const chip = event.target.closest(".chip");
+    if (!chip) return;
+    const form = chip.closest("form");
+    if (chip.dataset.fill) {
+      const input = form.elements[chip.dataset.fill];
+      input.value = chip.dataset.value;
+      input.dispatchEvent(new Event("change", { bubbles: true }));
+    } else if (chip.dataset.fillDuration) {
+      form.elements.amount.value = chip.dataset.fillDuration;
+      form.elements.unit.value = chip.dataset.unit;
+      form.elements.unit.dispatchEvent(new Event("change", { bubbles: true }));
+    }
+  }
+
+  // Called after every state change.
+  sync() {
+    const ids = [...this.store.selection];
+    if (ids.length !== 1) {
+      if (this.nodeId !== null || ids.length > 1) this.showOverview(ids.length);
+      return;
+    }
+    const node = this.store.node(ids[0]);
+    if (!node) return;
+    if (node.id !== this.nodeId || JSON.stringify(node.config) !== this.shown) this.show(node.id);
+    else this.markProblems();
+  }
+
+  showOverview(count) {
+    this.nodeId = null;
+    this.shown = null;
+    this.request += 1;
+    if (count > 1) {
+      this.el.innerHTML = `<div class="panel-intro"><h2>${count} blocks selected</h2>
+        <p class="muted">Drag one of them to move them together.</p>
+        <div class="panel-foot"><button type="button" class="button small" data-action="duplicate">Duplicate</button>
+        <button type="button" class="button small danger" data-action="delete">Delete</button></div></div>`;
+    } else {
+      this.el.innerHTML = this.intro;
+    }
+  }
+
+  async show(id, { focus = false } = {}) {
+    const node = this.store.node(id);
+    if (!node) return;
+    const ticket = ++this.request;
+    this.nodeId = id;
+    this.shown = JSON.stringify(node.config);
+    const body = { id: node.id, type: node.type, kind: node.kind, config: node.config };
+    let html;
+    try {
+      const response = await fetch("/scenarios/blocks/panel", {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf },
+        body: JSON.stringify(body),
+      });
+      html = await response.text();
+    } catch {
+      html = '<div class="alert alert-error" role="alert">The settings could not be loaded. Check your connection.</div>';
+    }
+    if (ticket !== this.request) return;
+    this.el.innerHTML = html;
+    if (window.htmx) window.htmx.process(this.el);
+    initBuilders(this.el);
+    this.markProblems();
+    if (focus) this.el.querySelector(".panel-fields input:not([type=hidden]), .panel-fields select, .panel-fields textarea")?.focus();
+  }
+
+  focus() {
+    this.el.querySelector(".panel-fields input:not([type=hidden]), .panel-fields select, .panel-fields textarea, .panel-head button")?.focus();
+  }
+
+  // Highlight the settings the last save found wrong (issue.field is "config.<name>").
+  markProblems() {
+    if (!this.nodeId) return;
+    const fields = new Set(
+      this.store.issues
+        .filter((i) => i.node === this.nodeId && i.field && i.severity === "error")
+        .map((i) => i.field.replace(/^config\./, "").split(".")[0]),
+    );
+    for (const el of this.el.querySelectorAll("[data-field]")) {
+      if (el.closest(".panel-feedback")) continue;
+      el.classList.toggle("has-problem", fields.has(el.dataset.field));
+    }
+  }
+}
