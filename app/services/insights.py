@@ -1,0 +1,130 @@
+"""Live block counters for the canvas and the statistics page.
+
+The engine keeps hot counters in Redis — a hash per version, ``{node}:{counter}`` fields,
+HINCRBY after each committed chunk — and announces each chunk on the scenario's live channel
+(``worker/engine/counters.py``; the app does not import the worker, so the two names are
+repeated here). A block's counters on the canvas are the sum over the scenario's versions:
+contacts still travelling on an older version are shown on the block they are at. A version
+whose hash is missing (Redis was emptied) is read from the step log instead, which is exact.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.asyncio import Redis
+from sqlmodel import Session, col, select
+
+from app.models import ScenarioVersion
+from app.services.scenario_stats import BlockCounters, version_stats
+
+COUNTERS_KEY = "parcours:counters:{version_id}"
+LIVE_CHANNEL = "parcours:live:{scenario_id}"
+COUNTER_NAMES = tuple(BlockCounters.model_fields)
+
+
+@dataclass(frozen=True)
+class EdgeShare:
+    count: int
+    share: float | None  # of the contacts that left the block, None when nobody has yet
+
+    @property
+    def label(self) -> str:
+        if self.share is None:
+            return ""
+        if self.share >= 1 and self.count:
+            return f"{self.count:,}"
+        return f"{round(self.share * 100)}% · {self.count:,}"
+
+
+@dataclass
+class LiveCounters:
+    nodes: dict[str, BlockCounters] = field(default_factory=dict)
+    edges: dict[str, EdgeShare] = field(default_factory=dict)
+
+
+def scenario_versions(session: Session, scenario_id: int) -> list[ScenarioVersion]:
+    return list(
+        session.exec(
+            select(ScenarioVersion)
+            .where(ScenarioVersion.scenario_id == scenario_id)
+            .order_by(col(ScenarioVersion.number))
+        ).all()
+    )
+
+
+def _parse(raw: dict[Any, Any]) -> dict[str, dict[str, int]]:
+    nodes: dict[str, dict[str, int]] = defaultdict(dict)
+    for name, value in raw.items():
+        text = name.decode() if isinstance(name, bytes) else str(name)
+        node_id, _, counter = text.rpartition(":")
+        nodes[node_id][counter] = int(value)
+    return dict(nodes)
+
+
+async def hot_counters(
+    redis: Redis, version_ids: list[int]
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Each version's Redis hash; versions without one are left out."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for version_id in version_ids:
+            pipe.hgetall(COUNTERS_KEY.format(version_id=version_id))
+        raws = await pipe.execute()
+    return {vid: _parse(raw) for vid, raw in zip(version_ids, raws, strict=True) if raw}
+
+
+def exact_counters(session: Session, version: ScenarioVersion) -> dict[str, dict[str, int]]:
+    stats = version_stats(session, version)
+    return {node: counters.model_dump() for node, counters in stats.nodes.items()}
+
+
+def add_up(per_version: list[dict[str, dict[str, int]]]) -> dict[str, BlockCounters]:
+    total: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTER_NAMES, 0))
+    for nodes in per_version:
+        for node_id, counters in nodes.items():
+            for name, value in counters.items():
+                if name in COUNTER_NAMES:
+                    total[node_id][name] += value
+    return {node_id: BlockCounters(**values) for node_id, values in total.items()}
+
+
+def edge_shares(graph: dict[str, Any], nodes: dict[str, BlockCounters]) -> dict[str, EdgeShare]:
+    """How many contacts took each link, and their share of those who left the block."""
+    shares: dict[str, EdgeShare] = {}
+    for edge in graph.get("edges") or []:
+        source, port = str(edge.get("from")), str(edge.get("port") or "out")
+        counters = nodes.get(source, BlockCounters())
+        if port in ("yes", "no"):
+            count, left = getattr(counters, port), counters.yes + counters.no
+        else:
+            count = counters.completed + counters.skipped
+            left = count
+        share = count / left if left else None
+        shares[f"{source}|{port}|{edge.get('to')}"] = EdgeShare(count=count, share=share)
+    return shares
+
+
+def live_counters(
+    graph: dict[str, Any], per_version: list[dict[str, dict[str, int]]]
+) -> LiveCounters:
+    nodes = add_up(per_version)
+    for node in graph.get("nodes") or []:
+        if isinstance(node, dict) and node.get("id"):
+            nodes.setdefault(str(node["id"]), BlockCounters())
+    return LiveCounters(nodes=nodes, edges=edge_shares(graph, nodes))
+
+
+async def note_waiting_left(redis: Redis, scenario_id: int, version_id: int, node_id: str) -> None:
+    """A contact taken off a wait by hand: the hot ``waiting`` counter follows the step log.
+
+    Only an existing hash is changed: a missing one is rebuilt from the step log when read.
+    """
+    key = COUNTERS_KEY.format(version_id=version_id)
+    if await redis.exists(key):
+        await redis.hincrby(key, f"{node_id}:waiting", -1)  # type: ignore[misc]
+    await redis.publish(
+        LIVE_CHANNEL.format(scenario_id=scenario_id),
+        f'{{"scenario": {scenario_id}, "versions": [{version_id}]}}',
+    )
