@@ -5,13 +5,16 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from arq import cron
-from arq.worker import func
 from arq.connections import RedisSettings
+from arq.worker import func
 
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import create_db_engine
 from worker import tasks
+from worker.contact_import import import_contacts
+from worker.delivery import deliver_outbox
+from worker.delivery.drain import TIME_BUDGET_SECONDS
 from worker.engine import tasks as engine_tasks
 from worker.queue import QUEUE_NAME
 
@@ -33,10 +36,15 @@ class WorkerSettings:
         # Kicked tasks keep no result, so the next kick is accepted as soon as one has run.
         func(engine_tasks.match_triggers, keep_result=0),
         func(engine_tasks.advance, keep_result=0),
+        # The sweep kicks it every second while sends are due; it drains until none is left.
+        func(deliver_outbox, keep_result=0, timeout=TIME_BUDGET_SECONDS + 60),
+        # A CSV import works in slices of 20 s, each queueing the next (worker/contact_import.py).
+        func(import_contacts, max_tries=3),
     ]
     cron_jobs: ClassVar = [
         cron(tasks.sweep, second=set(range(60)), run_at_startup=True, unique=True, keep_result=0),
         cron(engine_tasks.anniversaries, second={30}, unique=True, keep_result=0),
+        cron(engine_tasks.segments, second={15}, unique=True, keep_result=0),
     ]
     on_startup = startup
     on_shutdown = shutdown

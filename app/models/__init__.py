@@ -3,9 +3,16 @@
 from app.models.contacts import BUILTIN_ATTRIBUTES, Contact, ContactList, ListMembership
 from app.models.enrollments import Enrollment, EnrollmentState, StepLog, StepOutcome
 from app.models.events import Event
-from app.models.messages import Channel, MessagePurpose, MessageTemplate
+from app.models.messages import Channel, MailboxMessage, MessagePurpose, MessageTemplate
 from app.models.outbox import OutboxMessage, OutboxStatus
 from app.models.scenarios import Scenario, ScenarioStatus, ScenarioVersion
+from app.models.segments import (
+    ContactImport,
+    ImportRejection,
+    ImportStatus,
+    Segment,
+    Suppression,
+)
 from app.models.users import ApiKey, User
 
 __all__ = [
@@ -13,11 +20,15 @@ __all__ = [
     "ApiKey",
     "Channel",
     "Contact",
+    "ContactImport",
     "ContactList",
     "Enrollment",
     "EnrollmentState",
     "Event",
+    "ImportRejection",
+    "ImportStatus",
     "ListMembership",
+    "MailboxMessage",
     "MessagePurpose",
     "MessageTemplate",
     "OutboxMessage",
@@ -25,7 +36,9 @@ __all__ = [
     "Scenario",
     "ScenarioStatus",
     "ScenarioVersion",
+    "Segment",
     "StepLog",
     "StepOutcome",
+    "Suppression",
     "User",
 ]

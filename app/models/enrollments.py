@@ -100,3 +100,23 @@ class StepLog(SQLModel, table=True):
     outcome: str = Field(max_length=20)
     detail: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
     at: datetime = created_at_field()
+
+
+class SegmentMember(SQLModel, table=True):
+    """Who was in a segment at the engine's last check, so "entered the segment" can fire."""
+
+    __tablename__ = "segment_members"
+
+    segment_key: str = Field(max_length=100, primary_key=True)
+    contact_id: int = Field(foreign_key="contacts.id", primary_key=True, ondelete="CASCADE")
+    since: datetime = created_at_field()
+
+
+class SegmentCheck(SQLModel, table=True):
+    """When the engine last compared a segment with its members; absent: never (the first
+    check only records who is in, so existing members do not all enter at once)."""
+
+    __tablename__ = "segment_checks"
+
+    segment_key: str = Field(max_length=100, primary_key=True)
+    checked_at: datetime = created_at_field()

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.graph import Issue, KnownRefs, Plan, check_draft, compile_document, has_errors
+from app.graph.wording import plural
 from app.models import (
     Contact,
     ContactList,
@@ -24,6 +25,7 @@ from app.models import (
     Scenario,
     ScenarioStatus,
     ScenarioVersion,
+    Segment,
 )
 from app.scenario_templates import scenario_templates
 from app.services.enrollments import enroll_manually
@@ -39,7 +41,7 @@ class ScenarioInvalid(Invalid):
     def __init__(self, issues: list[Issue]) -> None:
         errors = sum(1 for issue in issues if issue.is_error)
         super().__init__(
-            f"This scenario cannot be activated yet: {errors} problem(s) to fix first."
+            f"This scenario cannot be activated yet: {plural(errors, 'problem')} to fix first."
         )
         self.issues = issues
 
@@ -53,9 +55,11 @@ class ScenarioInvalid(Invalid):
 def known_refs(session: Session) -> KnownRefs:
     messages = session.exec(select(MessageTemplate.key, MessageTemplate.channel)).all()
     lists = session.exec(select(ContactList.key)).all()
+    segments = session.exec(select(Segment.key)).all()
     return KnownRefs(
         messages={key: str(channel) for key, channel in messages},  # type: ignore[misc]
         lists=frozenset(lists),
+        segments=frozenset(segments),
     )
 
 

@@ -368,7 +368,9 @@ def test_contacts_added_by_hand_enter_once(api: TestClient, refs: None, session:
     assert {e.node_id for e in entered} == {"hand"}
 
 
-def test_enrolling_unknown_contacts_adds_nobody(api: TestClient, refs: None, session: Session) -> None:
+def test_enrolling_unknown_contacts_adds_nobody(
+    api: TestClient, refs: None, session: Session
+) -> None:
     sid = create(api, MANUAL)["id"]
     api.post(f"/api/v1/scenarios/{sid}/activate")
     known = Contact(email="known@example.com")

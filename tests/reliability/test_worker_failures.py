@@ -83,7 +83,9 @@ def finished(engine: Engine) -> int:
 def assert_everyone_done_once(engine: Engine, contacts: int = CONTACTS) -> None:
     assert finished(engine) == contacts
     with Session(read_only(engine)) as session:
-        states = session.execute(select(Enrollment.state, func.count()).group_by(Enrollment.state)).all()
+        states = session.execute(
+            select(Enrollment.state, func.count()).group_by(Enrollment.state)
+        ).all()
         assert dict(states) == {"completed": contacts}
         per_block = session.execute(
             select(OutboxMessage.enrollment_id, OutboxMessage.node_id, func.count())
@@ -114,7 +116,9 @@ def test_a_worker_killed_three_times_mid_run_loses_nothing_and_repeats_nothing(
         for kill in range(3):
             progress = count(committed_engine, select(func.count()).select_from(StepLog))
             wait_until(
-                lambda p=progress: count(committed_engine, select(func.count()).select_from(StepLog)) > p + 300,
+                lambda p=progress: (
+                    count(committed_engine, select(func.count()).select_from(StepLog)) > p + 300
+                ),
                 f"progress before kill {kill + 1}",
             )
             workers.kill_one()

@@ -68,9 +68,7 @@ class Engine:
         self.session.flush()
         return contact
 
-    def event(
-        self, contact: Contact, name: str, uid: str | None = None, **properties: Any
-    ) -> None:
+    def event(self, contact: Contact, name: str, uid: str | None = None, **properties: Any) -> None:
         self.session.execute(
             insert(Event),
             [
@@ -112,7 +110,9 @@ class Engine:
     def enrollments(self, scenario: Scenario) -> list[Enrollment]:
         return list(
             self.session.exec(
-                select(Enrollment).where(Enrollment.scenario_id == scenario.id).order_by(Enrollment.id)  # type: ignore[arg-type]
+                select(Enrollment)
+                .where(Enrollment.scenario_id == scenario.id)
+                .order_by(Enrollment.id)  # type: ignore[arg-type]
             ).scalars()
         )
 

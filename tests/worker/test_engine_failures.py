@@ -50,7 +50,9 @@ def test_hot_counters_equal_the_counts_of_the_step_log(session: Session) -> None
     engine.list("loyal-customers")
     engine.scenario(LOYALTY)
     for orders in range(20):
-        buyer = engine.contact(attributes={"orders_count": orders % 3}, email_consent=orders % 4 != 0)
+        buyer = engine.contact(
+            attributes={"orders_count": orders % 3}, email_consent=orders % 4 != 0
+        )
         engine.event(buyer, "purchase")
     engine.run()
 

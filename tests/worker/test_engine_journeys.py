@@ -11,7 +11,9 @@ from app.models import EnrollmentState
 from tests.worker.engine_harness import Engine
 
 
-def graph(nodes: list[dict[str, Any]], edges: list[tuple[str, ...]], **settings: Any) -> dict[str, Any]:
+def graph(
+    nodes: list[dict[str, Any]], edges: list[tuple[str, ...]], **settings: Any
+) -> dict[str, Any]:
     return {
         "schema": 1,
         "nodes": [{"id": n.pop("id"), **n} for n in nodes],
@@ -31,8 +33,18 @@ LOYALTY = graph(
             "kind": "if",
             "config": {"if": {"attribute": "orders_count", "op": "eq", "value": 1}},
         },
-        {"id": "coupon", "type": "action", "kind": "send_email", "config": {"message": "coupon-20"}},
-        {"id": "loyal", "type": "action", "kind": "add_to_list", "config": {"list": "loyal-customers"}},
+        {
+            "id": "coupon",
+            "type": "action",
+            "kind": "send_email",
+            "config": {"message": "coupon-20"},
+        },
+        {
+            "id": "loyal",
+            "type": "action",
+            "kind": "add_to_list",
+            "config": {"list": "loyal-customers"},
+        },
     ],
     [("bought", "first"), ("first", "yes", "coupon"), ("first", "no", "loyal")],
 )
@@ -62,8 +74,16 @@ def test_first_purchase_gets_the_coupon_and_repeat_buyers_join_the_loyal_list(
 
     assert engine.sent() == [(first.id, "email", "coupon-20")]
     assert engine.members("loyal-customers") == {repeat.id}
-    assert engine.journey(first, loyalty) == [("bought", "completed"), ("first", "yes"), ("coupon", "completed")]
-    assert engine.journey(repeat, loyalty) == [("bought", "completed"), ("first", "no"), ("loyal", "completed")]
+    assert engine.journey(first, loyalty) == [
+        ("bought", "completed"),
+        ("first", "yes"),
+        ("coupon", "completed"),
+    ]
+    assert engine.journey(repeat, loyalty) == [
+        ("bought", "completed"),
+        ("first", "no"),
+        ("loyal", "completed"),
+    ]
     assert {e.state for e in engine.enrollments(loyalty)} == {EnrollmentState.completed}
     assert engine.system_events("list_added") == 1
 
@@ -120,7 +140,12 @@ def test_transactional_email_needs_no_consent(engine: Engine) -> None:
         graph(
             [
                 {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "purchase"}},
-                {"id": "mail", "type": "action", "kind": "send_email", "config": {"message": "receipt"}},
+                {
+                    "id": "mail",
+                    "type": "action",
+                    "kind": "send_email",
+                    "config": {"message": "receipt"},
+                },
             ],
             [("t", "mail")],
         )
@@ -194,7 +219,12 @@ def test_contacts_stay_on_the_version_they_entered(engine: Engine) -> None:
 
     v2 = graph(
         [
-            {"id": "joined", "type": "trigger", "kind": "list_added", "config": {"list": "newsletter"}},
+            {
+                "id": "joined",
+                "type": "trigger",
+                "kind": "list_added",
+                "config": {"list": "newsletter"},
+            },
             {"id": "pause", "type": "delay", "kind": "wait", "config": {"seconds": 2 * 86400}},
             {"id": "points", "type": "action", "kind": "add_score", "config": {"points": 50}},
         ],
@@ -217,7 +247,12 @@ def test_score_points_from_one_scenario_fire_a_score_trigger_in_another(engine: 
     engine.scenario(
         graph(
             [
-                {"id": "visit", "type": "trigger", "kind": "event", "config": {"event": "page_visit"}},
+                {
+                    "id": "visit",
+                    "type": "trigger",
+                    "kind": "event",
+                    "config": {"event": "page_visit"},
+                },
                 {"id": "plus", "type": "action", "kind": "add_score", "config": {"points": 20}},
             ],
             [("visit", "plus")],
@@ -228,8 +263,18 @@ def test_score_points_from_one_scenario_fire_a_score_trigger_in_another(engine: 
     engine.scenario(
         graph(
             [
-                {"id": "hot", "type": "trigger", "kind": "score_reached", "config": {"threshold": 50}},
-                {"id": "tag", "type": "action", "kind": "add_to_list", "config": {"list": "hot-leads"}},
+                {
+                    "id": "hot",
+                    "type": "trigger",
+                    "kind": "score_reached",
+                    "config": {"threshold": 50},
+                },
+                {
+                    "id": "tag",
+                    "type": "action",
+                    "kind": "add_to_list",
+                    "config": {"list": "hot-leads"},
+                },
             ],
             [("hot", "tag")],
         ),

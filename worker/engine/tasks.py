@@ -19,6 +19,7 @@ from worker.engine.advance import ChunkReport, advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.book import StaleChunk
 from worker.engine.plans import Plans
+from worker.engine.segments import check_segments
 from worker.engine.triggers import MatchReport, match_events
 from worker.queue import Queue
 
@@ -117,3 +118,16 @@ async def anniversaries(ctx: dict[str, Any]) -> int:
 def _once_entered(ctx: dict[str, Any]) -> int:
     with session_scope(ctx["engine"]) as session:
         return schedule_anniversaries(session, _plans(ctx), ctx["clock"].now())
+
+
+async def segments(ctx: dict[str, Any]) -> int:
+    """Every minute: contacts who entered a watched segment enter their scenarios."""
+    entered = await asyncio.to_thread(_once_segments, ctx)
+    if entered:
+        await Queue(ctx["redis"]).kick("advance")
+    return entered
+
+
+def _once_segments(ctx: dict[str, Any]) -> int:
+    with session_scope(ctx["engine"]) as session:
+        return check_segments(session, _plans(ctx), ctx["clock"].now())
