@@ -27,6 +27,31 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, gt=0)
+    # Live counters (issue 8): an SSE stream ends after this long and the browser reconnects,
+    # so a stopping server never waits longer than this on an open canvas.
+    live_stream_seconds: float = Field(default=15.0, gt=0)
+    # Messages and delivery (issue 6). ``mail_from`` is the sender when a template sets none
+    # (default: "Parcours <no-reply@host of base_url>"). The SMTP rate holds across workers:
+    # one worker at a time drains the outbox (a Redis lease), at most this many per second.
+    mail_from: str = ""
+    smtp_rate_per_second: float = Field(default=50, gt=0)
+    delivery_chunk_size: int = Field(default=200, gt=0, le=5000)
+    delivery_max_attempts: int = Field(default=8, gt=0)
+    # An HTTP SMS provider; empty: SMS land in the built-in mailbox.
+    sms_provider_url: str = ""
+    sms_provider_token: str = ""
+    sms_from: str = "Parcours"
+    # Webhooks to private, loopback or link-local addresses are refused unless their host
+    # or network is listed here, comma-separated: "hooks.internal, 10.1.0.0/16, 127.0.0.1".
+    webhook_allow: str = ""
+    webhook_timeout_seconds: float = Field(default=10, gt=0, le=120)
+    # Contacts intake (issue 4): API requests per key per window (0 turns the limit off),
+    # event body and batch limits, and the largest CSV a marketer may import.
+    api_rate_limit: int = Field(default=2000, ge=0)
+    api_rate_limit_window_seconds: int = Field(default=10, gt=0)
+    events_max_body_bytes: int = Field(default=1_000_000, gt=0)
+    events_max_batch: int = Field(default=1000, gt=0)
+    import_max_bytes: int = Field(default=50_000_000, gt=0)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

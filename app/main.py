@@ -21,7 +21,23 @@ from app.db import create_db_engine
 from app.deps import LoginRequired, csrf_protect
 from app.queue import Queue
 from app.redis import EmbeddedRedis
-from app.routes import api, auth, health, pages, settings_pages
+from app.routes import (
+    api,
+    auth,
+    contact_pages,
+    health,
+    import_pages,
+    insight_pages,
+    list_pages,
+    live,
+    message_pages,
+    pages,
+    public,
+    scenario_pages,
+    settings_pages,
+    tracking_public,
+)
+from app.routes.api import events as event_api
 from app.services.errors import ServiceError
 from app.templating import is_htmx, render
 
@@ -73,9 +89,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    # The event intake first: it is the hot path, and routes are matched in order.
+    app.include_router(event_api.router)  # /api/v1/events*: its own auth (see the module)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(scenario_pages.router)
     app.include_router(settings_pages.router)
+    app.include_router(message_pages.router)
+    app.include_router(public.router)
+    app.include_router(import_pages.router)
+    app.include_router(contact_pages.router)
+    app.include_router(list_pages.router)
+    app.include_router(tracking_public.router)
+    app.include_router(insight_pages.router)
+    app.include_router(live.router)
     app.include_router(api.router)
     _add_error_handlers(app)
     return app

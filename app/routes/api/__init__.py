@@ -3,8 +3,13 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import get_api_key
-from app.routes.api import account, scenarios
+from app.routes.api import account, contacts, lists, scenarios, segments
+from app.routes.api import messages as message_api
 
 router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_api_key)])
 router.include_router(account.router)
+router.include_router(contacts.router)
+router.include_router(lists.router)
+router.include_router(segments.router)
 router.include_router(scenarios.router)
+router.include_router(message_api.router)
