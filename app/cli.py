@@ -23,6 +23,7 @@ cli.add_typer(users_cli, name="users")
 cli.add_typer(apikey_cli, name="apikey")
 
 WORKER_RESTART_DELAY_SECONDS = 2.0
+WORKER_COMMAND = ("python", "-m", "worker")
 
 
 def _credentials_file() -> Path:
@@ -121,27 +122,8 @@ def web(
 @cli.command()
 def worker() -> None:
     """Run a worker: triggers, scenario steps and sending."""
-    import logging.config
-
-    from arq.logs import default_log_config
-    from arq.worker import run_worker
-
-    from app.redis import EmbeddedRedis
-    from worker.queue import redis_settings
-    from worker.settings import WorkerSettings
-
-    logging.config.dictConfig(default_log_config(verbose=False))
-    settings = get_settings()
-    embedded = None
-    url = settings.redis_url
-    if not url:
-        embedded = EmbeddedRedis(settings.data_dir)
-        url = embedded.start()
-    try:
-        run_worker(WorkerSettings, redis_settings=redis_settings(url))  # type: ignore[arg-type]
-    finally:
-        if embedded is not None:
-            embedded.stop()
+    # The worker is its own program (python -m worker); the app only ever enqueues work.
+    os.execv(sys.executable, [sys.executable, *WORKER_COMMAND[1:]])
 
 
 @cli.command()
@@ -170,7 +152,7 @@ def dev() -> None:
 
     python = sys.executable
     web_proc = subprocess.Popen([python, "-m", "app.cli", "web"], env=env)
-    worker_proc = subprocess.Popen([python, "-m", "app.cli", "worker"], env=env)
+    worker_proc = subprocess.Popen([python, *WORKER_COMMAND[1:]], env=env)
     stopping = False
 
     def _stop(*_: object) -> None:
@@ -188,7 +170,7 @@ def dev() -> None:
             if worker_proc.poll() is not None and not stopping:
                 typer.echo("The worker stopped; restarting it.", err=True)
                 time.sleep(WORKER_RESTART_DELAY_SECONDS)
-                worker_proc = subprocess.Popen([python, "-m", "app.cli", "worker"], env=env)
+                worker_proc = subprocess.Popen([python, *WORKER_COMMAND[1:]], env=env)
     finally:
         for proc in (web_proc, worker_proc):
             if proc.poll() is None:

@@ -13,7 +13,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +33,7 @@ from app.services.contact_search import ContactFilter, search_contacts
 from app.services.contacts import new_contact_row
 from app.services.lists import member_count
 from app.services.segments import count_members
+from bench._databases import on_each_database
 
 TOTAL = int(os.environ.get("BENCH_SCALE_CONTACTS", "1000000"))
 IN_LIST = 0.3
@@ -164,21 +164,7 @@ def run(label: str, url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        run("SQLite", f"sqlite:///{folder}/scale.db")
-    pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get(
-        "PARCOURS_TEST_POSTGRES_URL"
-    )
-    if not pg:
-        print("PostgreSQL: skipped (set PARCOURS_BENCH_POSTGRES_URL)")
-        return
-    from tests.databases import PostgresDatabase
-
-    database = PostgresDatabase(pg)
-    try:
-        run("PostgreSQL", database.create())
-    finally:
-        database.drop()
+    on_each_database(run, "scale")
 
 
 if __name__ == "__main__":

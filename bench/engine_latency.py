@@ -91,7 +91,7 @@ def latency_and_lateness(redis_url: str) -> None:
     env = {**os.environ, "PARCOURS_DATABASE_URL": url, "PARCOURS_REDIS_URL": redis_url,
            "PARCOURS_DATA_DIR": str(folder)}  # fmt: skip
     worker = subprocess.Popen(
-        [sys.executable, "-m", "app.cli", "worker"],
+        [sys.executable, "-m", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

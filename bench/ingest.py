@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.services.api_keys import create_api_key
+from bench._databases import on_each_database
 
 ROOT = Path(__file__).parents[1]
 SINGLE = int(os.environ.get("BENCH_SINGLE_EVENTS", "6000"))
@@ -208,21 +209,7 @@ def run(label: str, url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        run("SQLite", f"sqlite:///{folder}/ingest.db")
-    pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get(
-        "PARCOURS_TEST_POSTGRES_URL"
-    )
-    if not pg:
-        print("PostgreSQL: skipped (set PARCOURS_BENCH_POSTGRES_URL)")
-        return
-    from tests.databases import PostgresDatabase
-
-    database = PostgresDatabase(pg)
-    try:
-        run("PostgreSQL", database.create())
-    finally:
-        database.drop()
+    on_each_database(run, "ingest")
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from app.clock import utcnow
 from app.db import create_db_engine
 from app.migrate import upgrade
 from app.models import Contact, Enrollment, Scenario, ScenarioVersion, StepLog
+from bench._databases import on_each_database
 
 CONTACTS = int(os.environ.get("BENCH_CONTACTS", "4000"))
 NAIVE_SAMPLE = int(os.environ.get("BENCH_NAIVE_SAMPLE", "1000"))
@@ -157,21 +157,7 @@ def run(label: str, url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as folder:
-        run("SQLite", f"sqlite:///{folder}/bench.db")
-    pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get(
-        "PARCOURS_TEST_POSTGRES_URL"
-    )
-    if not pg:
-        print("PostgreSQL: skipped (set PARCOURS_BENCH_POSTGRES_URL)")
-        return
-    from tests.databases import PostgresDatabase
-
-    database = PostgresDatabase(pg)
-    try:
-        run("PostgreSQL", database.create())
-    finally:
-        database.drop()
+    on_each_database(run, "bench")
 
 
 if __name__ == "__main__":

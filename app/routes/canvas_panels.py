@@ -11,9 +11,9 @@ from sqlmodel import Session, col, select
 from app.graph import BUILTIN_ATTRIBUTES, Document, IssueCode, check_draft
 from app.graph.issues import block_label
 from app.models import Contact, ContactList, MessageTemplate
-from app.routes.canvas_catalog import BlockInfo, block_info, port_label, shown_as
 from app.routes.canvas_conditions import ATTRIBUTE_OPS, EVENT_OPS, ROW_KINDS, builder_tree
 from app.routes.canvas_forms import UNIT_CHOICES, WEEKDAY_CHOICES, form_values
+from app.services.block_catalog import BlockInfo, block_info, port_label, shown_as
 from app.services.scenarios import known_refs
 
 # Settings the parser had to drop: what was typed cannot be kept, so the panel refuses it.

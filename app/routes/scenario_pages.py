@@ -18,7 +18,6 @@ from pydantic import BaseModel, Field
 
 from app.deps import SessionDep, get_current_user
 from app.graph import check_draft
-from app.routes.canvas_catalog import FAMILIES, block_info, palette_json
 from app.routes.canvas_forms import PanelErrors, config_from_form
 from app.routes.canvas_panels import (
     block_problems,
@@ -28,6 +27,7 @@ from app.routes.canvas_panels import (
 )
 from app.scenario_templates import scenario_templates
 from app.services import scenarios as service
+from app.services.block_catalog import FAMILIES, block_info, palette_json
 from app.services.errors import ServiceError
 from app.templating import render
 

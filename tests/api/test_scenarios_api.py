@@ -394,3 +394,30 @@ def test_a_scenario_without_a_manual_entry_refuses_manual_enrollment(
 
     assert response.status_code == 422
     assert "entry point" in response.json()["detail"]
+
+
+def test_who_is_at_a_block_pages_through_its_contacts(
+    api: TestClient, refs: None, session: Session
+) -> None:
+    from tests.worker.engine_harness import Engine
+
+    sid = create(api, LOYALTY)["id"]
+    api.post(f"/api/v1/scenarios/{sid}/activate")
+    engine = Engine(session)
+    buyers = [engine.contact(attributes={"orders_count": 1 + i % 2}) for i in range(5)]
+    for buyer in buyers:
+        engine.event(buyer, "purchase")
+    engine.run()
+    session.commit()
+
+    first = api.get(f"/api/v1/scenarios/{sid}/nodes/first/contacts?show=yes&limit=2").json()
+    rest = api.get(
+        f"/api/v1/scenarios/{sid}/nodes/first/contacts?show=yes&limit=2&after={first['next_cursor']}"
+    ).json()
+
+    yes = {b.id for b in buyers if b.attributes["orders_count"] == 1}
+    assert first["total"] == len(yes) == 3
+    assert {c["contact_id"] for c in first["contacts"] + rest["contacts"]} == yes
+    assert {c["outcome"] for c in first["contacts"]} == {"yes"}
+    assert api.get(f"/api/v1/scenarios/{sid}/nodes/nowhere/contacts").status_code == 404
+    assert api.get(f"/api/v1/scenarios/{sid}/nodes/first/contacts?show=maybe").status_code == 422

@@ -31,7 +31,7 @@ class Workers:
             with self.log.open("ab") as log:
                 self.processes.append(
                     subprocess.Popen(
-                        [sys.executable, "-m", "app.cli", "worker"],
+                        [sys.executable, "-m", "worker"],
                         env=self.env,
                         stdout=log,
                         stderr=subprocess.STDOUT,

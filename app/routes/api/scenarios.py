@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from pydantic import BaseModel, Field, model_validator
 
 from app.deps import SessionDep
@@ -13,6 +13,8 @@ from app.graph import Issue
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
 from app.services import scenarios as service
+from app.services.errors import NotFound
+from app.services.insight_contacts import block_visitors
 from app.services.scenario_bundles import ImportReport, ScenarioBundle, export_bundle
 from app.services.scenario_stats import ScenarioStats, version_stats
 
@@ -218,3 +220,58 @@ def enroll(
     if entered:
         background.add_task(request.app.state.queue.kick, "advance")
     return Enrolled(entered=entered, skipped=skipped)
+
+
+class BlockVisitor(BaseModel):
+    contact_id: int
+    email: str | None
+    name: str
+    entered_at: datetime
+    outcome: str = Field(description="The latest step at the block: waiting, yes, no, completed…")
+    state: str = Field(description="Where the journey stands: active, waiting, completed…")
+    here_now: bool
+
+
+class BlockVisitors(BaseModel):
+    total: int
+    contacts: list[BlockVisitor]
+    next_cursor: int | None = Field(description="Pass as `after` for the next page.")
+
+
+@router.get("/scenarios/{scenario_id}/nodes/{node_id}/contacts", response_model=BlockVisitors)
+def block_contacts(
+    scenario_id: int,
+    node_id: str,
+    session: SessionDep,
+    show: str = "all",
+    search: str = "",
+    after: int | None = None,
+    limit: int = Query(default=50, ge=1, le=500),
+) -> BlockVisitors:
+    """Who is (or was) at a block, most recent first; ``show`` keeps one kind of outcome."""
+    scenario = service.get_scenario(session, scenario_id)
+    known = {node.get("id") for node in scenario.draft.get("nodes", [])}
+    versions = service.live_version(session, scenario)
+    if versions is not None:
+        known |= set(versions.plan.get("blocks", {}))
+    if node_id not in known:
+        raise NotFound(f"The scenario has no block “{node_id}”.")
+    page = block_visitors(
+        session, scenario_id, node_id, show=show, search=search, after=after, limit=limit
+    )
+    return BlockVisitors(
+        total=page.total,
+        next_cursor=page.next_cursor,
+        contacts=[
+            BlockVisitor(
+                contact_id=v.contact_id,
+                email=v.email,
+                name=v.name,
+                entered_at=v.entered_at,
+                outcome=v.outcome,
+                state=v.state,
+                here_now=v.here_now,
+            )
+            for v in page.rows
+        ],
+    )
