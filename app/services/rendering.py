@@ -34,21 +34,12 @@ from jinja2.utils import Namespace
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.models import BUILTIN_ATTRIBUTES
 from app.services.errors import Invalid
 
 MAX_OUTPUT_REPEAT = 100_000  # characters or items a `*` may produce
 MAX_POWER_DIGITS = 100
 MAX_POWER_BITS = 100_000
-BUILTIN_FIELDS = (
-    "email",
-    "phone",
-    "first_name",
-    "last_name",
-    "birthday",
-    "timezone",
-    "score",
-    "created_at",
-)
 
 
 def _is_missing(value: Any) -> bool:
@@ -183,7 +174,7 @@ def contact_context(contact: Mapping[Any, Any], list_names: Iterable[str] = ()) 
     """What ``{{ contact.x }}`` sees. Missing values are left out so ``default`` applies."""
     attributes = {k: v for k, v in (contact.get("attributes") or {}).items() if v is not None}
     values: dict[str, Any] = {k: v for k, v in attributes.items() if isinstance(k, str)}
-    for name in BUILTIN_FIELDS:
+    for name in BUILTIN_ATTRIBUTES:
         if contact.get(name) is not None:
             values[name] = contact[name]
     full_name = " ".join(
