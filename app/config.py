@@ -27,6 +27,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, gt=0)
+    # Enrollments the engine advances per transaction: larger chunks, fewer commits.
+    engine_chunk_size: int = Field(default=2000, ge=1, le=20_000)
     # Live counters (issue 8): an SSE stream ends after this long and the browser reconnects,
     # so a stopping server never waits longer than this on an open canvas.
     live_stream_seconds: float = Field(default=15.0, gt=0)

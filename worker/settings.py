@@ -22,6 +22,7 @@ from worker.queue import QUEUE_NAME
 async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("engine", create_db_engine(get_settings().database_url))
     ctx.setdefault("clock", SystemClock())
+    ctx.setdefault("chunk_size", get_settings().engine_chunk_size)
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -22,6 +22,8 @@ class Workers:
             "PARCOURS_REDIS_URL": redis_url,
             "PARCOURS_DATA_DIR": str(data_dir),
             "PARCOURS_ENV": "test",
+            # Small chunks, so that a kill lands in the middle of the run.
+            "PARCOURS_ENGINE_CHUNK_SIZE": "200",
         }
         self.log = data_dir / "workers.log"
         self.processes: list[subprocess.Popen[bytes]] = []

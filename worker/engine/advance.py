@@ -31,7 +31,7 @@ from worker.engine.visit import Visit
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 SCENARIOS = SQLModel.metadata.tables["scenarios"]
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
-CHUNK_SIZE = 500
+CHUNK_SIZE = 2000
 MAX_ATTEMPTS = 5
 MAX_ROUNDS = 500  # a graph has no cycles, so a journey has fewer steps than blocks
 

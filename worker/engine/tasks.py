@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -15,7 +16,7 @@ from sqlalchemy.engine import Engine
 from app.clock import Clock
 from app.db import session_scope
 from worker.engine import counters
-from worker.engine.advance import ChunkReport, advance_chunk
+from worker.engine.advance import CHUNK_SIZE, ChunkReport, advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.book import StaleChunk
 from worker.engine.plans import Plans
@@ -93,7 +94,8 @@ async def _advance(ctx: dict[str, Any]) -> int:
     """Runs due chunks until none is left; returns how many contact-steps it ran."""
     queue, steps, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
     while True:
-        report = await asyncio.to_thread(_once, ctx, advance_chunk)
+        chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
+        report = await asyncio.to_thread(_once, ctx, chunk)
         if report is None:
             return steps
         steps += report.steps

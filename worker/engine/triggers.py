@@ -29,7 +29,7 @@ from worker.engine.visit import Visit
 EVENTS = SQLModel.metadata.tables["events"]
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 
 
 @dataclass
