@@ -74,7 +74,7 @@ def form_values(block_type: str, kind: str, config: Mapping[str, Any]) -> dict[s
     return values
 
 
-class _Reader:
+class FormReader:
     """Reads one submitted form, gathering every unreadable value before complaining."""
 
     def __init__(self, form: FormData) -> None:
@@ -138,10 +138,10 @@ def _put(config: dict[str, Any], key: str, value: object) -> None:
         config[key] = value
 
 
-def _keys(*names: str) -> Callable[[_Reader], dict[str, Any]]:
+def _keys(*names: str) -> Callable[[FormReader], dict[str, Any]]:
     """Settings that are plain text fields of the same name."""
 
-    def read(form: _Reader) -> dict[str, Any]:
+    def read(form: FormReader) -> dict[str, Any]:
         config: dict[str, Any] = {}
         for name in names:
             _put(config, name, form.text(name))
@@ -150,14 +150,14 @@ def _keys(*names: str) -> Callable[[_Reader], dict[str, Any]]:
     return read
 
 
-def _event_trigger(form: _Reader) -> dict[str, Any]:
+def _event_trigger(form: FormReader) -> dict[str, Any]:
     config = _keys("event")(form)
     _put(config, "where", form.condition("where"))
     _put(config, "key", form.text("key"))
     return config
 
 
-def _anniversary(form: _Reader) -> dict[str, Any]:
+def _anniversary(form: FormReader) -> dict[str, Any]:
     config = _keys("attribute")(form)
     amount = form.integer("offset_amount", "The number of days")
     side = form.form.get("offset_side")
@@ -167,32 +167,32 @@ def _anniversary(form: _Reader) -> dict[str, Any]:
     return config
 
 
-def _attribute_changed(form: _Reader) -> dict[str, Any]:
+def _attribute_changed(form: FormReader) -> dict[str, Any]:
     config = _keys("attribute")(form)
     to = form.text("to")
     _put(config, "to", None if to is None else scalar(to))
     return config
 
 
-def _score_reached(form: _Reader) -> dict[str, Any]:
+def _score_reached(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
     _put(config, "threshold", form.integer("threshold", "The score"))
     return config
 
 
-def _condition(form: _Reader) -> dict[str, Any]:
+def _condition(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
     _put(config, "if", form.condition("if"))
     return config
 
 
-def _wait(form: _Reader) -> dict[str, Any]:
+def _wait(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
     _put(config, "seconds", form.duration("amount", "unit", "How long"))
     return config
 
 
-def _wait_until(form: _Reader) -> dict[str, Any]:
+def _wait_until(form: FormReader) -> dict[str, Any]:
     config = _keys("at")(form)
     days = [day for day in form.form.getlist("weekdays") if isinstance(day, str)]
     if days and len(days) < len(WEEKDAY_CHOICES):
@@ -200,7 +200,7 @@ def _wait_until(form: _Reader) -> dict[str, Any]:
     return config
 
 
-def _wait_for_event(form: _Reader) -> dict[str, Any]:
+def _wait_for_event(form: FormReader) -> dict[str, Any]:
     config = _keys("event")(form)
     limit = form.duration("timeout_amount", "timeout_unit", "The time limit")
     _put(config, "timeout_seconds", limit)
@@ -208,7 +208,7 @@ def _wait_for_event(form: _Reader) -> dict[str, Any]:
     return config
 
 
-def _update_attribute(form: _Reader) -> dict[str, Any]:
+def _update_attribute(form: FormReader) -> dict[str, Any]:
     config = _keys("attribute")(form)
     if form.form.get("mode") == "add":
         _put(config, "increment", form.number("increment", "The amount to add"))
@@ -218,30 +218,30 @@ def _update_attribute(form: _Reader) -> dict[str, Any]:
     return config
 
 
-def _add_score(form: _Reader) -> dict[str, Any]:
+def _add_score(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
     _put(config, "points", form.integer("points", "The points"))
     return config
 
 
-def _notify(form: _Reader) -> dict[str, Any]:
+def _notify(form: FormReader) -> dict[str, Any]:
     config = _keys("to")(form)
     _put(config, "message", form.raw_text("message"))
     return config
 
 
-def _webhook(form: _Reader) -> dict[str, Any]:
+def _webhook(form: FormReader) -> dict[str, Any]:
     config = _keys("url")(form)
     config["method"] = form.text("method") or "POST"
     _put(config, "body", form.raw_text("body"))
     return config
 
 
-def _nothing(_form: _Reader) -> dict[str, Any]:
+def _nothing(_form: FormReader) -> dict[str, Any]:
     return {}
 
 
-READERS: dict[tuple[str, str], Callable[[_Reader], dict[str, Any]]] = {
+READERS: dict[tuple[str, str], Callable[[FormReader], dict[str, Any]]] = {
     ("trigger", "event"): _event_trigger,
     ("trigger", "list_added"): _keys("list"),
     ("trigger", "list_removed"): _keys("list"),
@@ -272,7 +272,7 @@ def config_from_form(block_type: str, kind: str, form: FormData) -> dict[str, An
     reader = READERS.get((block_type, kind))
     if reader is None:
         raise PanelErrors({"kind": f"there is no {block_type} block “{kind}”"})
-    state = _Reader(form)
+    state = FormReader(form)
     config = reader(state)
     if state.errors:
         raise PanelErrors(state.errors)

@@ -120,6 +120,22 @@ def _attribute_suggestions(session: Session) -> list[str]:
     return sorted(BUILTIN_ATTRIBUTES) + sorted(custom - BUILTIN_ATTRIBUTES)
 
 
+def builder_context(session: Session) -> dict[str, Any]:
+    """What the condition builder and the suggestions of any panel need."""
+    lists = session.exec(
+        select(ContactList.key, ContactList.name).order_by(col(ContactList.name))
+    ).all()
+    return {
+        "lists": lists,
+        "attributes": _attribute_suggestions(session),
+        "events": COMMON_EVENTS,
+        "units": UNIT_CHOICES,
+        "row_kinds": ROW_KINDS,
+        "attribute_ops": ATTRIBUTE_OPS,
+        "event_ops": EVENT_OPS,
+    }
+
+
 def panel_context(
     session: Session,
     node: dict[str, Any],
@@ -133,28 +149,19 @@ def panel_context(
             col(MessageTemplate.name)
         )
     ).all()
-    lists = session.exec(
-        select(ContactList.key, ContactList.name).order_by(col(ContactList.name))
-    ).all()
     return {
+        **builder_context(session),
         "node": node,
         "info": info,
         "v": form_values(block_type, kind, config),
         "config_json": config,
         "problems": problems,
         "problem_fields": {p.field for p in problems if p.severity == "error"},
-        "lists": lists,
         "messages": messages,
         "emails": [(key, name) for key, name, channel in messages if channel == "email"],
         "sms": [(key, name) for key, name, channel in messages if channel == "sms"],
-        "attributes": _attribute_suggestions(session),
-        "events": COMMON_EVENTS,
-        "units": UNIT_CHOICES,
         "weekdays": WEEKDAY_CHOICES,
         "panel_template": f"canvas/panels/{block_type}_{kind}.html",
         "if_tree": builder_tree(config.get("if")),
         "where_tree": builder_tree(config.get("where")),
-        "row_kinds": ROW_KINDS,
-        "attribute_ops": ATTRIBUTE_OPS,
-        "event_ops": EVENT_OPS,
     }

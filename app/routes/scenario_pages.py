@@ -25,6 +25,7 @@ from app.routes.canvas_panels import (
     panel_context,
     summaries_of,
 )
+from app.routes.canvas_settings import settings_context, settings_from_form, settings_problems
 from app.scenario_templates import scenario_templates
 from app.services import scenarios as service
 from app.services.block_catalog import FAMILIES, block_info, palette_json
@@ -259,4 +260,46 @@ async def apply_panel(
         "canvas/_feedback.html",
         {"problems": problems, "applied": True},
         headers={"HX-Trigger": json.dumps({"parcours:config": event}, ensure_ascii=True)},
+    )
+
+
+@router.post("/scenarios/settings/panel")
+def settings_panel(
+    request: Request, session: SessionDep, settings: Annotated[dict[str, Any], Body()]
+) -> HTMLResponse:
+    """The scenario settings panel (re-entry and goal), filled with the draft's settings."""
+    return render(request, "canvas/settings_panel.html", settings_context(session, settings))
+
+
+@router.post("/scenarios/settings/apply")
+async def apply_settings(request: Request, session: SessionDep) -> HTMLResponse:
+    """A submitted settings panel becomes the draft's ``settings``, announced to the canvas.
+
+    Like a block panel: the settings travel in ``HX-Trigger`` (event ``parcours:settings``) so
+    the canvas records them (undo, autosave); values that cannot be kept are explained and
+    change nothing.
+    """
+    form = await request.form()
+    try:
+        settings = settings_from_form(form)
+    except PanelErrors as exc:
+        return render(request, "canvas/_feedback.html", {"errors": exc.errors})
+    problems = settings_problems(session, settings)
+    unreadable = {p.field: p.message for p in problems if p.unreadable}
+    if unreadable:
+        return render(request, "canvas/_feedback.html", {"errors": unreadable})
+    try:
+        base = json.loads(str(form.get("base") or "null"))
+    except ValueError:
+        base = None
+    event = {
+        "base": base,
+        "settings": settings,
+        "problems": [{"field": p.field, "message": p.message} for p in problems],
+    }
+    return render(
+        request,
+        "canvas/_feedback.html",
+        {"problems": problems, "applied": True, "ready_text": "these settings are ready."},
+        headers={"HX-Trigger": json.dumps({"parcours:settings": event}, ensure_ascii=True)},
     )

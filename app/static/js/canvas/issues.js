@@ -8,6 +8,10 @@ export class IssuesList {
     this.message = drawer.querySelector(".issues-message");
     this.list.addEventListener("click", (event) => {
       const item = event.target.closest("[data-node]");
+      if (item && !item.dataset.node && item.dataset.field?.startsWith("settings")) {
+        panel.showSettings({ focus: true });
+        return;
+      }
       if (!item || !item.dataset.node) return;
       const node = store.node(item.dataset.node);
       if (!node) return;
@@ -31,9 +35,11 @@ export class IssuesList {
       button.type = "button";
       button.className = `issue ${issue.severity}`;
       button.dataset.node = issue.node || "";
+      button.dataset.field = issue.field || "";
       const node = issue.node && this.store.node(issue.node);
-      const name = node ? this.store.info(node)?.name || node.kind : "Whole scenario";
-      const label = issue.node ? `Block '${issue.node}': ` : "";
+      const settings = !issue.node && (issue.field || "").startsWith("settings");
+      const name = node ? this.store.info(node)?.name || node.kind : settings ? "Scenario settings" : "Whole scenario";
+      const label = issue.node ? `Block '${issue.node}': ` : settings ? "Scenario settings: " : "";
       button.innerHTML = '<span class="issue-dot"></span><span class="issue-text"><strong></strong><span></span></span>';
       button.querySelector("strong").textContent = name;
       const message = issue.message.startsWith(label) ? issue.message.slice(label.length) : issue.message;

@@ -28,6 +28,7 @@ export function bindKeys({ store, viewport, actions, menus, panel }) {
     else if (key === "delete" || key === "backspace") store.removeSelected();
     else if (key === "escape") {
       store.clearSelection();
+      panel.closeSettings();
       actions.closeIssues();
     } else if (key === "enter" && event.target.closest?.(".node[data-id]")) {
       const id = event.target.closest(".node[data-id]").dataset.id;

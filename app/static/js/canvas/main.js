@@ -183,7 +183,11 @@ root.addEventListener("click", (event) => {
     save: actions.save,
     "toggle-issues": () => issues.toggle(),
     reload: () => window.location.reload(),
-    "close-panel": () => store.clearSelection(),
+    "close-panel": () => {
+      store.clearSelection();
+      panel.closeSettings();
+    },
+    "scenario-settings": () => panel.showSettings({ focus: true }),
     duplicate: () => store.duplicateSelected(),
     delete: () => store.removeSelected(),
     "insert-on-edge": () => store.selectedEdge && menus.insertOnLink(store.selectedEdge, button),

@@ -1,6 +1,8 @@
 // The side panel: the server renders one block's settings form (canvas/panels/<type>_<kind>),
 // htmx submits it, and the answer's "parcours:config" event brings the block's new settings
 // and summary back into the canvas state (so they can be undone and are autosaved).
+// The scenario settings (re-entry, goal) use the same panel: canvas/settings_panel.html answers
+// with "parcours:settings" instead.
 
 import { initBuilders } from "./condition-builder.js";
 
@@ -19,8 +21,10 @@ export class Panel {
     this.intro = el.innerHTML;
     this.nodeId = null;
     this.shown = null;
+    this.settingsShown = null; // the settings the open settings panel shows, or null
     this.request = 0;
     document.addEventListener("parcours:config", (event) => this.applied(event.detail));
+    document.addEventListener("parcours:settings", (event) => this.settingsApplied(event.detail));
     el.addEventListener("click", (event) => this.chip(event));
   }
 
@@ -39,6 +43,18 @@ export class Panel {
       return;
     }
     this.store.setConfig(detail.node, detail.config, detail.summary);
+  }
+
+  settingsApplied(detail) {
+    if (!detail || !detail.settings) return;
+    const current = this.store.graph.settings;
+    if (detail.base !== undefined && canonical(detail.base ?? {}) !== canonical(current)) return;
+    if (this.settingsShown !== null) {
+      this.settingsShown = canonical(detail.settings);
+      const base = this.el.querySelector('input[name="base"]');
+      if (base) base.value = JSON.stringify(detail.settings);
+    }
+    if (canonical(detail.settings) !== canonical(current)) this.store.setSettings(detail.settings);
   }
 
   // Quick picks: fill a field (an event name, a usual wait) as if typed.
@@ -60,6 +76,11 @@ export class Panel {
   // Called after every state change.
   sync() {
     const ids = [...this.store.selection];
+    if (this.settingsShown !== null && !ids.length) {
+      if (canonical(this.store.graph.settings) !== this.settingsShown) this.showSettings();
+      else this.markProblems();
+      return;
+    }
     if (ids.length !== 1) {
       if (this.nodeId !== null || ids.length > 1) this.showOverview(ids.length);
       return;
@@ -73,6 +94,7 @@ export class Panel {
   showOverview(count) {
     this.nodeId = null;
     this.shown = null;
+    this.settingsShown = null;
     this.request += 1;
     if (count > 1) {
       this.el.innerHTML = `<div class="panel-intro"><h2>${count} blocks selected</h2>
@@ -87,13 +109,33 @@ export class Panel {
   async show(id, { focus = false } = {}) {
     const node = this.store.node(id);
     if (!node) return;
-    const ticket = ++this.request;
     this.nodeId = id;
     this.shown = JSON.stringify(node.config);
+    this.settingsShown = null;
     const body = { id: node.id, type: node.type, kind: node.kind, config: node.config };
+    await this.load("/scenarios/blocks/panel", body, focus);
+  }
+
+  // The scenario's own settings; the selection is cleared so the panel is theirs.
+  async showSettings({ focus = false } = {}) {
+    this.store.clearSelection();
+    this.nodeId = null;
+    this.shown = null;
+    const saved = this.store.graph.settings;
+    const settings = saved && typeof saved === "object" && !Array.isArray(saved) ? saved : {};
+    this.settingsShown = canonical(saved);
+    await this.load("/scenarios/settings/panel", settings, focus);
+  }
+
+  closeSettings() {
+    if (this.settingsShown !== null) this.showOverview(0);
+  }
+
+  async load(url, body, focus) {
+    const ticket = ++this.request;
     let html;
     try {
-      const response = await fetch("/scenarios/blocks/panel", {
+      const response = await fetch(url, {
         method: "POST",
         headers: { "Content-Type": "application/json", "X-CSRF-Token": this.csrf },
         body: JSON.stringify(body),
@@ -114,13 +156,16 @@ export class Panel {
     this.el.querySelector(".panel-fields input:not([type=hidden]), .panel-fields select, .panel-fields textarea, .panel-head button")?.focus();
   }
 
-  // Highlight the settings the last save found wrong (issue.field is "config.<name>").
+  // Highlight the settings the last save found wrong (issue.field is "config.<name>", or
+  // "settings.<name>" with no block for the scenario settings).
   markProblems() {
-    if (!this.nodeId) return;
+    const settings = this.settingsShown !== null;
+    if (!this.nodeId && !settings) return;
     const fields = new Set(
       this.store.issues
-        .filter((i) => i.node === this.nodeId && i.field && i.severity === "error")
-        .map((i) => i.field.replace(/^config\./, "").split(".")[0]),
+        .filter((i) => i.field && i.severity === "error")
+        .filter((i) => (settings ? i.node === null && i.field.startsWith("settings.") : i.node === this.nodeId))
+        .map((i) => i.field.replace(/^(config|settings)\./, "").split(".")[0]),
     );
     for (const el of this.el.querySelectorAll("[data-field]")) {
       if (el.closest(".panel-feedback")) continue;

@@ -327,6 +327,16 @@ export class Store extends EventTarget {
     });
   }
 
+  setSettings(settings) {
+    this.change(
+      "Scenario settings",
+      (g) => {
+        g.settings = settings;
+      },
+      { merge: "settings" },
+    );
+  }
+
   setConfig(id, config, summary) {
     this.change(
       "Edit settings",
