@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.db import read_only
-from app.models import EnrollmentState, OutboxStatus
+from app.models import EnrollmentState, OutboxStatus, ScenarioStatus
 from worker.queue import Queue
 
 MAX_BACKOFF_SECONDS = 300
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
+SCENARIOS = SQLModel.metadata.tables["scenarios"]
 EVENTS = SQLModel.metadata.tables["events"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
 
@@ -34,8 +35,12 @@ def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:
     """Which kinds of work the database holds now (three index look-ups)."""
     live = (EnrollmentState.active.value, EnrollmentState.waiting.value)
     checks = {
-        "advance": select(ENROLLMENTS.c.id).where(
-            ENROLLMENTS.c.state.in_(live), ENROLLMENTS.c.wake_at <= now
+        "advance": select(ENROLLMENTS.c.id)
+        .join(SCENARIOS, SCENARIOS.c.id == ENROLLMENTS.c.scenario_id)
+        .where(
+            ENROLLMENTS.c.state.in_(live),
+            ENROLLMENTS.c.wake_at <= now,
+            SCENARIOS.c.status == ScenarioStatus.active.value,
         ),
         "match_triggers": select(EVENTS.c.id).where(EVENTS.c.processed_at.is_(None)),
         "deliver_outbox": select(OUTBOX.c.id).where(

@@ -21,14 +21,15 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from app.bulk import among, insert_rows
+from app.bulk import among, insert_rows, is_postgres
 from app.graph import Plan
 from app.models import EnrollmentState
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
+ADVISORY_ENROLL = 7_211  # namespace of the advisory locks taken while enrolling
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 
 
@@ -41,6 +42,8 @@ class Candidate:
     context: dict[str, Any] = field(default_factory=dict)
     instance_key: str | None = None
     unique_instance: bool = False
+    # The event that fired the trigger, so a goal event later in the same batch applies.
+    event_id: int | None = None
 
 
 @dataclass
@@ -75,6 +78,11 @@ def enroll(
     if not wanted:
         return []
     pairs = {(c.scenario_id, c.contact_id) for c in wanted}
+    if is_postgres(session):
+        # The rules are read, then applied: one enrolling transaction per scenario at a time,
+        # or two workers matching events of the same contact could both let it in.
+        for scenario_id in sorted({c.scenario_id for c in wanted}):
+            session.execute(select(func.pg_advisory_xact_lock(ADVISORY_ENROLL, scenario_id)))
     history: dict[tuple[int, int], _History] = defaultdict(_History)
     rows = session.execute(
         select(

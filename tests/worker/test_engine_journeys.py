@@ -288,3 +288,28 @@ def test_score_points_from_one_scenario_fire_a_score_trigger_in_another(engine: 
     engine.session.refresh(lead)
     assert lead.score == 60
     assert engine.members("hot-leads") == {lead.id}
+
+
+def test_list_changes_of_one_journey_apply_in_its_order(engine: Engine) -> None:
+    engine.list("vip")
+    engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "upgrade"}},
+                {
+                    "id": "out",
+                    "type": "action",
+                    "kind": "remove_from_list",
+                    "config": {"list": "vip"},
+                },
+                {"id": "in", "type": "action", "kind": "add_to_list", "config": {"list": "vip"}},
+            ],
+            [("t", "out"), ("out", "in")],
+        )
+    )
+    customer = engine.contact()
+    engine.event(customer, "upgrade")
+    engine.run()
+
+    assert engine.members("vip") == {customer.id}
+    assert engine.system_events("list_added") == 1

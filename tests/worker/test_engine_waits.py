@@ -152,3 +152,73 @@ def test_next_time_of_day_respects_weekdays_and_daylight_saving() -> None:
     monday = next_time_of_day(friday_evening, "09:00", ["mon"], paris)
     assert monday == datetime(2026, 3, 30, 7, 0, tzinfo=UTC)  # summer time began on the 29th
     assert next_time_of_day(monday, "09:00", None, paris) == monday
+
+
+def test_a_goal_event_after_the_entry_in_the_same_batch_takes_the_contact_out(
+    engine: Engine,
+) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
+    quick, slow = engine.contact(), engine.contact()
+    engine.event(quick, "cart_updated", cart_id="A")
+    engine.event(quick, "purchase", cart_id="A")
+    engine.event(slow, "purchase", cart_id="Z")  # bought before the cart: stays in
+    engine.event(slow, "cart_updated", cart_id="B")
+    engine.run()
+
+    states = {e.contact_id: e.state for e in engine.enrollments(scenario)}
+    assert states == {quick.id: EnrollmentState.exited, slow.id: EnrollmentState.waiting}
+
+
+def test_event_goals_follow_the_version_each_contact_is_on_even_while_paused(
+    engine: Engine,
+) -> None:
+    from app.services import scenarios
+
+    scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
+    early = engine.contact()
+    engine.event(early, "cart_updated", cart_id="A")
+    engine.run()
+    scenarios.save_draft(
+        engine.session,
+        scenario.id,
+        cart_graph(reentry="always"),
+        revision=1,
+        now=engine.clock.now(),
+    )  # type: ignore[arg-type]
+    scenarios.activate(engine.session, scenario.id, now=engine.clock.now())  # type: ignore[arg-type]
+    late = engine.contact()
+    engine.event(late, "cart_updated", cart_id="B")
+    engine.run()
+    scenarios.pause(engine.session, scenario.id, now=engine.clock.now())  # type: ignore[arg-type]
+
+    engine.clock.advance(minutes=5)
+    for contact in (early, late):
+        engine.event(contact, "purchase", cart_id="Z")
+    engine.run()
+
+    states = {e.contact_id: e.state for e in engine.enrollments(scenario)}
+    assert states == {early.id: EnrollmentState.exited, late.id: EnrollmentState.waiting}
+
+
+def test_an_awaited_event_matched_while_the_contact_was_being_parked_still_counts(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import update
+
+    from app.models import Event
+
+    scenario = engine.scenario(cart_graph(reentry="always"))
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.run()
+    engine.clock.advance(minutes=10)
+    engine.event(shopper, "purchase", cart_id="A")
+    # The matcher saw the purchase before the wait was committed: it resumed nobody.
+    engine.session.execute(
+        update(Event).where(Event.name == "purchase").values(processed_at=engine.clock.now())
+    )
+
+    engine.later(hours=1)
+
+    assert engine.journey(shopper, scenario)[-2:] == [("hour", "yes"), ("done", "completed")]
+    assert engine.sent() == []

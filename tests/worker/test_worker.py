@@ -10,7 +10,14 @@ from sqlalchemy import Engine
 
 from app.clock import FrozenClock
 from app.db import session_scope
-from app.models import Contact, Enrollment, EnrollmentState, Scenario, ScenarioVersion
+from app.models import (
+    Contact,
+    Enrollment,
+    EnrollmentState,
+    Scenario,
+    ScenarioStatus,
+    ScenarioVersion,
+)
 from app.queue import Queue
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
@@ -33,7 +40,7 @@ def make_worker(redis_url: str, engine: Engine, clock: FrozenClock) -> Worker:
 
 def park_contacts(engine: Engine, clock: FrozenClock, wake_in: list[timedelta]) -> None:
     with session_scope(engine) as session:
-        scenario = Scenario(name="Welcome")
+        scenario = Scenario(name="Welcome", status=ScenarioStatus.active)
         session.add(scenario)
         session.flush()
         version = ScenarioVersion(scenario_id=scenario.id, number=1)  # type: ignore[arg-type]

@@ -117,7 +117,9 @@ def _run_group(group: Group) -> None:
     mark = book.mark()
     snapshots = [visit.snapshot() for visit in group.visits]
     try:
-        EXECUTORS[(group.block.type, group.block.kind)](group)
+        # A savepoint: on PostgreSQL a failed query would otherwise abort the whole chunk.
+        with group.session.begin_nested():
+            EXECUTORS[(group.block.type, group.block.kind)](group)
     except Exception as exc:  # one block's failure must not stop the rest of the chunk
         book.rollback(mark)
         for visit, snapshot in zip(group.visits, snapshots, strict=True):

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
-from app.bulk import among, insert_rows, update_rows
+from app.bulk import among, insert_rows, is_postgres, update_rows
 from app.models import EnrollmentState, StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
 from worker.engine.visit import Visit
@@ -49,8 +49,8 @@ class Book:
     now: datetime
     steps: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
-    list_adds: list[tuple[int, int, str]] = field(default_factory=list)  # contact, list id, key
-    list_removes: list[tuple[int, int, str]] = field(default_factory=list)
+    # (contact, list id, key, add?) in the order the journeys did them; the last one counts.
+    list_ops: list[tuple[int, int, str, bool]] = field(default_factory=list)
     score_deltas: Counter[int] = field(default_factory=Counter)
     attribute_writes: dict[int, dict[str, Any]] = field(default_factory=dict)
     system_events: list[dict[str, Any]] = field(default_factory=list)
@@ -106,19 +106,17 @@ class Book:
         sizes = (
             len(self.steps),
             len(self.outbox),
-            len(self.list_adds),
-            len(self.list_removes),
+            len(self.list_ops),
             len(self.system_events),
         )
         attributes = {contact: dict(changes) for contact, changes in self.attribute_writes.items()}
         return Mark(sizes, Counter(self.counters), Counter(self.score_deltas), attributes)
 
     def rollback(self, mark: Mark) -> None:
-        steps, outbox, adds, removes, events = mark.sizes
+        steps, outbox, list_ops, events = mark.sizes
         del self.steps[steps:]
         del self.outbox[outbox:]
-        del self.list_adds[adds:]
-        del self.list_removes[removes:]
+        del self.list_ops[list_ops:]
         del self.system_events[events:]
         self.counters, self.score_deltas = mark.counters, mark.score_deltas
         self.attribute_writes = mark.attribute_writes
@@ -159,30 +157,34 @@ class Book:
             raise StaleChunk(f"{len(rows) - changed} enrollment(s) moved meanwhile")
 
     def _lists(self, session: Session) -> None:
-        dialect = session.get_bind().dialect.name
-        if self.list_adds:
-            insert_ = pg_insert if dialect == "postgresql" else sqlite_insert
-            keys = {(c, lst): k for c, lst, k in self.list_adds}
+        final: dict[tuple[int, int], tuple[str, bool]] = {}
+        for contact_id, list_id, key, add in self.list_ops:
+            final[(contact_id, list_id)] = (key, add)
+        adds = {pair: key for pair, (key, add) in final.items() if add}
+        removes = {pair: key for pair, (key, add) in final.items() if not add}
+        if adds:
+            insert_ = pg_insert if is_postgres(session) else sqlite_insert
             added = session.execute(
                 insert_(MEMBERSHIPS)
                 .on_conflict_do_nothing(index_elements=["list_id", "contact_id"])
                 .returning(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id),
                 [
                     {"list_id": lst, "contact_id": c, "added_at": self.now, "source": "scenario"}
-                    for (c, lst) in keys
+                    for (c, lst) in adds
                 ],
             ).all()
             for contact_id, list_id in added:
-                self.system_event(contact_id, "list_added", {"list": keys[(contact_id, list_id)]})
-        if self.list_removes:
-            keys = {(c, lst): k for c, lst, k in self.list_removes}
+                self.system_event(contact_id, "list_added", {"list": adds[(contact_id, list_id)]})
+        if removes:
             removed = session.execute(
                 delete(MEMBERSHIPS)
-                .where(tuple_(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id).in_(list(keys)))
+                .where(tuple_(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id).in_(list(removes)))
                 .returning(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id)
             ).all()
             for contact_id, list_id in removed:
-                self.system_event(contact_id, "list_removed", {"list": keys[(contact_id, list_id)]})
+                self.system_event(
+                    contact_id, "list_removed", {"list": removes[(contact_id, list_id)]}
+                )
 
     def _scores(self, session: Session) -> None:
         by_delta: dict[int, list[int]] = defaultdict(list)

@@ -25,7 +25,8 @@ from worker.engine.triggers import MatchReport, match_events
 from worker.queue import Queue
 
 log = logging.getLogger("parcours.engine")
-BUDGET_SECONDS = 20.0  # then the task yields to other jobs and kicks itself again
+BUDGET_SECONDS = 20.0
+STALE_RETRIES = 5  # then the task yields to other jobs and kicks itself again
 Report = TypeVar("Report", ChunkReport, MatchReport)
 
 
@@ -37,12 +38,13 @@ def _plans(ctx: dict[str, Any]) -> Plans:
 def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | None:
     engine: Engine = ctx["engine"]
     clock: Clock = ctx["clock"]
-    try:
-        with session_scope(engine) as session:
-            return work(session, _plans(ctx), clock.now())
-    except StaleChunk as exc:  # another run got there first: nothing was written, try again
-        log.info("chunk dropped: %s", exc)
-        return None
+    for _ in range(STALE_RETRIES):
+        try:
+            with session_scope(engine) as session:
+                return work(session, _plans(ctx), clock.now())
+        except StaleChunk as exc:  # another run got there first: nothing written, go again
+            log.info("chunk dropped: %s", exc)
+    return None
 
 
 @asynccontextmanager

@@ -27,6 +27,7 @@ from worker.engine.plans import LiveScenario, Plans
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
+VERSIONS = SQLModel.metadata.tables["scenario_versions"]
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 BATCH_SIZE = 2000
@@ -64,10 +65,11 @@ def match_events(
     live = plans.live(session)
     report = MatchReport(events=len(events))
     book = Book(now)
-    report.exited = _reach_event_goals(session, events, live, book, now)
-    report.entered = len(
-        enroll(session, _candidates(events, live, now), {s.version_id: s.plan for s in live}, now)
+    entered = enroll(
+        session, _candidates(events, live, now), {s.version_id: s.plan for s in live}, now
     )
+    report.entered = len(entered)
+    report.exited = _reach_event_goals(session, plans, events, entered, book, now)
     report.resumed = _resume_waits(session, plans, events, now)
     session.execute(
         update(EVENTS)
@@ -92,6 +94,7 @@ def _candidates(events: list[Any], live: list[LiveScenario], now: datetime) -> l
                         contact_id=event.contact_id,
                         context=props,
                         instance_key=instance,
+                        event_id=event.id,
                     )
                 )
     return found
@@ -171,36 +174,48 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
 
 
 def _reach_event_goals(
-    session: Session, events: list[Any], live: list[LiveScenario], book: Book, now: datetime
+    session: Session,
+    plans: Plans,
+    events: list[Any],
+    entered: list[Candidate],
+    book: Book,
+    now: datetime,
 ) -> int:
-    """A scenario whose goal is an event lets go of every contact who has just done it."""
+    """Contacts who have just done their scenario's goal event leave it — by the goal of the
+    version each one is on, paused scenarios included. Someone who entered in this same batch
+    leaves only for a goal event that came after the one that let them in."""
+    versions = session.execute(select(VERSIONS.c.id)).scalars().all()
     goals = {
-        s.scenario_id: s.plan.settings.exit_when.event
-        for s in live
-        if isinstance(s.plan.settings.exit_when, ExitOnEvent)
+        version_id: plan.settings.exit_when.event
+        for version_id, plan in plans.many(session, set(versions)).items()
+        if isinstance(plan.settings.exit_when, ExitOnEvent)
     }
     if not goals:
         return 0
-    done = {(e.contact_id, e.name) for e in events}
-    contacts = {contact for contact, _ in done}
+    done: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for event in events:
+        done[event.contact_id].append((event.id, event.name))
     query = select(ENROLLMENTS).where(
-        among(session, ENROLLMENTS.c.scenario_id, goals),
-        among(session, ENROLLMENTS.c.contact_id, contacts),
+        among(session, ENROLLMENTS.c.version_id, goals),
+        among(session, ENROLLMENTS.c.contact_id, done),
         ENROLLMENTS.c.state.in_(LIVE_STATES),
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    visits = [
-        Visit.from_row(row)
-        for row in session.execute(query)
-        if (row.contact_id, goals[row.scenario_id]) in done
-    ]
+    entry = {(c.scenario_id, c.contact_id, c.instance_key): c.event_id for c in entered}
+    visits = []
+    for row in session.execute(query):
+        new = row.seq == 0 and row.entered_at == now
+        since = entry.get((row.scenario_id, row.contact_id, row.instance_key)) if new else None
+        goal = goals[row.version_id]
+        if any(
+            name == goal and (since is None or event_id > since)
+            for event_id, name in done[row.contact_id]
+        ):
+            visits.append(Visit.from_row(row))
     for visit in visits:
-        book.step(
-            visit,
-            StepOutcome.exited,
-            {"text": f"{goals[visit.scenario_id]} happened: goal reached"},
-        )
+        goal = goals[visit.version_id]
+        book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
         visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
     book.write(session, visits)
     return len(visits)

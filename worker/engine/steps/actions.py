@@ -54,19 +54,20 @@ def send_message(group: Group) -> None:
 def add_to_list(group: Group) -> None:
     list_id = group.chunk.list_id(group.config.list_key)
     for visit in group.visits:
-        group.book.list_adds.append((visit.contact_id, list_id, group.config.list_key))
+        group.book.list_ops.append((visit.contact_id, list_id, group.config.list_key, True))
         group.leave(visit, "out")
 
 
 def remove_from_list(group: Group) -> None:
     list_id = group.chunk.list_id(group.config.list_key)
     for visit in group.visits:
-        group.book.list_removes.append((visit.contact_id, list_id, group.config.list_key))
+        group.book.list_ops.append((visit.contact_id, list_id, group.config.list_key, False))
         group.leave(visit, "out")
 
 
 # Built-in fields a scenario may set, and how a configured value becomes the column's value.
 SETTABLE_FIELDS = {"first_name": str, "last_name": str, "phone": str, "timezone": str}
+FIELD_LENGTHS = {"first_name": 200, "last_name": 200, "phone": 32, "timezone": 64}
 
 
 def update_attribute(group: Group) -> None:

@@ -8,11 +8,16 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy import select
+from sqlmodel import SQLModel
+
+from app.bulk import among
 from app.graph.wording import format_duration
 from app.models import StepOutcome
 from worker.engine.steps.group import Group
 from worker.engine.visit import Visit
 
+EVENTS = SQLModel.metadata.tables["events"]
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -41,9 +46,10 @@ def wait_until(group: Group) -> None:
 
 def wait_for_event(group: Group) -> None:
     config = group.config
+    late = _came_unseen(group, [v for v in group.visits if v.waking and v.wake_port != "yes"])
     for visit in group.visits:
         if visit.waking:
-            came = visit.wake_port == "yes"
+            came = visit.wake_port == "yes" or visit.id in late
             outcome = StepOutcome.yes if came else StepOutcome.no
             text = (
                 f"{config.event} came in time → yes"
@@ -59,6 +65,34 @@ def wait_for_event(group: Group) -> None:
             wait_key=_instance_value(visit, config.match_key),
             wake_port="no",
         )
+
+
+def _came_unseen(group: Group, timing_out: list[Visit]) -> set[int]:
+    """Enrollments whose awaited event did come, but while they were being parked (the
+    trigger matcher looked before the wait was committed): one query for the group."""
+    if not timing_out:
+        return set()
+    config = group.config
+    timeout = timedelta(seconds=config.timeout_seconds)
+    started = {v.id: (v.wake_at or group.now) - timeout for v in timing_out}
+    rows = group.session.execute(
+        select(EVENTS.c.contact_id, EVENTS.c.occurred_at, EVENTS.c.properties).where(
+            among(group.session, EVENTS.c.contact_id, {v.contact_id for v in timing_out}),
+            EVENTS.c.name == config.event,
+            EVENTS.c.occurred_at >= min(started.values()),
+            EVENTS.c.occurred_at <= group.now,
+        )
+    ).all()
+    came: set[int] = set()
+    for visit in timing_out:
+        for contact_id, occurred_at, properties in rows:
+            if contact_id != visit.contact_id or occurred_at < started[visit.id]:
+                continue
+            value = (properties or {}).get(config.match_key) if config.match_key else None
+            if visit.wait_key is None or (value is not None and str(value) == visit.wait_key):
+                came.add(visit.id)
+                break
+    return came
 
 
 def _instance_value(visit: Visit, match_key: str | None) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
-from app.bulk import among
+from app.bulk import among, is_postgres
 from app.graph import Plan
 from app.graph.block_base import BlockBase
 from app.models import EnrollmentState, StepOutcome
@@ -31,24 +31,24 @@ class ChunkData:
 
     def __init__(self, session: Session, contact_ids: set[int]) -> None:
         self.session = session
-        self.contacts = {
-            row.id: row
-            for row in session.execute(
-                select(
-                    CONTACTS.c.id,
-                    CONTACTS.c.email,
-                    CONTACTS.c.phone,
-                    CONTACTS.c.first_name,
-                    CONTACTS.c.last_name,
-                    CONTACTS.c.birthday,
-                    CONTACTS.c.timezone,
-                    CONTACTS.c.email_consent,
-                    CONTACTS.c.sms_consent,
-                    CONTACTS.c.score,
-                    CONTACTS.c.attributes,
-                ).where(among(session, CONTACTS.c.id, contact_ids))
-            )
-        }
+        query = select(
+            CONTACTS.c.id,
+            CONTACTS.c.email,
+            CONTACTS.c.phone,
+            CONTACTS.c.first_name,
+            CONTACTS.c.last_name,
+            CONTACTS.c.birthday,
+            CONTACTS.c.timezone,
+            CONTACTS.c.email_consent,
+            CONTACTS.c.sms_consent,
+            CONTACTS.c.score,
+            CONTACTS.c.attributes,
+        ).where(among(session, CONTACTS.c.id, contact_ids))
+        if is_postgres(session):
+            # Attribute changes are computed from these values: hold them until the chunk
+            # commits (in id order, so two chunks never wait on each other in a circle).
+            query = query.order_by(CONTACTS.c.id).with_for_update()
+        self.contacts = {row.id: row for row in session.execute(query)}
         self._lists: dict[str, int] | None = None
         self._messages: dict[str, tuple[str, str]] | None = None
 
