@@ -71,10 +71,6 @@ class Settings(BaseSettings):
         return self
 
     @property
-    def is_sqlite(self) -> bool:
-        return self.database_url.startswith("sqlite")
-
-    @property
     def uses_embedded_redis(self) -> bool:
         return not self.redis_url
 

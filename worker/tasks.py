@@ -1,4 +1,4 @@
-"""arq tasks outside the engine: the sweep, and retry helpers."""
+"""arq tasks outside the engine: the sweep."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from arq import Retry
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
@@ -15,20 +14,10 @@ from app.db import read_only
 from app.models import EnrollmentState, OutboxStatus, ScenarioStatus
 from worker.queue import Queue
 
-MAX_BACKOFF_SECONDS = 300
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 SCENARIOS = SQLModel.metadata.tables["scenarios"]
 EVENTS = SQLModel.metadata.tables["events"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
-
-
-def backoff_seconds(job_try: int) -> int:
-    """5 s, 10 s, 20 s, ... capped at five minutes."""
-    return int(min(MAX_BACKOFF_SECONDS, 5 * 2 ** max(0, job_try - 1)))
-
-
-def retry_later(ctx: dict[str, Any]) -> Retry:
-    return Retry(defer=backoff_seconds(ctx.get("job_try", 1)))
 
 
 def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:

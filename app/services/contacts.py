@@ -257,10 +257,6 @@ def _apply_consent(contact: Contact, data: ContactData, *, source: str, suppress
     return changed
 
 
-def newest_contacts(session: Session, *, limit: int = 50) -> Sequence[Contact]:
-    return session.scalars(select(Contact).order_by(col(Contact.id).desc()).limit(limit)).all()
-
-
 def contact_page(session: Session, *, before: int | None, limit: int) -> Sequence[Contact]:
     """Newest first, keyset on the id: every page costs the same however deep."""
     query = select(Contact)

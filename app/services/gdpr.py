@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel, col
 
 from app.models import Event, Suppression
@@ -88,7 +88,3 @@ def lift_suppression(session: Session, email: str) -> bool:
         delete(Suppression).where(col(Suppression.email_hash) == email_hash(email))
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-def suppression_count(session: Session) -> int:
-    return int(session.execute(select(func.count()).select_from(Suppression)).scalar_one())

@@ -153,17 +153,6 @@ def save_draft(
     return scenario
 
 
-def rename(
-    session: Session, scenario_id: int, *, name: str, description: str, now: datetime
-) -> Scenario:
-    scenario = get_scenario(session, scenario_id)
-    if not name.strip():
-        raise Invalid("Give the scenario a name.")
-    scenario.name, scenario.description, scenario.updated_at = name.strip()[:200], description, now
-    session.add(scenario)
-    return scenario
-
-
 def live_version(session: Session, scenario: Scenario) -> ScenarioVersion | None:
     if scenario.live_version is None:
         return None

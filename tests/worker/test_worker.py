@@ -21,7 +21,6 @@ from app.models import (
 from app.queue import Queue
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
-from worker.tasks import backoff_seconds
 
 
 def make_worker(redis_url: str, engine: Engine, clock: FrozenClock) -> Worker:
@@ -90,11 +89,6 @@ async def test_the_same_job_id_is_queued_once(redis_url: str, redis) -> None:  #
     assert await queue.enqueue("sweep", job_id="once")
     assert not await queue.enqueue("sweep", job_id="once")
     await queue.close()
-
-
-def test_retries_back_off_exponentially_up_to_five_minutes() -> None:
-    assert [backoff_seconds(n) for n in (1, 2, 3, 4)] == [5, 10, 20, 40]
-    assert backoff_seconds(30) == 300
 
 
 def test_worker_settings_poll_fast_and_bound_every_job() -> None:

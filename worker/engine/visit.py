@@ -42,10 +42,6 @@ class Visit:
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.__dict__.update(snapshot)
 
-    @property
-    def moving(self) -> bool:
-        return self.state == EnrollmentState.active.value and self.port is None
-
     @classmethod
     def from_row(cls, row: Any) -> Visit:
         return cls(
