@@ -313,3 +313,69 @@ def test_list_changes_of_one_journey_apply_in_its_order(engine: Engine) -> None:
 
     assert engine.members("vip") == {customer.id}
     assert engine.system_events("list_added") == 1
+
+
+def test_update_attribute_sets_and_increments_and_records_the_changes(engine: Engine) -> None:
+    engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "visit"}},
+                {
+                    "id": "count",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "visits", "increment": 1},
+                },
+                {
+                    "id": "plan",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "plan", "value": "gold"},
+                },
+                {
+                    "id": "name",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "first_name", "value": "Léa"},
+                },
+            ],
+            [("t", "count"), ("count", "plan"), ("plan", "name")],
+            reentry="always",
+        )
+    )
+    regular = engine.contact(attributes={"visits": 4, "plan": "gold"}, first_name="Léa")
+    newcomer = engine.contact(attributes={})
+    for contact in (regular, newcomer):
+        engine.event(contact, "visit")
+    engine.run()
+
+    engine.session.refresh(regular)
+    engine.session.refresh(newcomer)
+    assert regular.attributes == {"visits": 5, "plan": "gold"}
+    assert (newcomer.attributes, newcomer.first_name) == ({"visits": 1, "plan": "gold"}, "Léa")
+    # visits twice, plan and first_name once: unchanged values record nothing
+    assert engine.system_events("attribute_changed") == 4
+
+
+def test_a_text_too_long_for_a_built_in_field_fails_the_step_not_the_chunk(engine: Engine) -> None:
+    scenario = engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "visit"}},
+                {
+                    "id": "phone",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "phone", "value": "+33" + "1" * 40},
+                },
+            ],
+            [("t", "phone")],
+        )
+    )
+    contact = engine.contact()
+    engine.event(contact, "visit")
+    engine.run()
+
+    (enrollment,) = engine.enrollments(scenario)
+    assert enrollment.attempts == 1
+    assert "at most 32 characters" in (enrollment.last_error or "")

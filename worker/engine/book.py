@@ -210,6 +210,8 @@ class Book:
                 select(CONTACTS).where(among(session, CONTACTS.c.id, self.attribute_writes))
             )
         }
+        # One UPDATE per set of changed columns, not one per contact.
+        writes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
         for contact_id, changes in self.attribute_writes.items():
             row = current.get(contact_id)
             if row is None:
@@ -232,8 +234,8 @@ class Book:
             if custom != (row.attributes or {}):
                 columns["attributes"] = custom
             if columns:
-                session.execute(
-                    update(CONTACTS)
-                    .where(CONTACTS.c.id == contact_id)
-                    .values(**columns, updated_at=self.now)
+                writes[tuple(sorted(columns))].append(
+                    {**columns, "updated_at": self.now, "id": contact_id}
                 )
+        for rows in writes.values():
+            update_rows(session, CONTACTS, rows, where={"id": "id"})

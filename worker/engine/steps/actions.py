@@ -74,16 +74,18 @@ def update_attribute(group: Group) -> None:
     name, config = group.config.attribute, group.config
     if name in BUILTIN_ATTRIBUTES and name not in SETTABLE_FIELDS:
         raise StepError(f"A scenario cannot change “{name}”; use a custom attribute.")
+    convert = SETTABLE_FIELDS.get(name)
+    value = convert(config.value) if convert and config.value is not None else config.value
+    limit = FIELD_LENGTHS.get(name)
+    if limit is not None and isinstance(value, str) and len(value) > limit:
+        raise StepError(f"“{name}” holds at most {limit} characters.")
     for visit in group.visits:
         contact = group.chunk.contacts.get(visit.contact_id)
         if contact is None:
             continue
         pending = group.book.attribute_writes.setdefault(visit.contact_id, {})
         if config.increment is None:
-            convert = SETTABLE_FIELDS.get(name)
-            pending[name] = (
-                convert(config.value) if convert and config.value is not None else config.value
-            )
+            pending[name] = value
         else:
             current = pending.get(name, _current(contact, name))
             if name in SETTABLE_FIELDS:
