@@ -99,6 +99,24 @@ def among(session: Session, column: Any, values: Iterable[Any]) -> Any:
     )
 
 
+def new_ids(session: Session, table: Table, count: int) -> list[int]:
+    """``count`` fresh primary keys for rows about to be inserted in this transaction, so rows
+    that refer to them can be built first. On SQLite the writer holds the database, so the
+    next ones after the largest are free; on PostgreSQL they come from the id sequence."""
+    if count <= 0:
+        return []
+    if is_postgres(session):
+        result = session.connection().exec_driver_sql(
+            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+            "FROM generate_series(1, %s)",
+            (count,),
+        )
+        return sorted(row[0] for row in result)
+    largest = session.connection().exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar()
+    start = (largest or 0) + 1
+    return list(range(start, start + count))
+
+
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:
     """INSERT the rows (all with the same keys): COPY on PostgreSQL, executemany on SQLite."""
     if not rows:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from app.graph.blocks import Block
-from app.graph.document import SCHEMA_VERSION, Document, Settings
+from app.graph.document import SCHEMA_VERSION, Document, ExitOnEvent, Settings
 from app.graph.flow_blocks import WaitForEventBlock
 from app.graph.issues import Issue, has_errors
 from app.graph.model_base import GraphModel
@@ -61,6 +61,23 @@ class Plan(GraphModel):
 
     def successor(self, block_id: str, port: str = "out") -> str | None:
         return self.successors.get(block_id, {}).get(port)
+
+    def events_heard(self) -> set[str]:
+        """The names of the events this plan reacts to: its triggers, waits and goal."""
+        index = self.triggers
+        heard = set(index.events) | set(self.waits_for_events)
+        for name, fires in (
+            ("contact_created", index.contact_created),
+            ("list_added", index.list_added),
+            ("list_removed", index.list_removed),
+            ("attribute_changed", index.attribute_changed),
+            ("score_changed", index.score_reached),
+        ):
+            if fires:
+                heard.add(name)
+        if isinstance(self.settings.exit_when, ExitOnEvent):
+            heard.add(self.settings.exit_when.event)
+        return heard
 
 
 class CompileError(Exception):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.db import UTCDateTime
@@ -16,7 +16,13 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         Index("ix_events_contact_name_time", "contact_id", "name", "occurred_at"),
-        Index("ix_events_processed", "processed_at", "id"),
+        # Only the events still to match: small however long the history grows.
+        Index(
+            "ix_events_unprocessed",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: int | None = big_id_field()

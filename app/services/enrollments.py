@@ -74,6 +74,36 @@ def enroll(
 
     ``plans`` maps version id to its plan. Returns the candidates that entered.
     """
+    accepted = admit(session, candidates, plans, now)
+    insert_rows(
+        session,
+        ENROLLMENTS,
+        [
+            {
+                "scenario_id": c.scenario_id,
+                "version_id": c.version_id,
+                "contact_id": c.contact_id,
+                "node_id": c.trigger_node,
+                "state": EnrollmentState.active.value,
+                "wake_at": now,
+                "seq": 0,
+                "instance_key": c.instance_key,
+                "context": c.context,
+                "attempts": 0,
+                "entered_at": now,
+                "updated_at": now,
+            }
+            for c in accepted
+        ],
+    )
+    return accepted
+
+
+def admit(
+    session: Session, candidates: Iterable[Candidate], plans: dict[int, Plan], now: datetime
+) -> list[Candidate]:
+    """The candidates the rules let in, in order; the caller writes their enrollments in this
+    transaction (on PostgreSQL it holds each scenario's enrolling lock until it commits)."""
     wanted = list(candidates)
     if not wanted:
         return []
@@ -108,28 +138,6 @@ def enroll(
         accepted.append(candidate)
         # Later candidates of the same batch see this entry.
         past.entered.append((candidate.instance_key, EnrollmentState.active.value, now))
-    if accepted:
-        insert_rows(
-            session,
-            ENROLLMENTS,
-            [
-                {
-                    "scenario_id": c.scenario_id,
-                    "version_id": c.version_id,
-                    "contact_id": c.contact_id,
-                    "node_id": c.trigger_node,
-                    "state": EnrollmentState.active.value,
-                    "wake_at": now,
-                    "seq": 0,
-                    "instance_key": c.instance_key,
-                    "context": c.context,
-                    "attempts": 0,
-                    "entered_at": now,
-                    "updated_at": now,
-                }
-                for c in accepted
-            ],
-        )
     return accepted
 
 

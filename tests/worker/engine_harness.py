@@ -95,8 +95,7 @@ class Engine:
             for report in (matched, chunk):
                 if report is not None:
                     self.counters.update(report.counters)
-            if chunk is not None:
-                steps += chunk.steps
+            steps += sum(report.steps for report in (matched, chunk) if report is not None)
             if matched is None and chunk is None:
                 self.session.expire_all()  # the engine writes with Core statements
                 return steps

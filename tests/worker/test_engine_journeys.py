@@ -379,3 +379,71 @@ def test_a_text_too_long_for_a_built_in_field_fails_the_step_not_the_chunk(engin
     (enrollment,) = engine.enrollments(scenario)
     assert enrollment.attempts == 1
     assert "at most 32 characters" in (enrollment.last_error or "")
+
+
+def test_new_journeys_take_their_first_steps_in_the_transaction_that_matched_them(
+    engine: Engine, loyalty
+) -> None:  # type: ignore[no-untyped-def]
+    from worker.engine.triggers import match_events
+
+    newcomer = engine.contact(attributes={"orders_count": 1})
+    engine.event(newcomer, "purchase")
+
+    report = match_events(engine.session, engine.plans, engine.clock.now())
+
+    assert report is not None
+    assert (report.entered, report.steps, report.outbox) == (1, 3, 1)
+    engine.session.expire_all()
+    [enrollment] = engine.enrollments(loyalty)
+    assert (enrollment.state, enrollment.node_id, enrollment.seq) == (
+        EnrollmentState.completed,
+        "coupon",
+        3,
+    )
+    assert engine.journey(newcomer, loyalty) == [
+        ("bought", "completed"),
+        ("first", "yes"),
+        ("coupon", "completed"),
+    ]
+
+
+def test_changes_no_scenario_listens_to_are_recorded_already_matched(engine: Engine) -> None:
+    from sqlalchemy import select
+
+    from app.models import Event
+    from worker.engine.triggers import match_events
+
+    engine.list("vip")
+    engine.scenario(
+        graph(
+            [
+                {"id": "in", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
+                {"id": "vip", "type": "action", "kind": "add_to_list", "config": {"list": "vip"}},
+                {"id": "pts", "type": "action", "kind": "add_score", "config": {"points": 5}},
+            ],
+            [("in", "vip"), ("vip", "pts")],
+        )
+    )
+    welcome = engine.scenario(
+        graph(
+            [
+                {"id": "in", "type": "trigger", "kind": "list_added", "config": {"list": "vip"}},
+                {"id": "end", "type": "action", "kind": "exit", "config": {}},
+            ],
+            [("in", "end")],
+        ),
+        name="VIP welcome",
+    )
+    contact = engine.contact()
+    engine.event(contact, "signup")
+    match_events(engine.session, engine.plans, engine.clock.now())  # the signup's journey
+
+    pending = dict(
+        engine.session.execute(
+            select(Event.name, Event.processed_at.is_(None)).where(Event.name != "signup")  # type: ignore[union-attr]
+        ).all()
+    )
+    # The list change is heard (another scenario starts on it); nothing listens to the score.
+    assert pending == {"list_added": True, "score_changed": False}
+    engine.run()
+    assert [e.contact_id for e in engine.enrollments(welcome)] == [contact.id]

@@ -222,3 +222,21 @@ def test_an_awaited_event_matched_while_the_contact_was_being_parked_still_count
 
     assert engine.journey(shopper, scenario)[-2:] == [("hour", "yes"), ("done", "completed")]
     assert engine.sent() == []
+
+
+def test_an_awaited_event_later_in_the_batch_that_parked_the_contact_counts(
+    engine: Engine,
+) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always"))
+    buyer, other = engine.contact(), engine.contact()
+    engine.event(buyer, "cart_updated", cart_id="A")
+    engine.event(buyer, "purchase", cart_id="A")  # same batch, after the entry
+    engine.event(other, "purchase", cart_id="B")  # before its entry: does not count
+    engine.clock.advance(seconds=30)
+    engine.event(other, "cart_updated", cart_id="B")
+    engine.run()
+
+    assert engine.journey(buyer, scenario)[-2:] == [("hour", "yes"), ("done", "completed")]
+    assert engine.journey(other, scenario) == [("cart", "completed"), ("hour", "waiting")]
+    engine.later(hours=1)
+    assert [c for c, _, _ in engine.sent()] == [other.id]

@@ -46,8 +46,18 @@ class ChunkReport:
     claimed: int = 0
     steps: int = 0
     outbox: int = 0
-    system_events: int = 0
+    events_to_match: int = 0
     counters: dict[CounterKey, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, book: Book, claimed: int) -> ChunkReport:
+        return cls(
+            claimed=claimed,
+            steps=len(book.steps),
+            outbox=len(book.outbox),
+            events_to_match=book.events_to_match,
+            counters=dict(book.counters),
+        )
 
 
 def claim_due(
@@ -89,7 +99,22 @@ def advance_chunk(
     if not visits:
         return None
     plan_of = plans.many(session, {v.version_id for v in visits})
-    book = Book(now)
+    book = Book(now, plans.events_heard(session))
+    run_journeys(session, visits, plan_of, book, now, max_rounds)
+    book.write(session, moved=visits)
+    return ChunkReport.of(book, claimed=len(visits))
+
+
+def run_journeys(
+    session: Session,
+    visits: list[Visit],
+    plan_of: dict[int, Plan],
+    book: Book,
+    now: datetime,
+    max_rounds: int = MAX_ROUNDS,
+) -> None:
+    """Moves the visits block by block until each is parked, ended or retrying later; the
+    writes wait in ``book``."""
     chunk = ChunkData(session, {v.contact_id for v in visits})
     moving = _apply_goals(session, visits, plan_of, book, now)
     for _ in range(max_rounds):
@@ -102,14 +127,6 @@ def advance_chunk(
             plan = plan_of[version_id]
             _run_group(Group(session, plan, plan.block(node_id), members, book, chunk, now))
         moving = _follow_ports(moving, plan_of, now)
-    book.write(session, visits)
-    return ChunkReport(
-        claimed=len(visits),
-        steps=len(book.steps),
-        outbox=len(book.outbox),
-        system_events=len(book.system_events),
-        counters=dict(book.counters),
-    )
 
 
 def _run_group(group: Group) -> None:

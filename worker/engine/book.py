@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -47,6 +48,8 @@ class StaleChunk(Exception):
 @dataclass
 class Book:
     now: datetime
+    # The event names some scenario reacts to; other system events are written as matched.
+    heard: frozenset[str] | None = None
     steps: list[dict[str, Any]] = field(default_factory=list)
     outbox: list[OutboxEntry] = field(default_factory=list)
     # (contact, list id, key, add?) in the order the journeys did them; the last one counts.
@@ -89,6 +92,7 @@ class Book:
         self.counters[(visit.scenario_id, visit.version_id, visit.node_id, name)] += delta
 
     def system_event(self, contact_id: int, name: str, properties: dict[str, Any]) -> None:
+        unheard = self.heard is not None and name not in self.heard
         self.system_events.append(
             {
                 "uid": uuid.uuid4().hex,
@@ -97,8 +101,13 @@ class Book:
                 "properties": properties,
                 "occurred_at": self.now,
                 "received_at": self.now,
+                "processed_at": self.now if unheard else None,
             }
         )
+
+    @property
+    def events_to_match(self) -> int:
+        return sum(1 for event in self.system_events if event["processed_at"] is None)
 
     # --- undo for a failed block ---------------------------------------------------------
 
@@ -123,8 +132,13 @@ class Book:
 
     # --- writing -------------------------------------------------------------------------
 
-    def write(self, session: Session, visits: list[Visit]) -> None:
-        self._move(session, visits)
+    def write(
+        self, session: Session, moved: Sequence[Visit] = (), entered: Sequence[Visit] = ()
+    ) -> None:
+        """``moved``: claimed enrollments, updated where they stopped; ``entered``: new ones
+        (see ``Visit.entering``), inserted where they stopped."""
+        self._move(session, moved)
+        self._enter(session, entered)
         insert_rows(session, STEP_LOG, self.steps)
         add_to_outbox(session, self.outbox, self.now)
         self._lists(session)
@@ -132,29 +146,30 @@ class Book:
         self._attributes(session)
         insert_rows(session, EVENTS, self.system_events)
 
-    def _move(self, session: Session, visits: list[Visit]) -> None:
+    def _move(self, session: Session, visits: Sequence[Visit]) -> None:
         rows = [
-            {
-                "node_id": v.node_id,
-                "state": v.state,
-                "seq": v.seq,
-                "wake_at": v.wake_at,
-                "wait_event": v.wait_event,
-                "wait_key": v.wait_key,
-                "wake_port": v.wake_port,
-                "attempts": v.attempts,
-                "last_error": v.last_error,
-                "ended_at": v.ended_at,
-                "updated_at": self.now,
-                "id": v.id,
-                "claimed_seq": v.claimed_seq,
-            }
-            for v in visits
+            {**_position(v), "updated_at": self.now, "claimed_seq": v.claimed_seq} for v in visits
         ]
         # The seq guard: an enrollment moved by another run since the claim is not moved again.
         changed = update_rows(session, ENROLLMENTS, rows, where={"id": "id", "claimed_seq": "seq"})
         if changed != len(rows):
             raise StaleChunk(f"{len(rows) - changed} enrollment(s) moved meanwhile")
+
+    def _enter(self, session: Session, visits: Sequence[Visit]) -> None:
+        rows = [
+            {
+                **_position(v),
+                "scenario_id": v.scenario_id,
+                "version_id": v.version_id,
+                "contact_id": v.contact_id,
+                "instance_key": v.instance_key,
+                "context": v.context,
+                "entered_at": self.now,
+                "updated_at": self.now,
+            }
+            for v in visits
+        ]
+        insert_rows(session, ENROLLMENTS, rows)
 
     def _lists(self, session: Session) -> None:
         final: dict[tuple[int, int], tuple[str, bool]] = {}
@@ -239,3 +254,20 @@ class Book:
                 )
         for rows in writes.values():
             update_rows(session, CONTACTS, rows, where={"id": "id"})
+
+
+def _position(visit: Visit) -> dict[str, Any]:
+    """Where an enrollment stands after a chunk: the columns a step may change."""
+    return {
+        "id": visit.id,
+        "node_id": visit.node_id,
+        "state": visit.state,
+        "seq": visit.seq,
+        "wake_at": visit.wake_at,
+        "wait_event": visit.wait_event,
+        "wait_key": visit.wait_key,
+        "wake_port": visit.wake_port,
+        "attempts": visit.attempts,
+        "last_error": visit.last_error,
+        "ended_at": visit.ended_at,
+    }

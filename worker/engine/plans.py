@@ -43,6 +43,19 @@ class Plans:
                 self._by_version[version_id] = Plan.model_validate(raw)
         return {v: self._by_version[v] for v in version_ids}
 
+    def events_heard(self, session: Session) -> frozenset[str]:
+        """What the event names of scenarios that are running or paused react to; an event
+        no one hears is written already matched, and the trigger matcher never reads it."""
+        version_ids = session.execute(
+            select(VERSIONS.c.id)
+            .join(SCENARIOS, SCENARIOS.c.id == VERSIONS.c.scenario_id)
+            .where(SCENARIOS.c.status != ScenarioStatus.draft.value)
+        ).scalars()
+        heard: set[str] = set()
+        for plan in self.many(session, set(version_ids)).values():
+            heard |= plan.events_heard()
+        return frozenset(heard)
+
     def live(self, session: Session) -> list[LiveScenario]:
         """The version that new contacts enter, for every active scenario."""
         rows = session.execute(

@@ -73,21 +73,23 @@ async def advance(ctx: dict[str, Any]) -> int:
 
 
 async def _match_triggers(ctx: dict[str, Any]) -> int:
-    """Matches new events until there are none, then runs the steps they made due right away
-    (rather than waiting for another job to be picked up); returns how many events it handled."""
+    """Matches new events until there are none (new journeys run their first steps in the
+    same transaction), then runs the waits those events ended; returns the events handled."""
     queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
-    moved = False
+    resumed = False
     while True:
         report = await asyncio.to_thread(_once, ctx, match_events)
         if report is None:
             break
         handled += report.events
-        moved = moved or bool(report.entered or report.resumed or report.exited)
+        resumed = resumed or bool(report.resumed)
         await counters.publish(ctx["redis"], report.counters)
+        if report.outbox:
+            await queue.kick("deliver_outbox")
         if time.monotonic() > deadline:
             await queue.kick("match_triggers")
             break
-    if moved:
+    if resumed:
         await advance(ctx)
     return handled
 
@@ -104,7 +106,7 @@ async def _advance(ctx: dict[str, Any]) -> int:
         await counters.publish(ctx["redis"], report.counters)
         if report.outbox:
             await queue.kick("deliver_outbox")
-        if report.system_events:
+        if report.events_to_match:
             await queue.kick("match_triggers")
         if time.monotonic() > deadline:
             await queue.kick("advance")

@@ -9,7 +9,7 @@ event delivered twice was already stored once.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, SQLModel
 
-from app.bulk import among
+from app.bulk import among, new_ids
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
 from app.models import EnrollmentState, StepOutcome
-from app.services.enrollments import Candidate, enroll
+from app.services.enrollments import Candidate, admit
+from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans
 from worker.engine.visit import Visit
@@ -39,7 +40,16 @@ class MatchReport:
     entered: int = 0
     resumed: int = 0
     exited: int = 0
-    counters: dict[CounterKey, int] = field(default_factory=dict)
+    steps: int = 0
+    outbox: int = 0
+    events_to_match: int = 0
+    counters: Counter[CounterKey] = field(default_factory=Counter)
+
+    def add(self, book: Book) -> None:
+        self.steps += len(book.steps)
+        self.outbox += len(book.outbox)
+        self.events_to_match += book.events_to_match
+        self.counters.update(book.counters)
 
 
 def claim_events(session: Session, limit: int) -> list[Any]:
@@ -58,26 +68,94 @@ def claim_events(session: Session, limit: int) -> list[Any]:
 def match_events(
     session: Session, plans: Plans, now: datetime, limit: int = BATCH_SIZE
 ) -> MatchReport | None:
-    """Handles one batch of new events in the caller's transaction; None when there are none."""
+    """Handles one batch of new events in the caller's transaction; None when there are none.
+
+    Contacts who enter run their first steps at once, in this same transaction (see
+    ``start_journeys``): the welcome email is on its way when the signup is matched.
+    """
     events = claim_events(session, limit)
     if not events:
         return None
     live = plans.live(session)
     report = MatchReport(events=len(events))
-    book = Book(now)
-    entered = enroll(
-        session, _candidates(events, live, now), {s.version_id: s.plan for s in live}, now
-    )
-    report.entered = len(entered)
-    report.exited = _reach_event_goals(session, plans, events, entered, book, now)
+    heard = plans.events_heard(session)
+    plan_of = {s.version_id: s.plan for s in live}
+    # The rules read the journeys as they were before this batch, goals included.
+    admitted = admit(session, _candidates(events, live, now), plan_of, now)
+    goals = _goal_events(session, plans)
+    report.exited = _reach_event_goals(session, goals, events, Book(now, heard), now, report)
     report.resumed = _resume_waits(session, plans, events, now)
+    if admitted:
+        book = Book(now, heard)
+        entered = [Visit.entering(i, c, now) for i, c in zip(
+            new_ids(session, ENROLLMENTS, len(admitted)), admitted, strict=True
+        )]  # fmt: skip
+        start_journeys(session, entered, admitted, events, plan_of, goals, book, now)
+        report.entered = len(entered)
+        report.resumed += sum(1 for v in entered if v.wake_port == "yes")
+        report.add(book)
     session.execute(
         update(EVENTS)
         .where(among(session, EVENTS.c.id, [e.id for e in events]))
         .values(processed_at=now)
     )
-    report.counters = dict(book.counters)
     return report
+
+
+def start_journeys(
+    session: Session,
+    entered: list[Visit],
+    admitted: list[Candidate],
+    events: list[Any],
+    plan_of: dict[int, Plan],
+    goals: dict[int, str],
+    book: Book,
+    now: datetime,
+) -> None:
+    """New journeys run until they park or end, and are written once, where they stopped.
+
+    Events later in the same batch than the one a contact entered by still count for them:
+    their goal event pulls them out before the first step, and the event a wait parks them
+    on sets them to leave by its YES port.
+    """
+    later = _events_after(events)
+    moving = []
+    for visit, candidate in zip(entered, admitted, strict=True):
+        since = candidate.event_id or 0
+        goal = goals.get(visit.version_id)
+        if goal is not None and any(name == goal for name, _ in later(visit.contact_id, since)):
+            book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
+            visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
+        else:
+            moving.append((visit, since))
+    run_journeys(session, [visit for visit, _ in moving], plan_of, book, now)
+    for visit, since in moving:
+        if visit.wait_event is None or visit.wake_port != "no":
+            continue
+        match_key = _config(plan_of[visit.version_id], visit.node_id).match_key
+        if any(
+            name == visit.wait_event and _awaited(properties, match_key, visit.wait_key)
+            for name, properties in later(visit.contact_id, since)
+        ):
+            visit.wake_port, visit.wake_at = "yes", now
+    book.write(session, entered=entered)
+
+
+def _events_after(events: list[Any]) -> Any:
+    by_contact: dict[int, list[Any]] = defaultdict(list)
+    for event in events:
+        by_contact[event.contact_id].append(event)
+
+    def later(contact_id: int, since: int) -> list[tuple[str, dict[str, Any]]]:
+        return [(e.name, e.properties or {}) for e in by_contact[contact_id] if e.id > since]
+
+    return later
+
+
+def _awaited(properties: dict[str, Any], match_key: str | None, wait_key: str | None) -> bool:
+    """Whether an event of the awaited name is the one a wait expects (same cart id …)."""
+    value = properties.get(match_key) if match_key else None
+    return wait_key is None or (value is not None and str(value) == wait_key)
 
 
 def _candidates(events: list[Any], live: list[LiveScenario], now: datetime) -> list[Candidate]:
@@ -159,8 +237,7 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
             # Only what happens after the contact started waiting counts.
             if event.occurred_at < row.updated_at:
                 continue
-            value = (event.properties or {}).get(match_key) if match_key else None
-            if row.wait_key is None or (value is not None and str(value) == row.wait_key):
+            if _awaited(event.properties or {}, match_key, row.wait_key):
                 resumed.append({"b_id": row.id, "b_seq": row.seq})
                 break
     if resumed:
@@ -173,28 +250,31 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
     return len(resumed)
 
 
-def _reach_event_goals(
-    session: Session,
-    plans: Plans,
-    events: list[Any],
-    entered: list[Candidate],
-    book: Book,
-    now: datetime,
-) -> int:
-    """Contacts who have just done their scenario's goal event leave it — by the goal of the
-    version each one is on, paused scenarios included. Someone who entered in this same batch
-    leaves only for a goal event that came after the one that let them in."""
+def _goal_events(session: Session, plans: Plans) -> dict[int, str]:
+    """Version id -> the event that is its goal, for every version that has one."""
     versions = session.execute(select(VERSIONS.c.id)).scalars().all()
-    goals = {
+    return {
         version_id: plan.settings.exit_when.event
         for version_id, plan in plans.many(session, set(versions)).items()
         if isinstance(plan.settings.exit_when, ExitOnEvent)
     }
+
+
+def _reach_event_goals(
+    session: Session,
+    goals: dict[int, str],
+    events: list[Any],
+    book: Book,
+    now: datetime,
+    report: MatchReport,
+) -> int:
+    """Contacts who have just done their scenario's goal event leave it — by the goal of the
+    version each one is on, paused scenarios included."""
     if not goals:
         return 0
-    done: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    done: dict[int, set[str]] = defaultdict(set)
     for event in events:
-        done[event.contact_id].append((event.id, event.name))
+        done[event.contact_id].add(event.name)
     query = select(ENROLLMENTS).where(
         among(session, ENROLLMENTS.c.version_id, goals),
         among(session, ENROLLMENTS.c.contact_id, done),
@@ -202,20 +282,15 @@ def _reach_event_goals(
     )
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
-    entry = {(c.scenario_id, c.contact_id, c.instance_key): c.event_id for c in entered}
-    visits = []
-    for row in session.execute(query):
-        new = row.seq == 0 and row.entered_at == now
-        since = entry.get((row.scenario_id, row.contact_id, row.instance_key)) if new else None
-        goal = goals[row.version_id]
-        if any(
-            name == goal and (since is None or event_id > since)
-            for event_id, name in done[row.contact_id]
-        ):
-            visits.append(Visit.from_row(row))
+    visits = [
+        Visit.from_row(row)
+        for row in session.execute(query)
+        if goals[row.version_id] in done[row.contact_id]
+    ]
     for visit in visits:
         goal = goals[visit.version_id]
         book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
         visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
-    book.write(session, visits)
+    book.write(session, moved=visits)
+    report.add(book)
     return len(visits)

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app.models import EnrollmentState
+from app.services.enrollments import Candidate
 
 
 @dataclass
@@ -41,6 +42,27 @@ class Visit:
 
     def restore(self, snapshot: dict[str, Any]) -> None:
         self.__dict__.update(snapshot)
+
+    @classmethod
+    def entering(cls, enrollment_id: int, candidate: Candidate, now: datetime) -> Visit:
+        """A new enrollment, at its trigger block, not yet written."""
+        return cls(
+            id=enrollment_id,
+            scenario_id=candidate.scenario_id,
+            version_id=candidate.version_id,
+            contact_id=candidate.contact_id,
+            node_id=candidate.trigger_node,
+            state=EnrollmentState.active.value,
+            seq=0,
+            context=candidate.context,
+            instance_key=candidate.instance_key,
+            wait_event=None,
+            wait_key=None,
+            wake_port=None,
+            attempts=0,
+            wake_at=now,
+            waking=False,
+        )
 
     @classmethod
     def from_row(cls, row: Any) -> Visit:
