@@ -27,6 +27,7 @@ from app.graph.evaluate import (
     Explanation,
     evaluate,
     explain,
+    explain_many,
     matches_properties,
     render_explanation,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "describe_condition",
     "evaluate",
     "explain",
+    "explain_many",
     "has_errors",
     "matches_properties",
     "parse_condition",

@@ -44,9 +44,10 @@ List and consent conditions
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence, Set
+from collections.abc import Callable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, JsonValue
@@ -67,12 +68,14 @@ from app.graph.conditions import (
     AnyCondition,
     AttributeCondition,
     Condition,
+    ConsentCondition,
     EventCondition,
     ListCondition,
     NotCondition,
     describe_condition,
     describe_test,
     describe_window,
+    walk,
 )
 from app.graph.wording import humanize, one_of, plural, quote, yes_no
 
@@ -119,6 +122,54 @@ def explain(condition: Condition, facts: ContactFacts, now: datetime) -> Explana
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     return _explain(condition, facts, as_utc(now))
+
+
+def explain_many(
+    condition: Condition, facts: Mapping[int, ContactFacts], now: datetime
+) -> dict[int, Explanation]:
+    """``explain`` for many contacts; those that look the same to the condition (same values
+    of the attributes, lists and consents it reads) share one explanation, so a chunk of
+    thousands costs a handful of evaluations. Event counts differ per contact: a condition
+    on events is explained for each."""
+    readers = _inputs(condition)
+    if readers is None:
+        return {key: explain(condition, contact, now) for key, contact in facts.items()}
+    shared: dict[tuple[Any, ...], Explanation] = {}
+    explained: dict[int, Explanation] = {}
+    for key, contact in facts.items():
+        signature = tuple(read(contact) for read in readers)
+        explanation = shared.get(signature)
+        if explanation is None:
+            explanation = shared[signature] = explain(condition, contact, now)
+        explained[key] = explanation
+    return explained
+
+
+def _inputs(condition: Condition) -> list[Callable[[ContactFacts], Any]] | None:
+    readers: list[Callable[[ContactFacts], Any]] = []
+    for node in walk(condition):
+        if isinstance(node, EventCondition):
+            return None
+        if isinstance(node, AttributeCondition):
+            readers.append(partial(_attribute_signature, node.attribute))
+        elif isinstance(node, ListCondition):
+            readers.append(partial(_in_list, node.list_key))
+        elif isinstance(node, ConsentCondition):
+            readers.append(partial(_consent, node.channel))
+    return readers
+
+
+def _attribute_signature(name: str, facts: ContactFacts) -> tuple[str, str]:
+    value = facts.attributes.get(name)
+    return type(value).__name__, repr(value)  # 1, 1.0, "1" and True stay apart
+
+
+def _in_list(key: str, facts: ContactFacts) -> bool:
+    return key in facts.lists
+
+
+def _consent(channel: str, facts: ContactFacts) -> bool | None:
+    return facts.consent.get(channel)
 
 
 def render_explanation(explanation: Explanation, depth: int = 0) -> str:

@@ -9,7 +9,7 @@ into the trace. No query per contact.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,9 +17,9 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
 from app.bulk import among
-from app.graph import ContactFacts, EventFact, Explanation, explain
+from app.graph import ContactFacts, EventFact, Explanation, explain_many
 from app.graph.coercion import shifted
-from app.graph.conditions import Condition, EventCondition, walk
+from app.graph.conditions import Condition, EventCondition, ListCondition, walk
 from app.services.condition_sql import BUILTIN_KINDS
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
@@ -50,19 +50,25 @@ def load_facts(
     contact_ids: Sequence[int],
     conditions: Iterable[Condition],
     now: datetime,
+    contacts: Mapping[int, Mapping[Any, Any]] | None = None,
 ) -> dict[int, ContactFacts]:
+    """``contacts``: the contacts' rows when the caller has them already."""
     ids = list(contact_ids)
-    rows = (
-        session.execute(select(CONTACTS).where(among(session, CONTACTS.c.id, ids))).mappings().all()
-    )
+    conditions = list(conditions)
+    if contacts is None:
+        query = select(CONTACTS).where(among(session, CONTACTS.c.id, ids))
+        rows: Sequence[Mapping[Any, Any]] = session.execute(query).mappings().all()
+    else:
+        rows = [contacts[contact_id] for contact_id in ids if contact_id in contacts]
 
     lists: dict[int, set[str]] = defaultdict(set)
-    for contact_id, key in session.execute(
-        select(MEMBERSHIPS.c.contact_id, LISTS.c.key)
-        .join(LISTS, LISTS.c.id == MEMBERSHIPS.c.list_id)
-        .where(among(session, MEMBERSHIPS.c.contact_id, ids))
-    ):
-        lists[contact_id].add(key)
+    if any(isinstance(node, ListCondition) for c in conditions for node in walk(c)):
+        for contact_id, key in session.execute(
+            select(MEMBERSHIPS.c.contact_id, LISTS.c.key)
+            .join(LISTS, LISTS.c.id == MEMBERSHIPS.c.list_id)
+            .where(among(session, MEMBERSHIPS.c.contact_id, ids))
+        ):
+            lists[contact_id].add(key)
 
     events: dict[int, list[EventFact]] = defaultdict(list)
     windows = event_windows(conditions, now)
@@ -99,5 +105,4 @@ def contact_attributes(row: Any) -> dict[str, Any]:
 def explain_chunk(
     session: Session, condition: Condition, contact_ids: Sequence[int], now: datetime
 ) -> dict[int, Explanation]:
-    facts = load_facts(session, contact_ids, [condition], now)
-    return {contact_id: explain(condition, facts[contact_id], now) for contact_id in facts}
+    return explain_many(condition, load_facts(session, contact_ids, [condition], now), now)

@@ -447,3 +447,33 @@ def test_changes_no_scenario_listens_to_are_recorded_already_matched(engine: Eng
     assert pending == {"list_added": True, "score_changed": False}
     engine.run()
     assert [e.contact_id for e in engine.enrollments(welcome)] == [contact.id]
+
+
+def test_a_condition_sees_the_changes_made_earlier_in_the_same_journey(engine: Engine) -> None:
+    engine.list("warm")
+    engine.list("welcomed")
+    scenario = engine.scenario(
+        graph(
+            [
+                {"id": "in", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
+                {"id": "pts", "type": "action", "kind": "add_score", "config": {"points": 10}},
+                {"id": "tag", "type": "action", "kind": "add_to_list", "config": {"list": "welcomed"}},
+                {"id": "plan", "type": "action", "kind": "update_attribute",
+                 "config": {"attribute": "plan", "value": "pro"}},
+                {"id": "check", "type": "condition", "kind": "if", "config": {"if": {"all": [
+                    {"attribute": "score", "op": "gte", "value": 10},
+                    {"list": "welcomed", "op": "member"},
+                    {"attribute": "plan", "op": "eq", "value": "pro"},
+                ]}}},
+                {"id": "warm", "type": "action", "kind": "add_to_list", "config": {"list": "warm"}},
+            ],
+            [("in", "pts"), ("pts", "tag"), ("tag", "plan"), ("plan", "check"),
+             ("check", "yes", "warm")],
+        )
+    )  # fmt: skip
+    contact = engine.contact(score=0)
+    engine.event(contact, "signup")
+    engine.run()
+
+    assert ("check", "yes") in engine.journey(contact, scenario)
+    assert engine.members("warm") == {contact.id}

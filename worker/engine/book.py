@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -20,6 +20,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
 from app.bulk import among, insert_rows, is_postgres, update_rows
+from app.graph import ContactFacts
 from app.models import EnrollmentState, StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
 from worker.engine.visit import Visit
@@ -108,6 +109,30 @@ class Book:
     @property
     def events_to_match(self) -> int:
         return sum(1 for event in self.system_events if event["processed_at"] is None)
+
+    def with_pending(self, facts: dict[int, ContactFacts]) -> dict[int, ContactFacts]:
+        """The facts as this chunk's unwritten changes leave them: a condition after "add 10
+        points" in the same journey sees the points."""
+        lists: dict[int, dict[str, bool]] = defaultdict(dict)
+        for contact_id, _, key, add in self.list_ops:
+            lists[contact_id][key] = add
+        for contact_id, contact in facts.items():
+            writes = self.attribute_writes.get(contact_id)
+            delta = self.score_deltas.get(contact_id)
+            memberships = lists.get(contact_id)
+            if not (writes or delta or memberships):
+                continue
+            attributes = {**contact.attributes, **(writes or {})}
+            if delta:
+                attributes["score"] = (attributes.get("score") or 0) + delta
+            member = set(contact.lists)
+            for key, add in (memberships or {}).items():
+                if add:
+                    member.add(key)
+                else:
+                    member.discard(key)
+            facts[contact_id] = replace(contact, attributes=attributes, lists=frozenset(member))
+        return facts
 
     # --- undo for a failed block ---------------------------------------------------------
 

@@ -12,6 +12,7 @@ from app.graph import (
     EventFact,
     evaluate,
     explain,
+    explain_many,
     matches_properties,
     parse_condition,
     render_explanation,
@@ -372,3 +373,15 @@ class TestExplanations:
 
         assert explanation.model_dump(mode="json")["seen"] == "1990-05-01"
         assert type(explanation).model_validate_json(explanation.model_dump_json()) == explanation
+
+
+def test_contacts_share_an_explanation_only_when_the_values_read_are_the_same() -> None:
+    condition = parse_condition({"attribute": "orders_count", "op": "eq", "value": 1})
+    values = {1: 1, 2: 1.0, 3: "1", 4: True, 5: 1}
+    facts = {key: ContactFacts(attributes={"orders_count": v}) for key, v in values.items()}
+
+    explained = explain_many(condition, facts, NOW)
+
+    assert explained == {key: explain(condition, f, NOW) for key, f in facts.items()}
+    assert explained[1] is explained[5]
+    assert len({id(e) for e in explained.values()}) == 4

@@ -19,6 +19,7 @@ from app.graph import (
     compile_document,
     evaluate,
     explain,
+    explain_many,
     has_errors,
     parse_condition,
 )
@@ -148,3 +149,18 @@ def test_generated_scenarios_validate_and_compile_to_a_stable_plan(raw: dict[str
     assert Plan.model_validate(json.loads(plan.model_dump_json())) == plan
     assert compile_document(shuffled_document, KNOWN) == plan
     assert set(plan.blocks) == {block["id"] for block in raw["nodes"]}
+
+
+# Contacts drawn from a small pool, so that many look alike and share an explanation.
+alike_contacts = st.lists(contact_facts(), min_size=1, max_size=3).flatmap(
+    lambda pool: st.lists(st.sampled_from(pool), min_size=1, max_size=12)
+)
+
+
+@given(conditions(), alike_contacts)
+def test_explaining_many_contacts_at_once_agrees_with_one_at_a_time(
+    condition: Condition, many: list[ContactFacts]
+) -> None:
+    facts = dict(enumerate(many))
+    explained = explain_many(condition, facts, NOW)
+    assert explained == {key: explain(condition, one, NOW) for key, one in facts.items()}

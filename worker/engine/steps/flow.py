@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from app.graph import KINDS_BY_TYPE
+from typing import Any
+
+from app.graph import KINDS_BY_TYPE, explain_many
 from app.models import StepOutcome
-from app.services.contact_facts import explain_chunk
+from app.services.contact_facts import load_facts
 from worker.engine.steps.group import Group
 
 TRIGGER_KINDS = tuple(KINDS_BY_TYPE["trigger"])
@@ -16,14 +18,25 @@ def trigger(group: Group) -> None:
 
 
 def condition(group: Group) -> None:
-    """Evaluated for the whole group from facts loaded in three queries; each answer keeps its
-    explanation in the trace ("orders count was 0, needs = 1 → no")."""
-    explanations = explain_chunk(
-        group.session, group.config.condition, [v.contact_id for v in group.visits], group.now
+    """Evaluated for the whole group at once, on the contacts as this chunk's earlier steps
+    left them; each answer keeps its explanation in the trace ("orders count was 0, needs = 1
+    → no")."""
+    rule = group.config.condition
+    facts = load_facts(
+        group.session,
+        [v.contact_id for v in group.visits],
+        [rule],
+        group.now,
+        contacts=group.chunk.rows,
     )
+    explanations = explain_many(rule, group.book.with_pending(facts), group.now)
+    details: dict[int, dict[str, Any]] = {}  # contacts with the same explanation share its row
     for visit in group.visits:
         explanation = explanations.get(visit.contact_id)
         if explanation is None:
             continue  # the contact was erased meanwhile; its enrollment is gone with it
         answer = StepOutcome.yes if explanation.result else StepOutcome.no
-        group.leave(visit, answer.value, answer, explanation.model_dump(mode="json"))
+        detail = details.get(id(explanation))
+        if detail is None:
+            detail = details[id(explanation)] = explanation.model_dump(mode="json")
+        group.leave(visit, answer.value, answer, detail)

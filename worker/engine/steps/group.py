@@ -42,6 +42,7 @@ class ChunkData:
             CONTACTS.c.email_consent,
             CONTACTS.c.sms_consent,
             CONTACTS.c.score,
+            CONTACTS.c.created_at,
             CONTACTS.c.attributes,
         ).where(among(session, CONTACTS.c.id, contact_ids))
         if is_postgres(session):
@@ -49,6 +50,7 @@ class ChunkData:
             # commits (in id order, so two chunks never wait on each other in a circle).
             query = query.order_by(CONTACTS.c.id).with_for_update()
         self.contacts = {row.id: row for row in session.execute(query)}
+        self.rows = {contact_id: row._mapping for contact_id, row in self.contacts.items()}
         self._lists: dict[str, int] | None = None
         self._messages: dict[str, tuple[str, str]] | None = None
 
