@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import JSON, Table, any_, bindparam, cast
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.db import UTCDateTime
@@ -136,6 +137,35 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
     session.connection().exec_driver_sql(sql, _tuples(session, table, columns, rows))
+
+
+def insert_missing_rows(
+    session: Session,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    unique: Sequence[str],
+    returning: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    """INSERT the rows whose ``unique`` columns match no existing row; returns the
+    ``returning`` columns of those inserted. One statement: unnest arrays on PostgreSQL."""
+    if not rows:
+        return []
+    if not is_postgres(session):
+        insert_ = sqlite_insert(table).on_conflict_do_nothing(index_elements=list(unique))
+        statement = insert_.returning(*(table.c[name] for name in returning))
+        return [tuple(row) for row in session.execute(statement, list(rows))]
+    columns = list(rows[0])
+    dialect = session.get_bind().dialect
+    values = _tuples(session, table, columns, rows)
+    arrays = [list(column) for column in zip(*values, strict=True)]
+    types = [table.c[name].type.compile(dialect=dialect) for name in columns]
+    sql = (
+        f"INSERT INTO {table.name} ({', '.join(columns)}) "
+        f"SELECT * FROM unnest({', '.join(f'%s::{t}[]' for t in types)}) "
+        f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {', '.join(returning)}"
+    )
+    return [tuple(row) for row in session.connection().exec_driver_sql(sql, tuple(arrays))]
 
 
 def update_rows(

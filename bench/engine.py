@@ -104,7 +104,7 @@ def run_chunked(url: str, queue: Any) -> None:
             matched = match_events(session, plans, clock.now())
         with session_scope(engine) as session:
             chunk = advance_chunk(session, plans, clock.now())
-        steps += chunk.steps if chunk else 0
+        steps += sum(report.steps for report in (matched, chunk) if report is not None)
         if matched is None and chunk is None:
             break
     elapsed = time.perf_counter() - started
@@ -117,19 +117,24 @@ async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
     from arq import create_pool
     from arq.worker import Worker
 
+    from app.services.enrollments import Candidate, enroll
     from worker.engine.advance import advance_chunk
     from worker.engine.plans import Plans
-    from worker.engine.triggers import match_events
     from worker.queue import redis_settings
 
     engine = create_db_engine(url)
     plans, clock = Plans(), SystemClock()
-    with session_scope(engine) as session:  # enrollments are created in bulk for both designs
-        while match_events(session, plans, clock.now()):
-            pass
-        ids = [
-            row[0] for row in session.execute(text(f"SELECT id FROM enrollments LIMIT {sample}"))
-        ]
+    with session_scope(engine) as session:  # enrollments are created in bulk, at the trigger
+        [live] = plans.live(session)
+        contacts = session.execute(text(f"SELECT id FROM contacts LIMIT {sample}")).scalars()
+        enroll(
+            session,
+            [Candidate(live.scenario_id, live.version_id, "buy", c) for c in contacts],
+            {live.version_id: live.plan},
+            clock.now(),
+        )
+        session.execute(text("UPDATE events SET processed_at = received_at"))
+        ids = list(session.execute(text("SELECT id FROM enrollments")).scalars())
 
     async def step(ctx: dict[str, Any], enrollment_id: int) -> None:
         def work() -> bool:

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String, UniqueConstraint
+from sqlalchemy import Index, String, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from app.db import BigIntId, UTCDateTime
@@ -17,6 +17,10 @@ from app.models.base import (
     json_field,
     optional_time_field,
 )
+
+
+def _where(predicate: str) -> dict[str, Any]:
+    return {"postgresql_where": text(predicate), "sqlite_where": text(predicate)}
 
 
 class EnrollmentState(StrEnum):
@@ -44,10 +48,17 @@ class Enrollment(SQLModel, table=True):
 
     __tablename__ = "enrollments"
     __table_args__ = (
-        Index("ix_enrollments_due", "state", "wake_at"),
+        # Partial: a journey that ended (the most of them, in time) has neither, so it costs
+        # these indexes nothing.
+        Index("ix_enrollments_due", "wake_at", "id", **_where("wake_at IS NOT NULL")),
+        Index(
+            "ix_enrollments_waiting_event",
+            "wait_event",
+            "contact_id",
+            **_where("wait_event IS NOT NULL"),
+        ),
         Index("ix_enrollments_scenario_node", "scenario_id", "node_id", "state"),
         Index("ix_enrollments_contact_scenario", "contact_id", "scenario_id"),
-        Index("ix_enrollments_waiting_event", "wait_event", "contact_id"),
     )
 
     id: int | None = big_id_field()

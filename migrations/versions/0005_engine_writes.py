@@ -1,5 +1,5 @@
-"""Lighter engine writes: foreign keys the step log and enrollments do not need, and an index
-of the events still to match instead of one over every event.
+"""Lighter engine writes: foreign keys the step log and enrollments do not need, and partial
+indexes (events still to match, journeys still under way) instead of indexes over every row.
 
 Revision ID: 0005_engine_writes
 Revises: 0004_merge
@@ -21,6 +21,8 @@ STEP_LOG_KEYS = (
     ("version_id", "scenario_versions"),
 )
 UNPROCESSED = sa.text("processed_at IS NULL")
+DUE = sa.text("wake_at IS NOT NULL")
+WAITING = sa.text("wait_event IS NOT NULL")
 
 
 def upgrade() -> None:
@@ -29,6 +31,22 @@ def upgrade() -> None:
             batch_op.drop_constraint(f"fk_step_log_{column}_{table}", type_="foreignkey")
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.drop_constraint("fk_enrollments_version_id_scenario_versions", type_="foreignkey")
+    op.drop_index("ix_enrollments_due", "enrollments")
+    op.drop_index("ix_enrollments_waiting_event", "enrollments")
+    op.create_index(
+        "ix_enrollments_due",
+        "enrollments",
+        ["wake_at", "id"],
+        postgresql_where=DUE,
+        sqlite_where=DUE,
+    )
+    op.create_index(
+        "ix_enrollments_waiting_event",
+        "enrollments",
+        ["wait_event", "contact_id"],
+        postgresql_where=WAITING,
+        sqlite_where=WAITING,
+    )
     with op.batch_alter_table("events") as batch_op:
         batch_op.drop_index("ix_events_processed")
         batch_op.create_index(
@@ -43,6 +61,10 @@ def downgrade() -> None:
     with op.batch_alter_table("events") as batch_op:
         batch_op.drop_index("ix_events_unprocessed")
         batch_op.create_index("ix_events_processed", ["processed_at", "id"])
+    op.drop_index("ix_enrollments_due", "enrollments")
+    op.drop_index("ix_enrollments_waiting_event", "enrollments")
+    op.create_index("ix_enrollments_due", "enrollments", ["state", "wake_at"])
+    op.create_index("ix_enrollments_waiting_event", "enrollments", ["wait_event", "contact_id"])
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.create_foreign_key(
             "fk_enrollments_version_id_scenario_versions",

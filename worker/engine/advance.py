@@ -115,7 +115,14 @@ def run_journeys(
 ) -> None:
     """Moves the visits block by block until each is parked, ended or retrying later; the
     writes wait in ``book``."""
-    chunk = ChunkData(session, {v.contact_id for v in visits})
+    # Only a chunk that may change attributes from their current values locks its contacts;
+    # scores and lists are changed by statements that read and write at once.
+    changes_attributes = any(
+        block.type == "action" and block.kind == "update_attribute"
+        for plan in plan_of.values()
+        for block in plan.blocks.values()
+    )
+    chunk = ChunkData(session, {v.contact_id for v in visits}, lock=changes_attributes)
     moving = _apply_goals(session, visits, plan_of, book, now)
     for _ in range(max_rounds):
         if not moving:

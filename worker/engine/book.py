@@ -15,11 +15,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import delete, select, tuple_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
-from app.bulk import among, insert_rows, is_postgres, update_rows
+from app.bulk import among, insert_missing_rows, insert_rows, update_rows
 from app.graph import ContactFacts
 from app.models import EnrollmentState, StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
@@ -203,16 +201,16 @@ class Book:
         adds = {pair: key for pair, (key, add) in final.items() if add}
         removes = {pair: key for pair, (key, add) in final.items() if not add}
         if adds:
-            insert_ = pg_insert if is_postgres(session) else sqlite_insert
-            added = session.execute(
-                insert_(MEMBERSHIPS)
-                .on_conflict_do_nothing(index_elements=["list_id", "contact_id"])
-                .returning(MEMBERSHIPS.c.contact_id, MEMBERSHIPS.c.list_id),
+            added = insert_missing_rows(
+                session,
+                MEMBERSHIPS,
                 [
                     {"list_id": lst, "contact_id": c, "added_at": self.now, "source": "scenario"}
                     for (c, lst) in adds
                 ],
-            ).all()
+                unique=["list_id", "contact_id"],
+                returning=["contact_id", "list_id"],
+            )
             for contact_id, list_id in added:
                 self.system_event(contact_id, "list_added", {"list": adds[(contact_id, list_id)]})
         if removes:

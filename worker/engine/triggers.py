@@ -52,17 +52,25 @@ class MatchReport:
         self.counters.update(book.counters)
 
 
-def claim_events(session: Session, limit: int) -> list[Any]:
-    query = (
-        select(EVENTS.c.id, EVENTS.c.contact_id, EVENTS.c.name, EVENTS.c.properties,
-               EVENTS.c.occurred_at)
+def claim_events(session: Session, now: datetime, limit: int) -> list[Any]:
+    """The oldest events not yet matched, marked matched in the same statement (the batch's
+    transaction either handles them all or leaves them all for the next run)."""
+    pending = (
+        select(EVENTS.c.id)
         .where(EVENTS.c.processed_at.is_(None))
         .order_by(EVENTS.c.id)
         .limit(limit)
-    )  # fmt: skip
+    )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    return list(session.execute(query))
+        pending = pending.with_for_update(skip_locked=True)
+    claimed = session.execute(
+        update(EVENTS)
+        .where(EVENTS.c.id.in_(pending.scalar_subquery()))
+        .values(processed_at=now)
+        .returning(EVENTS.c.id, EVENTS.c.contact_id, EVENTS.c.name, EVENTS.c.properties,
+                   EVENTS.c.occurred_at)
+    )  # fmt: skip
+    return sorted(claimed, key=lambda event: event.id)
 
 
 def match_events(
@@ -73,7 +81,7 @@ def match_events(
     Contacts who enter run their first steps at once, in this same transaction (see
     ``start_journeys``): the welcome email is on its way when the signup is matched.
     """
-    events = claim_events(session, limit)
+    events = claim_events(session, now, limit)
     if not events:
         return None
     live = plans.live(session)
@@ -94,11 +102,6 @@ def match_events(
         report.entered = len(entered)
         report.resumed += sum(1 for v in entered if v.wake_port == "yes")
         report.add(book)
-    session.execute(
-        update(EVENTS)
-        .where(among(session, EVENTS.c.id, [e.id for e in events]))
-        .values(processed_at=now)
-    )
     return report
 
 

@@ -29,7 +29,7 @@ class StepError(Exception):
 class ChunkData:
     """Look-ups shared by every block of a chunk, each loaded at most once."""
 
-    def __init__(self, session: Session, contact_ids: set[int]) -> None:
+    def __init__(self, session: Session, contact_ids: set[int], *, lock: bool = False) -> None:
         self.session = session
         query = select(
             CONTACTS.c.id,
@@ -45,7 +45,7 @@ class ChunkData:
             CONTACTS.c.created_at,
             CONTACTS.c.attributes,
         ).where(among(session, CONTACTS.c.id, contact_ids))
-        if is_postgres(session):
+        if lock and is_postgres(session):
             # Attribute changes are computed from these values: hold them until the chunk
             # commits (in id order, so two chunks never wait on each other in a circle).
             query = query.order_by(CONTACTS.c.id).with_for_update()
