@@ -60,20 +60,19 @@ def _tuples(
     columns: Sequence[str] | None = None,
 ) -> list[tuple[Any, ...]]:
     """Row values in ``keys`` order, adapted to the type of the matching ``columns``."""
-    adapters = [
-        _memoized(adapter) if adapter in (_sqlite_time, _utc_naive) else adapter
-        for adapter in _adapters(table, columns or keys, session.get_bind().dialect.name)
-    ]
-    return [
-        tuple(
-            adapt(row[key]) if adapt is not None else row[key]
-            for key, adapt in zip(keys, adapters, strict=True)
-        )
-        for row in rows
-    ]
+    adapters = _adapters(table, columns or keys, session.get_bind().dialect.name)
+    values = []
+    for key, adapter in zip(keys, adapters, strict=True):
+        column = [row[key] for row in rows]
+        if adapter is _json:
+            column = list(map(_shared_json(), column))
+        elif adapter is not None:
+            column = list(map(_per_value(adapter), column))
+        values.append(column)
+    return list(zip(*values, strict=True))
 
 
-def _memoized(adapter: Adapter) -> Adapter:
+def _per_value(adapter: Adapter) -> Adapter:
     # A chunk stamps most rows with the same instant: format it once.
     seen: dict[Any, Any] = {}
 
@@ -81,6 +80,22 @@ def _memoized(adapter: Adapter) -> Adapter:
         if value not in seen:
             seen[value] = adapter(value)
         return seen[value]
+
+    return adapt
+
+
+def _shared_json() -> Adapter:
+    # Rows often share one object (an explanation for every contact that looked alike):
+    # encode it once. The object is kept alongside, so its id cannot be reused meanwhile.
+    seen: dict[int, tuple[Any, str | None]] = {}
+
+    def adapt(value: Any) -> str | None:
+        if value is None:
+            return None
+        known = seen.get(id(value))
+        if known is None:
+            known = seen[id(value)] = (value, json.dumps(value))
+        return known[1]
 
     return adapt
 

@@ -97,7 +97,10 @@ def table_rows(session: Session, name: str, contact_id: int) -> list[dict[str, A
     table = SQLModel.metadata.tables.get(name)
     if table is None or "contact_id" not in table.c:
         return []
-    rows = session.execute(select(table).where(table.c.contact_id == contact_id)).mappings()
+    query = select(table).where(table.c.contact_id == contact_id)
+    if name == "step_log":
+        query = contact_steps(contact_id)
+    rows = session.execute(query).mappings()
     return [{key: _plain(value) for key, value in row.items()} for row in rows]
 
 
@@ -107,14 +110,16 @@ def _plain(value: object) -> object:
     return json_value(value)
 
 
+def contact_steps(contact_id: int) -> Any:
+    """The step-log rows of one contact's journeys, found through their enrollments."""
+    enrollments = select(col(Enrollment.id)).where(col(Enrollment.contact_id) == contact_id)
+    return select(StepLog).where(col(StepLog.enrollment_id).in_(enrollments))
+
+
 def journeys(session: Session, contact_id: int) -> list[dict[str, Any]]:
     """Every enrollment of the contact with its trace (the step log), oldest step first."""
     steps: dict[int, list[dict[str, Any]]] = {}
-    query = (
-        select(StepLog)
-        .where(col(StepLog.contact_id) == contact_id)
-        .order_by(col(StepLog.enrollment_id), col(StepLog.seq))
-    )
+    query = contact_steps(contact_id).order_by(col(StepLog.enrollment_id), col(StepLog.seq))
     for step in session.scalars(query):
         steps.setdefault(step.enrollment_id, []).append(
             {

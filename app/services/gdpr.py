@@ -1,7 +1,7 @@
 """GDPR: export everything held about a contact, and erase them on request.
 
-Erasure deletes the contact; the database cascades remove their list memberships, events,
-enrollments and journey steps. Their messages (pending sends in the outbox and copies in the
+Erasure deletes the contact and their journey steps; the database cascades remove their list
+memberships, events and enrollments. Their messages (pending sends in the outbox and copies in the
 built-in mailbox) are deleted too, since they hold the address and the rendered text. What
 stays is one suppression row: a SHA-256 of the normalised email, with no other data. While it
 stays:
@@ -32,6 +32,8 @@ ERASED_REASON = "erased on request"
 # Tables outside this area that hold a copy of a contact's personal data.
 MESSAGE_TABLES = ("outbox", "mailbox_messages")
 LISTS = SQLModel.metadata.tables["lists"]
+STEP_LOG = SQLModel.metadata.tables["step_log"]
+ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 
 
 def export_contact(session: Session, contact_id: int, now: datetime) -> dict[str, Any]:
@@ -70,6 +72,8 @@ def erase_contact(session: Session, contact_id: int, now: datetime) -> dict[str,
         if table is not None and "contact_id" in table.c:
             result = session.execute(delete(table).where(table.c.contact_id == contact_id))
             removed[name] = int(getattr(result, "rowcount", 0) or 0)
+    journeys = select(ENROLLMENTS.c.id).where(ENROLLMENTS.c.contact_id == contact_id)
+    session.execute(delete(STEP_LOG).where(STEP_LOG.c.enrollment_id.in_(journeys)))
     session.expunge(contact)
     session.execute(delete(CONTACTS).where(CONTACTS.c.id == contact_id))
     suppressed = False

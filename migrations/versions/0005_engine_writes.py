@@ -1,5 +1,7 @@
-"""Lighter engine writes: foreign keys the step log and enrollments do not need, and partial
-indexes (events still to match, journeys still under way) instead of indexes over every row.
+"""Lighter engine writes: no foreign keys on the step log (the engine writes it with its
+enrollments; erasure deletes it) nor on enrollments' versions, no step-log index by contact (a
+contact's steps are found through their enrollments), and partial indexes (events still to
+match, journeys still under way) instead of indexes over every row.
 
 Revision ID: 0005_engine_writes
 Revises: 0004_merge
@@ -16,6 +18,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 STEP_LOG_KEYS = (
+    ("enrollment_id", "enrollments"),
     ("contact_id", "contacts"),
     ("scenario_id", "scenarios"),
     ("version_id", "scenario_versions"),
@@ -29,6 +32,7 @@ def upgrade() -> None:
     with op.batch_alter_table("step_log") as batch_op:
         for column, table in STEP_LOG_KEYS:
             batch_op.drop_constraint(f"fk_step_log_{column}_{table}", type_="foreignkey")
+    op.drop_index("ix_step_log_contact_at", "step_log")
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.drop_constraint("fk_enrollments_version_id_scenario_versions", type_="foreignkey")
     op.drop_index("ix_enrollments_due", "enrollments")
@@ -73,6 +77,7 @@ def downgrade() -> None:
             ["id"],
             ondelete="CASCADE",
         )
+    op.create_index("ix_step_log_contact_at", "step_log", ["contact_id", "at"])
     with op.batch_alter_table("step_log") as batch_op:
         for column, table in STEP_LOG_KEYS:
             batch_op.create_foreign_key(

@@ -26,7 +26,7 @@ from worker.engine.book import Book, CounterKey
 from worker.engine.plans import Plans
 from worker.engine.steps import EXECUTORS
 from worker.engine.steps.group import ChunkData, Group
-from worker.engine.visit import Visit
+from worker.engine.visit import COMPLETED, Visit
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 SCENARIOS = SQLModel.metadata.tables["scenarios"]
@@ -175,7 +175,7 @@ def _follow_ports(moving: list[Visit], plan_of: dict[int, Plan], now: datetime) 
         visit.wait_event = visit.wait_key = visit.wake_port = None
         visit.attempts, visit.last_error = 0, None
         if successor is None:
-            visit.state = EnrollmentState.completed.value
+            visit.state = COMPLETED
             visit.ended_at, visit.wake_at = now, None
             continue
         visit.node_id, visit.wake_at = successor, now

@@ -19,9 +19,9 @@ from sqlmodel import Session, SQLModel
 
 from app.bulk import among, insert_missing_rows, insert_rows, update_rows
 from app.graph import ContactFacts
-from app.models import EnrollmentState, StepOutcome
+from app.models import StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
-from worker.engine.visit import Visit
+from worker.engine.visit import WAITING, Visit
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 STEP_LOG = SQLModel.metadata.tables["step_log"]
@@ -29,6 +29,7 @@ CONTACTS = SQLModel.metadata.tables["contacts"]
 EVENTS = SQLModel.metadata.tables["events"]
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
 
+EXITED, PARKED = StepOutcome.exited.value, StepOutcome.waiting.value
 CounterKey = tuple[int, int, str, str]  # scenario, version, block, counter
 
 
@@ -64,6 +65,7 @@ class Book:
         self, visit: Visit, outcome: StepOutcome, detail: dict[str, Any] | None = None
     ) -> None:
         visit.seq += 1
+        value = outcome.value
         self.steps.append(
             {
                 "enrollment_id": visit.id,
@@ -72,20 +74,20 @@ class Book:
                 "contact_id": visit.contact_id,
                 "node_id": visit.node_id,
                 "seq": visit.seq,
-                "outcome": outcome.value,
+                "outcome": value,
                 "detail": detail,
                 "at": self.now,
             }
         )
         # Called before the step changes ``visit.state``: a parked contact leaves the wait.
-        if visit.state == EnrollmentState.waiting.value:
+        if visit.state == WAITING:
             self.count(visit, "waiting", -1)
-        elif outcome != StepOutcome.exited:
+        elif value != EXITED:
             self.count(visit, "entered")
-        if outcome == StepOutcome.waiting:
+        if value == PARKED:
             self.count(visit, "waiting")
-        elif outcome != StepOutcome.exited:
-            self.count(visit, outcome.value)
+        elif value != EXITED:
+            self.count(visit, value)
 
     def count(self, visit: Visit, name: str, delta: int = 1) -> None:
         self.counters[(visit.scenario_id, visit.version_id, visit.node_id, name)] += delta

@@ -9,6 +9,11 @@ from typing import Any
 from app.models import EnrollmentState
 from app.services.enrollments import Candidate
 
+# Plain strings for the states the hot paths compare and set (an enum's ``.value`` is slow).
+ACTIVE = EnrollmentState.active.value
+WAITING = EnrollmentState.waiting.value
+COMPLETED = EnrollmentState.completed.value
+
 
 @dataclass
 class Visit:

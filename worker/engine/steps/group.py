@@ -14,7 +14,7 @@ from app.graph import Plan
 from app.graph.block_base import BlockBase
 from app.models import EnrollmentState, StepOutcome
 from worker.engine.book import Book
-from worker.engine.visit import Visit
+from worker.engine.visit import ACTIVE, WAITING, Visit
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 LISTS = SQLModel.metadata.tables["lists"]
@@ -97,7 +97,7 @@ class Group:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.book.step(visit, outcome, detail)
-        visit.state = EnrollmentState.active.value
+        visit.state = ACTIVE
         visit.port = port
 
     def park(
@@ -111,7 +111,7 @@ class Group:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.book.step(visit, StepOutcome.waiting, detail)
-        visit.state = EnrollmentState.waiting.value
+        visit.state = WAITING
         visit.wake_at = until
         visit.wait_event, visit.wait_key, visit.wake_port = wait_event, wait_key, wake_port
 
