@@ -9,7 +9,7 @@ into the trace. No query per contact.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -88,7 +88,7 @@ def load_facts(
 
     return {
         row["id"]: ContactFacts(
-            attributes=contact_attributes(row),
+            attributes=ContactAttributes(row),
             lists=frozenset(lists[row["id"]]),
             consent={"email": bool(row["email_consent"]), "sms": bool(row["sms_consent"])},
             events=events[row["id"]],
@@ -97,9 +97,25 @@ def load_facts(
     }
 
 
-def contact_attributes(row: Any) -> dict[str, Any]:
-    """Custom attributes, overlaid by the built-in fields (which win on a name clash)."""
-    return {**(row["attributes"] or {}), **{name: row[name] for name in BUILTIN_KINDS}}
+class ContactAttributes(Mapping[str, Any]):
+    """A contact row's custom attributes, overlaid by the built-in fields (which win on a name
+    clash), read on demand: a condition looks at one or two of them."""
+
+    __slots__ = ("_row",)
+
+    def __init__(self, row: Mapping[Any, Any]) -> None:
+        self._row = row
+
+    def __getitem__(self, name: str) -> Any:
+        if name in BUILTIN_KINDS:
+            return self._row[name]
+        return (self._row["attributes"] or {})[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter({**(self._row["attributes"] or {}), **dict.fromkeys(BUILTIN_KINDS)})
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def explain_chunk(

@@ -7,7 +7,7 @@ statements in the chunk's one transaction, so a crash leaves either all of it or
 
 from __future__ import annotations
 
-import uuid
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -96,7 +96,7 @@ class Book:
         unheard = self.heard is not None and name not in self.heard
         self.system_events.append(
             {
-                "uid": uuid.uuid4().hex,
+                "uid": secrets.token_hex(16),
                 "contact_id": contact_id,
                 "name": name,
                 "properties": properties,

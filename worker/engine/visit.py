@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from app.models import EnrollmentState
@@ -13,6 +14,13 @@ from app.services.enrollments import Candidate
 ACTIVE = EnrollmentState.active.value
 WAITING = EnrollmentState.waiting.value
 COMPLETED = EnrollmentState.completed.value
+
+
+MOVABLE = (
+    "node_id", "state", "seq", "wait_event", "wait_key", "wake_port", "attempts", "wake_at",
+    "waking", "last_error", "ended_at", "port",
+)  # fmt: skip
+_movable = attrgetter(*MOVABLE)
 
 
 @dataclass
@@ -42,11 +50,13 @@ class Visit:
     def __post_init__(self) -> None:
         self.claimed_seq = self.seq
 
-    def snapshot(self) -> dict[str, Any]:
-        return dict(self.__dict__)
+    def snapshot(self) -> tuple[Any, ...]:
+        """What a step may change, to undo it if the step's block fails."""
+        return _movable(self)
 
-    def restore(self, snapshot: dict[str, Any]) -> None:
-        self.__dict__.update(snapshot)
+    def restore(self, snapshot: tuple[Any, ...]) -> None:
+        for name, value in zip(MOVABLE, snapshot, strict=True):
+            setattr(self, name, value)
 
     @classmethod
     def entering(cls, enrollment_id: int, candidate: Candidate, now: datetime) -> Visit:
