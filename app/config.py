@@ -29,6 +29,9 @@ class Settings(BaseSettings):
     session_max_age_seconds: int = Field(default=14 * 24 * 3600, gt=0)
     # Enrollments the engine advances per transaction: larger chunks, fewer commits.
     engine_chunk_size: int = Field(default=2000, ge=1, le=20_000)
+    # Transactions a worker runs side by side (0: two on PostgreSQL, where one's Python work
+    # overlaps the other's database work; one on SQLite, which has a single writer).
+    engine_lanes: int = Field(default=0, ge=0, le=8)
     # Live counters (issue 8): an SSE stream ends after this long and the browser reconnects,
     # so a stopping server never waits longer than this on an open canvas.
     live_stream_seconds: float = Field(default=15.0, gt=0)

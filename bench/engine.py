@@ -91,25 +91,36 @@ def prepare(url: str, contacts: int, graph: dict[str, Any]) -> None:
 
 
 def run_chunked(url: str, queue: Any) -> None:
-    """In a child process, so its peak memory is the worker's own."""
+    """In a child process, so its peak memory is the worker's own. Runs as many lanes
+    (transactions side by side, in threads) as the worker would."""
+    from concurrent.futures import ThreadPoolExecutor
+
     from worker.engine.advance import advance_chunk
     from worker.engine.plans import Plans
+    from worker.engine.tasks import engine_lanes
     from worker.engine.triggers import match_events
 
     engine = create_db_engine(url)
     plans, clock = Plans(), SystemClock()
-    steps, started = 0, time.perf_counter()
-    while True:
-        with session_scope(engine) as session:
-            matched = match_events(session, plans, clock.now())
-        with session_scope(engine) as session:
-            chunk = advance_chunk(session, plans, clock.now())
-        steps += sum(report.steps for report in (matched, chunk) if report is not None)
-        if matched is None and chunk is None:
-            break
+
+    def lane() -> int:
+        steps = 0
+        while True:
+            with session_scope(engine) as session:
+                matched = match_events(session, plans, clock.now())
+            with session_scope(engine) as session:
+                chunk = advance_chunk(session, plans, clock.now())
+            steps += sum(report.steps for report in (matched, chunk) if report is not None)
+            if matched is None and chunk is None:
+                return steps
+
+    lanes = engine_lanes(0, engine)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(lanes) as pool:
+        steps = sum(pool.map(lambda _: lane(), range(lanes)))
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put((steps, elapsed, peak_mb))
+    queue.put((steps, elapsed, peak_mb, lanes))
 
 
 async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
@@ -191,12 +202,13 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
                 target=run_chunked, args=(url, queue)
             )
             child.start()
-            steps, elapsed, peak_mb = queue.get()
+            steps, elapsed, peak_mb, lanes = queue.get()
             child.join()
             rate = steps / elapsed
             line = (
                 f"{label:<10} {variant:<10} {contacts:>9,} contacts  {steps:>9,} steps in "
                 f"{elapsed:6.1f} s = {rate:>8,.0f} steps/s, peak worker memory {peak_mb:,.0f} MB"
+                f" ({lanes} lane{'s' if lanes > 1 else ''})"
             )
             if variant == "list/score" and sample:
                 url2, cleanup2 = make_url()

@@ -16,6 +16,7 @@ from worker.contact_import import import_contacts
 from worker.delivery import deliver_outbox
 from worker.delivery.drain import TIME_BUDGET_SECONDS
 from worker.engine import tasks as engine_tasks
+from worker.engine.tasks import engine_lanes
 from worker.queue import QUEUE_NAME
 
 
@@ -23,6 +24,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("engine", create_db_engine(get_settings().database_url))
     ctx.setdefault("clock", SystemClock())
     ctx.setdefault("chunk_size", get_settings().engine_chunk_size)
+    ctx.setdefault("lanes", engine_lanes(get_settings().engine_lanes, ctx["engine"]))
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -105,13 +105,42 @@ def admit(
     """The candidates the rules let in, in order; the caller writes their enrollments in this
     transaction (on PostgreSQL it holds each scenario's enrolling lock until it commits)."""
     wanted = list(candidates)
-    if not wanted:
-        return []
-    pairs = {(c.scenario_id, c.contact_id) for c in wanted}
+    ruled = [c for c in wanted if _has_rules(c, plans[c.version_id])]
+    history: dict[tuple[int, int], _History] = defaultdict(_History)
+    if ruled:
+        history.update(_histories(session, ruled))
+    accepted: list[Candidate] = []
+    for candidate in wanted:
+        if not _has_rules(candidate, plans[candidate.version_id]):
+            accepted.append(candidate)
+            continue
+        past = history[(candidate.scenario_id, candidate.contact_id)]
+        if not past.allows(candidate, plans[candidate.version_id], now):
+            continue
+        accepted.append(candidate)
+        # Later candidates of the same batch see this entry.
+        past.entered.append((candidate.instance_key, EnrollmentState.active.value, now))
+    return accepted
+
+
+def _has_rules(candidate: Candidate, plan: Plan) -> bool:
+    """Whether letting this candidate in depends on the contact's earlier journeys: not for a
+    scenario that lets everyone in every time (no instance key, no cooldown)."""
+    settings = plan.settings
+    return (
+        settings.reentry != "always"
+        or bool(settings.cooldown_seconds)
+        or candidate.instance_key is not None
+        or candidate.unique_instance
+    )
+
+
+def _histories(session: Session, ruled: list[Candidate]) -> dict[tuple[int, int], _History]:
+    pairs = {(c.scenario_id, c.contact_id) for c in ruled}
     if is_postgres(session):
         # The rules are read, then applied: one enrolling transaction per scenario at a time,
         # or two workers matching events of the same contact could both let it in.
-        for scenario_id in sorted({c.scenario_id for c in wanted}):
+        for scenario_id in sorted({c.scenario_id for c in ruled}):
             session.execute(select(func.pg_advisory_xact_lock(ADVISORY_ENROLL, scenario_id)))
     history: dict[tuple[int, int], _History] = defaultdict(_History)
     rows = session.execute(
@@ -129,16 +158,7 @@ def admit(
     )
     for scenario_id, contact_id, key, state, entered_at in rows:
         history[(scenario_id, contact_id)].entered.append((key, state, entered_at))
-
-    accepted: list[Candidate] = []
-    for candidate in wanted:
-        past = history[(candidate.scenario_id, candidate.contact_id)]
-        if not past.allows(candidate, plans[candidate.version_id], now):
-            continue
-        accepted.append(candidate)
-        # Later candidates of the same batch see this entry.
-        past.entered.append((candidate.instance_key, EnrollmentState.active.value, now))
-    return accepted
+    return history
 
 
 def enroll_manually(

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel
 
+from app.bulk import insert_missing_rows
 from app.models import OutboxStatus
 
 OutboxChannel = Literal["email", "sms", "notify", "webhook"]
@@ -63,11 +62,7 @@ def add_to_outbox(session: Session, entries: list[OutboxEntry], now: datetime) -
         }
         for e in entries
     ]
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(OUTBOX)
-        .on_conflict_do_nothing(index_elements=["idempotency_key"])
-        .returning(OUTBOX.c.idempotency_key)
+    added = insert_missing_rows(
+        session, OUTBOX, rows, unique=["idempotency_key"], returning=["idempotency_key"]
     )
-    return set(session.execute(statement, rows).scalars())
+    return {key for (key,) in added}

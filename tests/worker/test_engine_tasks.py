@@ -6,13 +6,22 @@ import json
 import uuid
 from datetime import UTC
 
+import pytest
 from arq.worker import Worker
 from sqlalchemy import Engine, insert
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from app.clock import FrozenClock
 from app.db import read_only, session_scope
-from app.models import Contact, ContactList, Event, MessageTemplate, ScenarioVersion
+from app.models import (
+    Contact,
+    ContactList,
+    Enrollment,
+    Event,
+    MessageTemplate,
+    ScenarioVersion,
+    StepLog,
+)
 from app.queue import Queue
 from app.services import scenarios
 from app.services.scenario_stats import version_stats
@@ -22,11 +31,15 @@ from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
 
 
+@pytest.mark.parametrize(("lanes", "chunk_size"), [(1, 2000), (3, 4)])
 async def test_kicked_matcher_runs_the_journeys_and_keeps_counters_hot(
     redis_url: str,
     redis,
     committed_engine: Engine,  # type: ignore[no-untyped-def]
+    lanes: int,
+    chunk_size: int,
 ) -> None:
+    """Also with lanes side by side taking small batches: each journey runs once."""
     clock = FrozenClock()
     with session_scope(committed_engine) as session:
         session.add(MessageTemplate(key="coupon-20", name="Coupon"))
@@ -62,7 +75,7 @@ async def test_kicked_matcher_runs_the_journeys_and_keeps_counters_hot(
         queue_name=QUEUE_NAME,
         burst=True,
         poll_delay=0.05,
-        ctx={"engine": committed_engine, "clock": clock},
+        ctx={"engine": committed_engine, "clock": clock, "lanes": lanes, "chunk_size": chunk_size},
         handle_signals=False,
     )
     await worker.main()
@@ -72,6 +85,8 @@ async def test_kicked_matcher_runs_the_journeys_and_keeps_counters_hot(
     with Session(read_only(committed_engine)) as session:
         version = session.exec(select(ScenarioVersion)).one()
         truth = version_stats(session, version)
+        assert session.exec(select(func.count()).select_from(Enrollment)).one() == 30
+        assert session.exec(select(func.count()).select_from(StepLog)).one() == 90
     hot = await counters.read(redis, version.id)
     for node, block in truth.nodes.items():
         assert {k: v for k, v in hot.get(node, {}).items() if v} == {

@@ -208,7 +208,7 @@ class Book:
                 MEMBERSHIPS,
                 [
                     {"list_id": lst, "contact_id": c, "added_at": self.now, "source": "scenario"}
-                    for (c, lst) in adds
+                    for (c, lst) in sorted(adds)  # in id order: two chunks never wait in a circle
                 ],
                 unique=["list_id", "contact_id"],
                 returning=["contact_id", "list_id"],
@@ -252,7 +252,7 @@ class Book:
         }
         # One UPDATE per set of changed columns, not one per contact.
         writes: dict[tuple[str, ...], list[dict[str, Any]]] = defaultdict(list)
-        for contact_id, changes in self.attribute_writes.items():
+        for contact_id, changes in sorted(self.attribute_writes.items()):
             row = current.get(contact_id)
             if row is None:
                 continue  # erased meanwhile

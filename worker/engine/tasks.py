@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
 from app.db import session_scope
@@ -27,12 +28,19 @@ from worker.queue import Queue
 log = logging.getLogger("parcours.engine")
 BUDGET_SECONDS = 20.0
 STALE_RETRIES = 5  # then the task yields to other jobs and kicks itself again
+RETRYABLE = {"40P01", "40001"}  # deadlock detected, serialization failure
 Report = TypeVar("Report", ChunkReport, MatchReport)
 
 
 def _plans(ctx: dict[str, Any]) -> Plans:
     plans: Plans = ctx.setdefault("plans", Plans())
     return plans
+
+
+def engine_lanes(configured: int, engine: Engine) -> int:
+    if configured:
+        return configured
+    return 2 if engine.dialect.name == "postgresql" else 1
 
 
 def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | None:
@@ -44,6 +52,12 @@ def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | N
                 return work(session, _plans(ctx), clock.now())
         except StaleChunk as exc:  # another run got there first: nothing written, go again
             log.info("chunk dropped: %s", exc)
+        except OperationalError as exc:
+            # Two transactions waited on each other (contacts both changed): PostgreSQL
+            # cancelled this one, and nothing of it was written. Go again.
+            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE:
+                raise
+            log.info("chunk dropped: %s", exc.orig)
     return None
 
 
@@ -75,12 +89,20 @@ async def advance(ctx: dict[str, Any]) -> int:
 async def _match_triggers(ctx: dict[str, Any]) -> int:
     """Matches new events until there are none (new journeys run their first steps in the
     same transaction), then runs the waits those events ended; returns the events handled."""
+    lanes = await asyncio.gather(*(_match_lane(ctx) for _ in range(ctx.get("lanes", 1))))
+    if any(resumed for _, resumed in lanes):
+        await advance(ctx)
+    return sum(handled for handled, _ in lanes)
+
+
+async def _match_lane(ctx: dict[str, Any]) -> tuple[int, bool]:
     queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
     resumed = False
+    batch = partial(match_events, limit=ctx.get("chunk_size", CHUNK_SIZE))
     while True:
-        report = await asyncio.to_thread(_once, ctx, match_events)
+        report = await asyncio.to_thread(_once, ctx, batch)
         if report is None:
-            break
+            return handled, resumed
         handled += report.events
         resumed = resumed or bool(report.resumed)
         await counters.publish(ctx["redis"], report.counters)
@@ -88,17 +110,19 @@ async def _match_triggers(ctx: dict[str, Any]) -> int:
             await queue.kick("deliver_outbox")
         if time.monotonic() > deadline:
             await queue.kick("match_triggers")
-            break
-    if resumed:
-        await advance(ctx)
-    return handled
+            return handled, resumed
 
 
 async def _advance(ctx: dict[str, Any]) -> int:
     """Runs due chunks until none is left; returns how many contact-steps it ran."""
+    lanes = await asyncio.gather(*(_advance_lane(ctx) for _ in range(ctx.get("lanes", 1))))
+    return sum(lanes)
+
+
+async def _advance_lane(ctx: dict[str, Any]) -> int:
     queue, steps, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
+    chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
     while True:
-        chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
         report = await asyncio.to_thread(_once, ctx, chunk)
         if report is None:
             return steps
