@@ -122,12 +122,16 @@ def new_ids(session: Session, table: Table, count: int) -> list[int]:
     if count <= 0:
         return []
     if is_postgres(session):
-        result = session.connection().exec_driver_sql(
-            f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
-            "FROM generate_series(1, %s)",
-            (count,),
+        ids = (
+            session.connection()
+            .exec_driver_sql(
+                f"SELECT array_agg(nextval(pg_get_serial_sequence('{table.name}', 'id'))) "
+                "FROM generate_series(1, %s)",
+                (count,),
+            )
+            .scalar_one()
         )
-        return sorted(row[0] for row in result)
+        return sorted(ids)
     largest = session.connection().exec_driver_sql(f"SELECT max(id) FROM {table.name}").scalar()
     start = (largest or 0) + 1
     return list(range(start, start + count))

@@ -8,6 +8,7 @@ wait for a writer.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -45,10 +46,24 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC)
 
 
+def _json_loads(data: bytes | str) -> Any:
+    # Most JSON the engine reads back is an empty object (event properties, contexts).
+    if data in (b"{}", "{}"):
+        return {}
+    return json.loads(data)
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     sa_url = make_url(url)
     if sa_url.get_backend_name() != "sqlite":
-        return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_size=10,
+            max_overflow=20,
+            json_deserializer=_json_loads,
+        )
 
     if sa_url.database and sa_url.database != ":memory:":
         Path(sa_url.database).parent.mkdir(parents=True, exist_ok=True)

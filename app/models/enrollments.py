@@ -62,10 +62,11 @@ class Enrollment(SQLModel, table=True):
     )
 
     id: int | None = big_id_field()
-    scenario_id: int = Field(foreign_key="scenarios.id", ondelete="CASCADE")
-    # No foreign key: versions are never deleted but with their scenario (which cascades), and
-    # a key checked on every row costs the engine's bulk inserts dearly.
+    # No keys to the scenario and its version: neither is ever deleted, and PostgreSQL checks
+    # a key by locking the row it points to — one row that every new enrollment would lock.
+    scenario_id: int
     version_id: int
+    # Erasing a contact takes their journeys with them, even one entered at that moment.
     contact_id: int = Field(foreign_key="contacts.id", ondelete="CASCADE")
     node_id: str = Field(max_length=100)
     state: EnrollmentState = Field(default=EnrollmentState.active, sa_type=String(10))

@@ -1,7 +1,8 @@
 """Lighter engine writes: no foreign keys on the step log (the engine writes it with its
-enrollments; erasure deletes it) nor on enrollments' versions, no step-log index by contact (a
-contact's steps are found through their enrollments), and partial indexes (events still to
-match, journeys still under way) instead of indexes over every row.
+enrollments; erasure deletes it) nor from enrollments to scenarios and versions (never
+deleted), no step-log index by contact (a contact's steps are found through their
+enrollments), and partial indexes (events still to match, journeys still under way) instead
+of indexes over every row.
 
 Revision ID: 0005_engine_writes
 Revises: 0004_merge
@@ -35,6 +36,7 @@ def upgrade() -> None:
     op.drop_index("ix_step_log_contact_at", "step_log")
     with op.batch_alter_table("enrollments") as batch_op:
         batch_op.drop_constraint("fk_enrollments_version_id_scenario_versions", type_="foreignkey")
+        batch_op.drop_constraint("fk_enrollments_scenario_id_scenarios", type_="foreignkey")
     op.drop_index("ix_enrollments_due", "enrollments")
     op.drop_index("ix_enrollments_waiting_event", "enrollments")
     op.create_index(
@@ -70,6 +72,13 @@ def downgrade() -> None:
     op.create_index("ix_enrollments_due", "enrollments", ["state", "wake_at"])
     op.create_index("ix_enrollments_waiting_event", "enrollments", ["wait_event", "contact_id"])
     with op.batch_alter_table("enrollments") as batch_op:
+        batch_op.create_foreign_key(
+            "fk_enrollments_scenario_id_scenarios",
+            "scenarios",
+            ["scenario_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
         batch_op.create_foreign_key(
             "fk_enrollments_version_id_scenario_versions",
             "scenario_versions",
