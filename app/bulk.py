@@ -1,8 +1,9 @@
 """Bulk writes straight through the database driver, for the engine's hot paths.
 
 SQLAlchemy's per-parameter processing costs more than the database itself when a chunk writes
-thousands of rows; these helpers adapt values once per column type (UTC datetimes, JSON) and
-hand the rows to the driver's ``executemany``. Used only where the rows' shapes are known.
+thousands of rows; these helpers adapt values column by column (UTC datetimes, JSON) and hand
+them to the driver: binary COPY or arrays on PostgreSQL, ``executemany`` on SQLite. Used only
+where the rows' shapes are known.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Table, any_, bindparam, cast
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import types as sa_types
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
@@ -84,17 +86,19 @@ def _per_value(adapter: Adapter) -> Adapter:
     return adapt
 
 
-def _shared_json() -> Adapter:
-    # Rows often share one object (an explanation for every contact that looked alike):
-    # encode it once. The object is kept alongside, so its id cannot be reused meanwhile.
-    seen: dict[int, tuple[Any, str | None]] = {}
+def _shared_json(prefix: bytes | None = None) -> Adapter:
+    """JSON text (or, with a ``prefix``, the bytes PostgreSQL's binary COPY takes). Rows often
+    share one object (an explanation for every contact that looked alike): it is encoded once;
+    the object is kept alongside so that its id cannot be reused meanwhile."""
+    seen: dict[int, tuple[Any, str | bytes]] = {}
 
-    def adapt(value: Any) -> str | None:
+    def adapt(value: Any) -> str | bytes | None:
         if value is None:
             return None
         known = seen.get(id(value))
         if known is None:
-            known = seen[id(value)] = (value, json.dumps(value))
+            text = json.dumps(value)
+            known = seen[id(value)] = (value, text if prefix is None else prefix + text.encode())
         return known[1]
 
     return adapt
@@ -143,12 +147,7 @@ def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) 
         return
     columns = list(rows[0])
     if is_postgres(session):
-        driver = session.connection().connection.dbapi_connection
-        assert driver is not None
-        statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
-            for values in _tuples(session, table, columns, rows):
-                copy.write_row(values)
+        _copy_binary(session, table, columns, rows)
         return
     mark = _placeholder(session)
     sql = (
@@ -185,6 +184,60 @@ def insert_missing_rows(
         f"ON CONFLICT ({', '.join(unique)}) DO NOTHING RETURNING {', '.join(returning)}"
     )
     return [tuple(row) for row in session.connection().exec_driver_sql(sql, tuple(arrays))]
+
+
+def _copy_binary(
+    session: Session, table: Table, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> None:
+    """COPY in PostgreSQL's binary format: no text to escape here nor to parse there."""
+    dialect = session.get_bind().dialect
+    types: list[str] = []
+    adapters: list[Adapter | None] = []
+    for name in columns:
+        column_type = table.c[name].type
+        impl = column_type.dialect_impl(dialect)
+        if isinstance(column_type, UTCDateTime):
+            types.append("timestamp")
+            adapters.append(_per_value(_utc_naive))
+        elif isinstance(impl, JSONB):
+            types.append("bytea")  # jsonb's binary form: a version byte, then the JSON text
+            adapters.append(_shared_json(b"\x01"))
+        elif isinstance(impl, JSON):
+            types.append("bytea")  # json's binary form is its text
+            adapters.append(_shared_json(b""))
+        else:
+            types.append(_binary_type(impl))
+            adapters.append(None)
+    values = []
+    for name, adapter in zip(columns, adapters, strict=True):
+        column = [row[name] for row in rows]
+        values.append(column if adapter is None else list(map(adapter, column)))
+    driver = session.connection().connection.dbapi_connection
+    assert driver is not None
+    statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[attr-defined]
+        copy.set_types(types)
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
+
+
+def _binary_type(impl: Any) -> str:
+    """The name psycopg dumps a column's values by (subclasses before their parents)."""
+    if isinstance(impl, sa_types.TypeDecorator):
+        impl = impl.impl_instance
+    for sql_type, name in (
+        (sa_types.BigInteger, "int8"),
+        (sa_types.SmallInteger, "int2"),
+        (sa_types.Integer, "int4"),
+        (sa_types.String, "text"),
+        (sa_types.Boolean, "bool"),
+        (sa_types.Float, "float8"),
+        (sa_types.DateTime, "timestamp"),
+        (sa_types.Date, "date"),
+    ):
+        if isinstance(impl, sql_type):
+            return name
+    raise TypeError(f"no binary COPY for a column of type {impl!r}")
 
 
 def update_rows(
