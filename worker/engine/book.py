@@ -65,7 +65,7 @@ class Book:
         self, visit: Visit, outcome: StepOutcome, detail: dict[str, Any] | None = None
     ) -> None:
         visit.seq += 1
-        value = outcome.value
+        value = outcome._value_  # not ``.value``: a descriptor, slow for every step
         self.steps.append(
             {
                 "enrollment_id": visit.id,

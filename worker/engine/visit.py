@@ -67,7 +67,7 @@ class Visit:
             version_id=candidate.version_id,
             contact_id=candidate.contact_id,
             node_id=candidate.trigger_node,
-            state=EnrollmentState.active.value,
+            state=ACTIVE,
             seq=0,
             context=candidate.context,
             instance_key=candidate.instance_key,
@@ -96,6 +96,6 @@ class Visit:
             wake_port=row.wake_port,
             attempts=row.attempts,
             wake_at=row.wake_at,
-            waking=row.state == EnrollmentState.waiting.value,
+            waking=row.state == WAITING,
             last_error=row.last_error,
         )

@@ -35,8 +35,8 @@ def condition(group: Group) -> None:
         explanation = explanations.get(visit.contact_id)
         if explanation is None:
             continue  # the contact was erased meanwhile; its enrollment is gone with it
-        answer = StepOutcome.yes if explanation.result else StepOutcome.no
+        answer, port = (StepOutcome.yes, "yes") if explanation.result else (StepOutcome.no, "no")
         detail = details.get(id(explanation))
         if detail is None:
             detail = details[id(explanation)] = explanation.model_dump(mode="json")
-        group.leave(visit, answer.value, answer, detail)
+        group.leave(visit, port, answer, detail)
