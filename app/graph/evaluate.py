@@ -87,9 +87,9 @@ class EventFact:
     properties: Mapping[str, Any] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # not frozen: the engine builds one per contact of every chunk
 class ContactFacts:
-    """Everything a condition may look at for one contact, loaded beforehand."""
+    """Everything a condition may look at for one contact, loaded beforehand (read-only)."""
 
     attributes: Mapping[str, Any] = field(default_factory=dict)
     lists: Set[str] = frozenset()

@@ -145,11 +145,14 @@ def start_journeys(
 
 
 def _events_after(events: list[Any]) -> Any:
-    by_contact: dict[int, list[Any]] = defaultdict(list)
-    for event in events:
-        by_contact[event.contact_id].append(event)
+    by_contact: dict[int, list[Any]] | None = None  # grouped on first use: rarely needed
 
     def later(contact_id: int, since: int) -> list[tuple[str, dict[str, Any]]]:
+        nonlocal by_contact
+        if by_contact is None:
+            by_contact = defaultdict(list)
+            for event in events:
+                by_contact[event.contact_id].append(event)
         return [(e.name, e.properties or {}) for e in by_contact[contact_id] if e.id > since]
 
     return later
