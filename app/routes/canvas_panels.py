@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from app.graph import BUILTIN_ATTRIBUTES, Document, IssueCode, check_draft
+from app.graph import Document, IssueCode, check_draft
 from app.graph.issues import block_label
-from app.models import Contact, ContactList, MessageTemplate
-from app.routes.canvas_conditions import ATTRIBUTE_OPS, EVENT_OPS, ROW_KINDS, builder_tree
+from app.models import MessageTemplate
 from app.routes.canvas_forms import UNIT_CHOICES, WEEKDAY_CHOICES, form_values
+from app.routes.condition_builder import builder_context, builder_tree
 from app.services.block_catalog import BlockInfo, block_info, port_label, shown_as
 from app.services.scenarios import known_refs
 
@@ -27,16 +26,6 @@ SETTING_CODES = UNREADABLE | {
     IssueCode.unknown_list,
     IssueCode.unknown_segment,
 }
-COMMON_EVENTS = (
-    "purchase",
-    "signup",
-    "cart_updated",
-    "page_viewed",
-    "email_opened",
-    "email_clicked",
-    "form_submitted",
-)
-SAMPLED_CONTACTS = 200
 
 
 @dataclass(frozen=True)
@@ -111,29 +100,9 @@ def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def _attribute_suggestions(session: Session) -> list[str]:
-    """Built-in details and the custom ones seen on recent contacts."""
-    rows = session.execute(
-        sa_select(col(Contact.attributes)).order_by(col(Contact.id).desc()).limit(SAMPLED_CONTACTS)
-    ).all()
-    custom = {key for (attributes,) in rows if isinstance(attributes, dict) for key in attributes}
-    return sorted(BUILTIN_ATTRIBUTES) + sorted(custom - BUILTIN_ATTRIBUTES)
-
-
-def builder_context(session: Session) -> dict[str, Any]:
+def canvas_choices(session: Session) -> dict[str, Any]:
     """What the condition builder and the suggestions of any panel need."""
-    lists = session.exec(
-        select(ContactList.key, ContactList.name).order_by(col(ContactList.name))
-    ).all()
-    return {
-        "lists": lists,
-        "attributes": _attribute_suggestions(session),
-        "events": COMMON_EVENTS,
-        "units": UNIT_CHOICES,
-        "row_kinds": ROW_KINDS,
-        "attribute_ops": ATTRIBUTE_OPS,
-        "event_ops": EVENT_OPS,
-    }
+    return {**builder_context(session), "units": UNIT_CHOICES}
 
 
 def panel_context(
@@ -150,7 +119,7 @@ def panel_context(
         )
     ).all()
     return {
-        **builder_context(session),
+        **canvas_choices(session),
         "node": node,
         "info": info,
         "v": form_values(block_type, kind, config),

@@ -13,9 +13,9 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.graph import IssueCode, check_draft
-from app.routes.canvas_conditions import builder_tree
 from app.routes.canvas_forms import FormReader, PanelErrors, split_duration
-from app.routes.canvas_panels import Problem, builder_context
+from app.routes.canvas_panels import Problem, canvas_choices
+from app.routes.condition_builder import builder_tree
 from app.services.scenarios import known_refs
 
 REENTRY_CHOICES: tuple[tuple[str, str], ...] = (
@@ -110,7 +110,7 @@ def settings_problems(session: Session, settings: dict[str, Any]) -> list[Proble
 def settings_context(session: Session, settings: dict[str, Any]) -> dict[str, Any]:
     problems = settings_problems(session, settings)
     return {
-        **builder_context(session),
+        **canvas_choices(session),
         "v": settings_values(settings),
         "settings_json": settings,
         "problems": problems,

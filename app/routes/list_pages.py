@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from app.deps import SessionDep, get_current_user
 from app.models import Segment
+from app.routes.condition_builder import builder_context, builder_tree
 from app.services import lists as list_service
 from app.services import segments
 from app.services.errors import Invalid, ServiceError
@@ -127,6 +128,8 @@ def delete_segment(session: SessionDep, key: str) -> Response:
 
 
 def _json(text: str) -> object:
+    if not text.strip():
+        return {"all": []}  # the builder sends nothing while it has no test: everyone matches
     try:
         return json.loads(text)
     except ValueError:
@@ -180,7 +183,8 @@ def _editor(
     context = {
         "segment": segment,
         "condition": condition,
-        "options": segments.condition_options(session),
+        "tree": builder_tree(condition),
+        **builder_context(session),
         "form": form
         or {
             "key": segment.key if segment else "",

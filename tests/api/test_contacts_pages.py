@@ -160,7 +160,7 @@ def test_a_segment_is_built_counted_live_and_saved(
         {"key": "lyon", "name": "Lyon", "description": "", "condition": json.dumps(condition)},
     )
 
-    assert "data-condition-builder" in editor.text
+    assert "data-cb" in editor.text
     assert "contacts match now" in preview.text
     number = int(preview.text.split('class="live-number">')[1].split("<")[0].replace(",", ""))
     assert 0 < number < lyon

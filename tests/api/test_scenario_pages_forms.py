@@ -8,7 +8,6 @@ import pytest
 from starlette.datastructures import FormData
 
 from app.graph import BLOCK_CLASSES, check_draft
-from app.routes.canvas_conditions import builder_tree
 from app.routes.canvas_forms import (
     PanelErrors,
     config_from_form,
@@ -16,6 +15,7 @@ from app.routes.canvas_forms import (
     scalar,
     split_duration,
 )
+from app.routes.condition_builder import builder_tree
 from app.services.block_catalog import BLOCKS, FAMILIES, palette_json, shown_as
 
 

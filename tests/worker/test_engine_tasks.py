@@ -114,3 +114,37 @@ async def test_counters_rebuilt_from_the_step_log_after_redis_lost_them(
 
     assert await counters.read(redis, 77) == {"first": {"entered": 4, "yes": 3, "no": 1}}
     assert UTC is not None
+
+
+def test_a_chunk_postgresql_cancelled_for_a_deadlock_is_run_again(
+    committed_engine: Engine,
+) -> None:
+    import psycopg.errors
+    from sqlalchemy.exc import OperationalError
+
+    from worker.engine.tasks import _once
+
+    tries: list[int] = []
+
+    def work(session: Session, plans: object, now: object) -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise OperationalError("UPDATE contacts …", {}, psycopg.errors.DeadlockDetected())
+        return "done"
+
+    ctx = {"engine": committed_engine, "clock": FrozenClock()}
+    assert _once(ctx, work) == "done"  # type: ignore[arg-type]
+    assert len(tries) == 2
+
+
+def test_other_database_errors_are_not_retried_blindly(committed_engine: Engine) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from worker.engine.tasks import _once
+
+    def work(session: Session, plans: object, now: object) -> str:
+        raise OperationalError("SELECT …", {}, Exception("database is locked"))
+
+    ctx = {"engine": committed_engine, "clock": FrozenClock()}
+    with pytest.raises(OperationalError):
+        _once(ctx, work)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@
 // The scenario settings (re-entry, goal) use the same panel: canvas/settings_panel.html answers
 // with "parcours:settings" instead.
 
-import { initBuilders } from "./condition-builder.js";
+import { initBuilders } from "../condition-builder.js";
 
 // JSON with sorted keys, to compare settings whatever order their keys came in.
 function canonical(value) {

@@ -1,4 +1,5 @@
-"""A condition (DESIGN §4) as the visual builder shows it: groups of rows.
+"""A condition (DESIGN §4) as the visual builder shows it (canvas panels, segment page):
+groups of rows.
 
 The builder knows three kinds of group — match all / any / none of these (``none`` is
 ``{"not": {"any": [...]}}``) — and four kinds of row: a contact detail, an activity (event
@@ -9,6 +10,10 @@ back into condition JSON; the graph validates it.
 from __future__ import annotations
 
 from typing import Any
+
+from sqlmodel import Session
+
+from app.services import segments
 
 ATTRIBUTE_OPS: tuple[tuple[str, str], ...] = (
     ("eq", "is"),
@@ -38,6 +43,32 @@ ROW_KINDS: tuple[tuple[str, str], ...] = (
     ("list", "Being on a list"),
     ("consent", "Their consent"),
 )
+
+
+# Offered as suggestions even before a shop has sent them.
+COMMON_EVENTS = (
+    "purchase",
+    "signup",
+    "cart_updated",
+    "page_viewed",
+    "email_opened",
+    "email_clicked",
+    "form_submitted",
+)
+
+
+def builder_context(session: Session) -> dict[str, Any]:
+    """What ``_condition_builder.html`` needs: its choices, the lists, and suggestions of the
+    contact details and events seen lately."""
+    seen = segments.condition_options(session)
+    return {
+        "lists": [(lst["key"], lst["name"]) for lst in seen["lists"]],
+        "attributes": seen["attributes"],
+        "events": sorted(set(COMMON_EVENTS) | set(seen["events"])),
+        "row_kinds": ROW_KINDS,
+        "attribute_ops": ATTRIBUTE_OPS,
+        "event_ops": EVENT_OPS,
+    }
 
 
 def _text(value: object) -> str:
