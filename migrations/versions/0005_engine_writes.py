@@ -2,7 +2,7 @@
 enrollments; erasure deletes it) nor from enrollments to scenarios and versions (never
 deleted), no step-log index by contact (a contact's steps are found through their
 enrollments), and partial indexes (events still to match, journeys still under way) instead
-of indexes over every row.
+of indexes over every row. Contacts' pages keep room for changed scores and attributes.
 
 Revision ID: 0005_engine_writes
 Revises: 0004_merge
@@ -30,6 +30,8 @@ WAITING = sa.text("wait_event IS NOT NULL")
 
 
 def upgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE contacts SET (fillfactor = 85)")
     with op.batch_alter_table("step_log") as batch_op:
         for column, table in STEP_LOG_KEYS:
             batch_op.drop_constraint(f"fk_step_log_{column}_{table}", type_="foreignkey")
@@ -64,6 +66,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("ALTER TABLE contacts RESET (fillfactor)")
     with op.batch_alter_table("events") as batch_op:
         batch_op.drop_index("ix_events_unprocessed")
         batch_op.create_index("ix_events_processed", ["processed_at", "id"])

@@ -8,6 +8,7 @@ statements in the chunk's one transaction, so a crash leaves either all of it or
 from __future__ import annotations
 
 import secrets
+import time
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -94,9 +95,11 @@ class Book:
 
     def system_event(self, contact_id: int, name: str, properties: dict[str, Any]) -> None:
         unheard = self.heard is not None and name not in self.heard
+        # Ids in time order land at the end of the unique index, not on random pages of it.
+        uid = f"sys-{time.time_ns():x}-{secrets.token_hex(4)}"
         self.system_events.append(
             {
-                "uid": secrets.token_hex(16),
+                "uid": uid,
                 "contact_id": contact_id,
                 "name": name,
                 "properties": properties,
