@@ -26,6 +26,7 @@ CONTACTS = SQLModel.metadata.tables["contacts"]
 EVENTS = SQLModel.metadata.tables["events"]
 LISTS = SQLModel.metadata.tables["lists"]
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
+NO_LISTS: frozenset[str] = frozenset()
 
 
 def event_windows(conditions: Iterable[Condition], now: datetime) -> dict[str, datetime | None]:
@@ -86,15 +87,16 @@ def load_facts(
         for contact_id, name, occurred_at, properties in session.execute(query):
             events[contact_id].append(EventFact(name, occurred_at, properties or {}))
 
-    return {
-        row["id"]: ContactFacts(
-            attributes=ContactAttributes(row),
-            lists=frozenset(lists[row["id"]]),
-            consent={"email": bool(row["email_consent"]), "sms": bool(row["sms_consent"])},
-            events=events[row["id"]],
+    facts: dict[int, ContactFacts] = {}
+    for row in rows:
+        contact_id = row["id"]
+        facts[contact_id] = ContactFacts(
+            ContactAttributes(row),
+            frozenset(lists[contact_id]) if contact_id in lists else NO_LISTS,
+            {"email": bool(row["email_consent"]), "sms": bool(row["sms_consent"])},
+            events.get(contact_id, ()),
         )
-        for row in rows
-    }
+    return facts
 
 
 class ContactAttributes(Mapping[str, Any]):
