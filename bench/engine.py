@@ -4,8 +4,8 @@ N contacts buy (one `purchase` event each) and enter: "first purchase?" → yes:
 no: add score points. The design runs the engine's own chunked code in one worker process; the
 baseline runs the same steps as one arq job per contact-step (real Redis, a commit per step),
 on a sample, in the same run. Also prints the variant with an email step (outbox rows), the
-worker's peak memory, event → first action latency with a real worker process, and timer
-lateness.
+worker's peak memory, the steps that follow a wait (the advancing path that timers take),
+event → first action latency with a real worker process, and timer lateness.
 
     python bench/engine.py [--contacts 100000] [--naive-sample 1500] [--skip-latency]
 
@@ -57,6 +57,17 @@ EMAIL_GRAPH: dict[str, Any] = {
     **GRAPH,
     "nodes": [*GRAPH["nodes"][:2], EMAIL_STEP, GRAPH["nodes"][3]],
 }
+# The same after a one-second wait: the steps after it are run by the advancing path (claim
+# the due enrollments, move them, update them), which is what timers and waits go through.
+DELAY_GRAPH: dict[str, Any] = {
+    **GRAPH,
+    "nodes": [
+        *GRAPH["nodes"],
+        {"id": "pause", "type": "delay", "kind": "wait", "config": {"seconds": 1}},
+    ],
+    "edges": [{"from": "buy", "to": "pause"}, {"from": "pause", "to": "first"},
+              *GRAPH["edges"][1:]],
+}  # fmt: skip
 
 
 def prepare(url: str, contacts: int, graph: dict[str, Any]) -> None:
@@ -90,9 +101,10 @@ def prepare(url: str, contacts: int, graph: dict[str, Any]) -> None:
     engine.dispose()
 
 
-def run_chunked(url: str, queue: Any) -> None:
+def run_chunked(url: str, queue: Any, after_delay: bool = False) -> None:
     """In a child process, so its peak memory is the worker's own. Runs as many lanes
-    (transactions side by side, in threads) as the worker would."""
+    (transactions side by side, in threads) as the worker would. ``after_delay``: times only
+    the steps after the scenario's wait, once it is over."""
     from concurrent.futures import ThreadPoolExecutor
 
     from worker.engine.advance import advance_chunk
@@ -103,21 +115,30 @@ def run_chunked(url: str, queue: Any) -> None:
     engine = create_db_engine(url)
     plans, clock = Plans(), SystemClock()
 
-    def lane() -> int:
+    def lane(match: bool = True, advance: bool = True) -> int:
         steps = 0
         while True:
-            with session_scope(engine) as session:
-                matched = match_events(session, plans, clock.now())
-            with session_scope(engine) as session:
-                chunk = advance_chunk(session, plans, clock.now())
-            steps += sum(report.steps for report in (matched, chunk) if report is not None)
-            if matched is None and chunk is None:
+            reports: list[Any] = []
+            if match:
+                with session_scope(engine) as session:
+                    reports.append(match_events(session, plans, clock.now()))
+            if advance:
+                with session_scope(engine) as session:
+                    reports.append(advance_chunk(session, plans, clock.now()))
+            if all(report is None for report in reports):
                 return steps
+            steps += sum(report.steps for report in reports if report is not None)
 
     lanes = engine_lanes(0, engine)
     started = time.perf_counter()
     with ThreadPoolExecutor(lanes) as pool:
-        steps = sum(pool.map(lambda _: lane(), range(lanes)))
+        if not after_delay:
+            steps = sum(pool.map(lambda _: lane(), range(lanes)))
+        else:  # everyone enters and parks on the wait; once it is over, time what follows
+            sum(pool.map(lambda _: lane(advance=False), range(lanes)))
+            time.sleep(1.5)
+            started = time.perf_counter()
+            steps = sum(pool.map(lambda _: lane(match=False), range(lanes)))
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put((steps, elapsed, peak_mb, lanes))
@@ -193,13 +214,14 @@ def _named(coroutine: Any, name: str) -> Any:
 
 
 def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: str) -> None:
-    for variant, graph in (("list/score", GRAPH), ("email", EMAIL_GRAPH)):
+    variants = (("list/score", GRAPH), ("email", EMAIL_GRAPH), ("after wait", DELAY_GRAPH))
+    for variant, graph in variants:
         url, cleanup = make_url()
         try:
             prepare(url, contacts, graph)
             queue: Any = multiprocessing.get_context("spawn").Queue()
             child = multiprocessing.get_context("spawn").Process(
-                target=run_chunked, args=(url, queue)
+                target=run_chunked, args=(url, queue, graph is DELAY_GRAPH)
             )
             child.start()
             steps, elapsed, peak_mb, lanes = queue.get()
