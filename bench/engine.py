@@ -115,13 +115,16 @@ def run_chunked(url: str, queue: Any, after_delay: bool = False) -> None:
     engine = create_db_engine(url)
     plans, clock = Plans(), SystemClock()
 
-    def lane(match: bool = True, advance: bool = True) -> int:
+    lanes = engine_lanes(0, engine)
+
+    def lane(index: int, match: bool = True, advance: bool = True) -> int:
         steps = 0
         while True:
             reports: list[Any] = []
             if match:
                 with session_scope(engine) as session:
-                    reports.append(match_events(session, plans, clock.now()))
+                    now = clock.now()
+                    reports.append(match_events(session, plans, now, lane=(index, lanes)))
             if advance:
                 with session_scope(engine) as session:
                     reports.append(advance_chunk(session, plans, clock.now()))
@@ -129,16 +132,15 @@ def run_chunked(url: str, queue: Any, after_delay: bool = False) -> None:
                 return steps
             steps += sum(report.steps for report in reports if report is not None)
 
-    lanes = engine_lanes(0, engine)
     started = time.perf_counter()
     with ThreadPoolExecutor(lanes) as pool:
         if not after_delay:
-            steps = sum(pool.map(lambda _: lane(), range(lanes)))
+            steps = sum(pool.map(lane, range(lanes)))
         else:  # everyone enters and parks on the wait; once it is over, time what follows
-            sum(pool.map(lambda _: lane(advance=False), range(lanes)))
+            sum(pool.map(lambda index: lane(index, advance=False), range(lanes)))
             time.sleep(1.5)
             started = time.perf_counter()
-            steps = sum(pool.map(lambda _: lane(match=False), range(lanes)))
+            steps = sum(pool.map(lambda index: lane(index, match=False), range(lanes)))
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     queue.put((steps, elapsed, peak_mb, lanes))

@@ -66,13 +66,18 @@ def erase_contact(session: Session, contact_id: int, now: datetime) -> dict[str,
     """Deletes the contact and what cascades from it; keeps only the email's hash."""
     contact = get_contact(session, contact_id)
     email = contact.email
+    # Wait for the engine's transactions on this contact: a chunk moving one of their journeys
+    # holds it, one starting a journey holds the contact (PostgreSQL; SQLite has one writer).
+    # What they wrote is then visible, and deleted below with the rest.
+    journeys = select(ENROLLMENTS.c.id).where(ENROLLMENTS.c.contact_id == contact_id)
+    session.execute(journeys.with_for_update())
+    session.execute(select(CONTACTS.c.id).where(CONTACTS.c.id == contact_id).with_for_update())
     removed: dict[str, int] = {}
     for name in MESSAGE_TABLES:
         table = SQLModel.metadata.tables.get(name)
         if table is not None and "contact_id" in table.c:
             result = session.execute(delete(table).where(table.c.contact_id == contact_id))
             removed[name] = int(getattr(result, "rowcount", 0) or 0)
-    journeys = select(ENROLLMENTS.c.id).where(ENROLLMENTS.c.contact_id == contact_id)
     session.execute(delete(STEP_LOG).where(STEP_LOG.c.enrollment_id.in_(journeys)))
     session.expunge(contact)
     session.execute(delete(CONTACTS).where(CONTACTS.c.id == contact_id))

@@ -59,6 +59,7 @@ def version_stats(session: Session, version: ScenarioVersion | None) -> Scenario
         .where(
             Enrollment.version_id == version.id,
             col(Enrollment.state) == EnrollmentState.waiting,
+            col(Enrollment.wake_at).is_not(None),  # always so while waiting: the due index
         )
         .group_by(col(Enrollment.node_id))
     ).all()

@@ -148,3 +148,41 @@ def test_other_database_errors_are_not_retried_blindly(committed_engine: Engine)
     ctx = {"engine": committed_engine, "clock": FrozenClock()}
     with pytest.raises(OperationalError):
         _once(ctx, work)  # type: ignore[arg-type]
+
+
+def test_a_deadlock_reported_by_the_driver_itself_is_retried_too(
+    committed_engine: Engine,
+) -> None:
+    import psycopg.errors
+
+    from worker.engine.tasks import _once
+
+    tries: list[int] = []
+
+    def work(session: Session, plans: object, now: object) -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise psycopg.errors.DeadlockDetected()  # as a COPY raises it
+        return "done"
+
+    ctx = {"engine": committed_engine, "clock": FrozenClock()}
+    assert _once(ctx, work) == "done"  # type: ignore[arg-type]
+
+
+def test_lanes_share_the_events_out_by_contact(session: Session) -> None:
+    from tests.worker.engine_harness import Engine as Harness
+    from worker.engine.triggers import claim_events
+
+    harness = Harness(session)
+    people = [harness.contact() for _ in range(6)]
+    for person in people:
+        harness.event(person, "signup")
+        harness.event(person, "purchase")
+    now = harness.clock.now()
+
+    first = claim_events(session, now, 100, lane=(0, 2))
+    second = claim_events(session, now, 100, lane=(1, 2))
+
+    assert {e.contact_id % 2 for e in first} == {0}
+    assert {e.contact_id % 2 for e in second} == {1}
+    assert len({e.id for e in first + second}) == len(first) + len(second) == 12

@@ -240,3 +240,26 @@ def test_an_awaited_event_later_in_the_batch_that_parked_the_contact_counts(
     assert engine.journey(other, scenario) == [("cart", "completed"), ("hour", "waiting")]
     engine.later(hours=1)
     assert [c for c, _, _ in engine.sent()] == [other.id]
+
+
+def test_a_goal_event_another_worker_matched_first_still_takes_the_newcomer_out(
+    engine: Engine,
+) -> None:
+    from sqlalchemy import update
+
+    from app.models import Event
+
+    scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
+    shopper = engine.contact()
+    engine.event(shopper, "cart_updated", cart_id="A")
+    engine.event(shopper, "purchase", cart_id="A")
+    # Another worker matched the purchase while this one had not yet let the shopper in.
+    engine.session.execute(
+        update(Event).where(Event.name == "purchase").values(processed_at=engine.clock.now())
+    )
+
+    engine.run()
+
+    [journey] = engine.enrollments(scenario)
+    assert journey.state == EnrollmentState.exited
+    assert engine.journey(shopper, scenario) == [("cart", "exited")]

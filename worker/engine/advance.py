@@ -175,8 +175,7 @@ def _follow_ports(moving: list[Visit], plan_of: dict[int, Plan], now: datetime) 
         visit.wait_event = visit.wait_key = visit.wake_port = None
         visit.attempts, visit.last_error = 0, None
         if successor is None:
-            visit.state = COMPLETED
-            visit.ended_at, visit.wake_at = now, None
+            visit.finish(COMPLETED, now)
             continue
         visit.node_id, visit.wake_at = successor, now
         still.append(visit)
@@ -204,6 +203,6 @@ def _apply_goals(
                     **explanation.model_dump(mode="json"),
                 }
                 book.step(visit, StepOutcome.exited, detail)
-                visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
+                visit.finish(EnrollmentState.exited.value, now)
                 reached.add(visit.id)
     return [v for v in visits if v.id not in reached]

@@ -12,7 +12,6 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
 
 from app.clock import Clock
 from app.db import session_scope
@@ -52,13 +51,32 @@ def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | N
                 return work(session, _plans(ctx), clock.now())
         except StaleChunk as exc:  # another run got there first: nothing written, go again
             log.info("chunk dropped: %s", exc)
-        except OperationalError as exc:
+        except Exception as exc:
             # Two transactions waited on each other (contacts both changed): PostgreSQL
-            # cancelled this one, and nothing of it was written. Go again.
-            if getattr(exc.orig, "sqlstate", None) not in RETRYABLE:
+            # cancelled this one, and nothing of it was written. Go again. (A COPY reports it
+            # straight from the driver, other statements through SQLAlchemy.)
+            if _sqlstate(exc) not in RETRYABLE:
                 raise
-            log.info("chunk dropped: %s", exc.orig)
+            log.info("chunk dropped: %s", exc)
     return None
+
+
+def _sqlstate(exc: Exception) -> str | None:
+    state = getattr(exc, "sqlstate", None) or getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return state if isinstance(state, str) else None
+
+
+async def _in_lanes(ctx: dict[str, Any], lane: Callable[..., Any]) -> list[Any]:
+    """Runs ``lane(ctx, index, lanes)`` side by side; all have ended when this returns (or
+    raises the first failure), so no transaction outlives the task."""
+    lanes = ctx.get("lanes", 1)
+    results = await asyncio.gather(
+        *(lane(ctx, index, lanes) for index in range(lanes)), return_exceptions=True
+    )
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return results
 
 
 @asynccontextmanager
@@ -89,16 +107,17 @@ async def advance(ctx: dict[str, Any]) -> int:
 async def _match_triggers(ctx: dict[str, Any]) -> int:
     """Matches new events until there are none (new journeys run their first steps in the
     same transaction), then runs the waits those events ended; returns the events handled."""
-    lanes = await asyncio.gather(*(_match_lane(ctx) for _ in range(ctx.get("lanes", 1))))
+    lanes = await _in_lanes(ctx, _match_lane)
     if any(resumed for _, resumed in lanes):
         await advance(ctx)
     return sum(handled for handled, _ in lanes)
 
 
-async def _match_lane(ctx: dict[str, Any]) -> tuple[int, bool]:
+async def _match_lane(ctx: dict[str, Any], index: int, lanes: int) -> tuple[int, bool]:
+    """Matches the events of this lane's share of the contacts until there are none."""
     queue, handled, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
     resumed = False
-    batch = partial(match_events, limit=ctx.get("chunk_size", CHUNK_SIZE))
+    batch = partial(match_events, limit=ctx.get("chunk_size", CHUNK_SIZE), lane=(index, lanes))
     while True:
         report = await asyncio.to_thread(_once, ctx, batch)
         if report is None:
@@ -115,11 +134,11 @@ async def _match_lane(ctx: dict[str, Any]) -> tuple[int, bool]:
 
 async def _advance(ctx: dict[str, Any]) -> int:
     """Runs due chunks until none is left; returns how many contact-steps it ran."""
-    lanes = await asyncio.gather(*(_advance_lane(ctx) for _ in range(ctx.get("lanes", 1))))
-    return sum(lanes)
+    return sum(await _in_lanes(ctx, _advance_lane))
 
 
-async def _advance_lane(ctx: dict[str, Any]) -> int:
+async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
+    """Claims due chunks (skipping those other lanes hold) until none is left."""
     queue, steps, deadline = Queue(ctx["redis"]), 0, time.monotonic() + BUDGET_SECONDS
     chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
     while True:

@@ -52,15 +52,24 @@ class MatchReport:
         self.counters.update(book.counters)
 
 
-def claim_events(session: Session, now: datetime, limit: int) -> list[Any]:
+def claim_events(
+    session: Session, now: datetime, limit: int, lane: tuple[int, int] = (0, 1)
+) -> list[Any]:
     """The oldest events not yet matched, marked matched in the same statement (the batch's
-    transaction either handles them all or leaves them all for the next run)."""
+    transaction either handles them all or leaves them all for the next run).
+
+    ``lane`` = (this lane, lanes): a worker's lanes split the events by contact, so one
+    contact's events are matched in order, one batch after the other (a goal event is never
+    matched beside the entry it should end, in a transaction that cannot see it yet)."""
     pending = (
         select(EVENTS.c.id)
         .where(EVENTS.c.processed_at.is_(None))
         .order_by(EVENTS.c.id)
         .limit(limit)
     )
+    index, lanes = lane
+    if lanes > 1:
+        pending = pending.where(EVENTS.c.contact_id % lanes == index)
     if session.get_bind().dialect.name == "postgresql":
         pending = pending.with_for_update(skip_locked=True)
     claimed = session.execute(
@@ -74,14 +83,18 @@ def claim_events(session: Session, now: datetime, limit: int) -> list[Any]:
 
 
 def match_events(
-    session: Session, plans: Plans, now: datetime, limit: int = BATCH_SIZE
+    session: Session,
+    plans: Plans,
+    now: datetime,
+    limit: int = BATCH_SIZE,
+    lane: tuple[int, int] = (0, 1),
 ) -> MatchReport | None:
     """Handles one batch of new events in the caller's transaction; None when there are none.
 
     Contacts who enter run their first steps at once, in this same transaction (see
     ``start_journeys``): the welcome email is on its way when the signup is matched.
     """
-    events = claim_events(session, now, limit)
+    events = claim_events(session, now, limit, lane)
     if not events:
         return None
     live = plans.live(session)
@@ -122,15 +135,15 @@ def start_journeys(
     on sets them to leave by its YES port.
     """
     later = _events_after(events)
+    reached = _goals_since(session, entered, admitted, goals)
     moving = []
     for visit, candidate in zip(entered, admitted, strict=True):
-        since = candidate.event_id or 0
-        goal = goals.get(visit.version_id)
-        if goal is not None and any(name == goal for name, _ in later(visit.contact_id, since)):
+        if visit.id in reached:
+            goal = goals[visit.version_id]
             book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
-            visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
+            visit.finish(EnrollmentState.exited.value, now)
         else:
-            moving.append((visit, since))
+            moving.append((visit, candidate.event_id or 0))
     run_journeys(session, [visit for visit, _ in moving], plan_of, book, now)
     for visit, since in moving:
         if visit.wait_event is None or visit.wake_port != "no":
@@ -142,6 +155,39 @@ def start_journeys(
         ):
             visit.wake_port, visit.wake_at = "yes", now
     book.write(session, entered=entered)
+
+
+def _goals_since(
+    session: Session, entered: list[Visit], admitted: list[Candidate], goals: dict[int, str]
+) -> set[int]:
+    """New enrollments whose goal event came after the event that let them in: in this batch
+    or in one another worker is matching right now (read from the table, not the batch)."""
+    since = {
+        visit.id: candidate.event_id
+        for visit, candidate in zip(entered, admitted, strict=True)
+        if visit.version_id in goals and candidate.event_id is not None
+    }
+    if not since:
+        return set()
+    wanted = [v for v in entered if v.id in since]
+    rows = session.execute(
+        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.name).where(
+            among(session, EVENTS.c.contact_id, {v.contact_id for v in wanted}),
+            among(session, EVENTS.c.name, {goals[v.version_id] for v in wanted}),
+            EVENTS.c.id > min(since.values()),
+        )
+    ).all()
+    done: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for contact_id, event_id, name in rows:
+        done[contact_id].append((event_id, name))
+    return {
+        v.id
+        for v in wanted
+        if any(
+            name == goals[v.version_id] and event_id > since[v.id]
+            for event_id, name in done[v.contact_id]
+        )
+    }
 
 
 def _events_after(events: list[Any]) -> Any:
@@ -296,7 +342,7 @@ def _reach_event_goals(
     for visit in visits:
         goal = goals[visit.version_id]
         book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
-        visit.state, visit.ended_at, visit.wake_at = EnrollmentState.exited.value, now, None
+        visit.finish(EnrollmentState.exited.value, now)
     book.write(session, moved=visits)
     report.add(book)
     return len(visits)

@@ -50,6 +50,11 @@ class Visit:
     def __post_init__(self) -> None:
         self.claimed_seq = self.seq
 
+    def finish(self, state: str, now: datetime) -> None:
+        """Ends the journey: nothing to wake up for, nothing awaited."""
+        self.state, self.ended_at, self.wake_at = state, now, None
+        self.wait_event = self.wait_key = self.wake_port = None
+
     def snapshot(self) -> tuple[Any, ...]:
         """What a step may change, to undo it if the step's block fails."""
         return _movable(self)

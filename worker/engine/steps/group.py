@@ -123,9 +123,7 @@ class Group:
         detail: dict[str, Any] | None = None,
     ) -> None:
         self.book.step(visit, outcome, detail)
-        visit.state = state.value
-        visit.ended_at = self.now
-        visit.wake_at = None
+        visit.finish(state.value, self.now)
 
     def later(self, seconds: int) -> datetime:
         return self.now + timedelta(seconds=seconds)
