@@ -6,40 +6,37 @@ import asyncio
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from app.db import read_only
-from app.models import EnrollmentState, OutboxStatus, ScenarioStatus
+from app.models import OutboxStatus
+from worker.engine.advance import due
 from worker.queue import Queue
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
-SCENARIOS = SQLModel.metadata.tables["scenarios"]
 EVENTS = SQLModel.metadata.tables["events"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
 
 
 def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:
     """Which kinds of work the database holds now (three index look-ups)."""
-    live = (EnrollmentState.active.value, EnrollmentState.waiting.value)
-    checks = {
-        "advance": select(ENROLLMENTS.c.id)
-        .join(SCENARIOS, SCENARIOS.c.id == ENROLLMENTS.c.scenario_id)
-        .where(
-            ENROLLMENTS.c.state.in_(live),
-            ENROLLMENTS.c.wake_at <= now,
-            SCENARIOS.c.status == ScenarioStatus.active.value,
-        ),
+    with read_only(engine).connect() as conn:
+        checks = _checks(conn, now)
+        return {
+            task: conn.execute(query.limit(1)).first() is not None for task, query in checks.items()
+        }
+
+
+def _checks(conn: Connection, now: datetime) -> dict[str, Any]:
+    return {
+        "advance": due(conn, now).with_only_columns(ENROLLMENTS.c.id),
         "match_triggers": select(EVENTS.c.id).where(EVENTS.c.processed_at.is_(None)),
         "deliver_outbox": select(OUTBOX.c.id).where(
             OUTBOX.c.status == OutboxStatus.pending.value, OUTBOX.c.next_attempt_at <= now
         ),
     }
-    with read_only(engine).connect() as conn:
-        return {
-            task: conn.execute(query.limit(1)).first() is not None for task, query in checks.items()
-        }
 
 
 async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
