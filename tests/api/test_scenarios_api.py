@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -313,8 +314,9 @@ def test_stats_count_each_block_from_the_step_log(
                     outcome=outcome,
                 )
             )
-        if i == 2:
+        if i == 2:  # parked on a delay, as the engine leaves it: with its wake-up time
             enrollment.node_id, enrollment.state = "loyal", EnrollmentState.waiting
+            enrollment.wake_at = datetime.now(UTC) + timedelta(days=1)
     session.commit()
 
     stats = api.get(f"/api/v1/scenarios/{sid}/stats").json()
