@@ -130,9 +130,9 @@ def start_journeys(
 ) -> None:
     """New journeys run until they park or end, and are written once, where they stopped.
 
-    Events later in the same batch than the one a contact entered by still count for them:
-    their goal event pulls them out before the first step, and the event a wait parks them
-    on sets them to leave by its YES port.
+    Events after the one a contact entered by still count for them: their goal event (in this
+    batch, or already matched by another worker) pulls them out before the first step, and an
+    awaited event later in this batch sets the wait they park on to leave by YES.
     """
     later = _events_after(events)
     reached = _goals_since(session, entered, admitted, goals)
