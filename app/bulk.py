@@ -33,21 +33,28 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _json(value: Any) -> str | None:
-    return None if value is None else json.dumps(value)
-
-
 def _adapters(table: Table, columns: Sequence[str], dialect: str) -> list[Adapter | None]:
+    """One adapter per column (None: the value as it is), fresh for one statement."""
     adapters: list[Adapter | None] = []
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, UTCDateTime):
-            adapters.append(_sqlite_time if dialect == "sqlite" else _utc_naive)
+            adapters.append(_per_value(_sqlite_time if dialect == "sqlite" else _utc_naive))
         elif isinstance(column_type, JSON) or isinstance(getattr(column_type, "impl", None), JSON):
-            adapters.append(_json)
+            adapters.append(_shared_json())
         else:
             adapters.append(None)
     return adapters
+
+
+def _columns(
+    keys: Sequence[str], rows: Sequence[dict[str, Any]], adapters: Sequence[Adapter | None]
+) -> list[list[Any]]:
+    """Each key's values over the rows, through its column's adapter."""
+    return [
+        [row[key] for row in rows] if adapt is None else [adapt(row[key]) for row in rows]
+        for key, adapt in zip(keys, adapters, strict=True)
+    ]
 
 
 def _placeholder(session: Session) -> str:
@@ -63,15 +70,7 @@ def _tuples(
 ) -> list[tuple[Any, ...]]:
     """Row values in ``keys`` order, adapted to the type of the matching ``columns``."""
     adapters = _adapters(table, columns or keys, session.get_bind().dialect.name)
-    values = []
-    for key, adapter in zip(keys, adapters, strict=True):
-        column = [row[key] for row in rows]
-        if adapter is _json:
-            column = list(map(_shared_json(), column))
-        elif adapter is not None:
-            column = list(map(_per_value(adapter), column))
-        values.append(column)
-    return list(zip(*values, strict=True))
+    return list(zip(*_columns(keys, rows, adapters), strict=True))
 
 
 def _per_value(adapter: Adapter) -> Adapter:
@@ -175,8 +174,7 @@ def insert_missing_rows(
         return [tuple(row) for row in session.execute(statement, list(rows))]
     columns = list(rows[0])
     dialect = session.get_bind().dialect
-    values = _tuples(session, table, columns, rows)
-    arrays = [list(column) for column in zip(*values, strict=True)]
+    arrays = _columns(columns, rows, _adapters(table, columns, dialect.name))
     types = [table.c[name].type.compile(dialect=dialect) for name in columns]
     sql = (
         f"INSERT INTO {table.name} ({', '.join(columns)}) "
@@ -208,10 +206,7 @@ def _copy_binary(
         else:
             types.append(_binary_type(impl))
             adapters.append(None)
-    values = []
-    for name, adapter in zip(columns, adapters, strict=True):
-        column = [row[name] for row in rows]
-        values.append(column if adapter is None else list(map(adapter, column)))
+    values = _columns(columns, rows, adapters)
     driver = session.connection().connection.dbapi_connection
     assert driver is not None
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN (FORMAT BINARY)"
@@ -274,8 +269,7 @@ def _update_from_arrays(
     keys = list(rows[0])
     columns = [where.get(key, key) for key in keys]
     dialect = session.get_bind().dialect
-    values = _tuples(session, table, keys, rows, columns)
-    arrays = [list(column) for column in zip(*values, strict=True)]
+    arrays = _columns(keys, rows, _adapters(table, columns, dialect.name))
     types = [table.c[column].type.compile(dialect=dialect) for column in columns]
     unnest = ", ".join(f"%s::{sql_type}[]" for sql_type in types)
     aliases = ", ".join(f"v_{key}" for key in keys)

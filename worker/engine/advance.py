@@ -126,8 +126,8 @@ def run_journeys(
     # scores and lists are changed by statements that read and write at once.
     changes_attributes = any(
         block.type == "action" and block.kind == "update_attribute"
-        for plan in plan_of.values()
-        for block in plan.blocks.values()
+        for version_id in {v.version_id for v in visits}
+        for block in plan_of[version_id].blocks.values()
     )
     chunk = ChunkData(session, {v.contact_id for v in visits}, lock=changes_attributes)
     moving = _apply_goals(session, visits, plan_of, book, now)
@@ -209,7 +209,6 @@ def _apply_goals(
                     "text": "reached the scenario's goal",
                     **explanation.model_dump(mode="json"),
                 }
-                book.step(visit, StepOutcome.exited, detail)
-                visit.finish(EnrollmentState.exited.value, now)
+                book.exit(visit, detail)
                 reached.add(visit.id)
     return [v for v in visits if v.id not in reached]

@@ -20,7 +20,7 @@ from sqlmodel import Session, SQLModel
 
 from app.bulk import among, insert_missing_rows, insert_rows, update_rows
 from app.graph import ContactFacts
-from app.models import StepOutcome
+from app.models import EnrollmentState, StepOutcome
 from app.services.outbox import OutboxEntry, add_to_outbox
 from worker.engine.visit import WAITING, Visit
 
@@ -89,6 +89,11 @@ class Book:
             self.count(visit, "waiting")
         elif value != EXITED:
             self.count(visit, value)
+
+    def exit(self, visit: Visit, detail: dict[str, Any]) -> None:
+        """The contact reached the scenario's goal: out before any further step."""
+        self.step(visit, StepOutcome.exited, detail)
+        visit.finish(EnrollmentState.exited.value, self.now)
 
     def count(self, visit: Visit, name: str, delta: int = 1) -> None:
         self.counters[(visit.scenario_id, visit.version_id, visit.node_id, name)] += delta

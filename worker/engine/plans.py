@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -43,18 +44,12 @@ class Plans:
                 self._by_version[version_id] = Plan.model_validate(raw)
         return {v: self._by_version[v] for v in version_ids}
 
+    def published(self, session: Session) -> dict[int, Plan]:
+        """Every published version's plan (a scenario gets its first on activation)."""
+        return self.many(session, set(session.execute(select(VERSIONS.c.id)).scalars()))
+
     def events_heard(self, session: Session) -> frozenset[str]:
-        """What the event names of scenarios that are running or paused react to; an event
-        no one hears is written already matched, and the trigger matcher never reads it."""
-        version_ids = session.execute(
-            select(VERSIONS.c.id)
-            .join(SCENARIOS, SCENARIOS.c.id == VERSIONS.c.scenario_id)
-            .where(SCENARIOS.c.status != ScenarioStatus.draft.value)
-        ).scalars()
-        heard: set[str] = set()
-        for plan in self.many(session, set(version_ids)).values():
-            heard |= plan.events_heard()
-        return frozenset(heard)
+        return events_heard(self.published(session).values())
 
     def live(self, session: Session) -> list[LiveScenario]:
         """The version that new contacts enter, for every active scenario."""
@@ -69,3 +64,12 @@ class Plans:
         ).all()
         plans = self.many(session, {version_id for _, version_id in rows})
         return [LiveScenario(s, v, plans[v]) for s, v in rows]
+
+
+def events_heard(plans: Iterable[Plan]) -> frozenset[str]:
+    """The event names these plans react to (triggers, waits, goals): a system event no one
+    hears is written already matched, and the trigger matcher never reads it."""
+    heard: set[str] = set()
+    for plan in plans:
+        heard |= plan.events_heard()
+    return frozenset(heard)

@@ -20,15 +20,14 @@ from sqlmodel import Session, SQLModel
 from app.bulk import among, new_ids
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
-from app.models import EnrollmentState, StepOutcome
+from app.models import EnrollmentState
 from app.services.enrollments import Candidate, admit
 from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
-from worker.engine.plans import LiveScenario, Plans
+from worker.engine.plans import LiveScenario, Plans, events_heard
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
-VERSIONS = SQLModel.metadata.tables["scenario_versions"]
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 BATCH_SIZE = 2000
@@ -99,11 +98,12 @@ def match_events(
         return None
     live = plans.live(session)
     report = MatchReport(events=len(events))
-    heard = plans.events_heard(session)
+    published = plans.published(session)
+    heard = events_heard(published.values())
     plan_of = {s.version_id: s.plan for s in live}
     # The rules read the journeys as they were before this batch, goals included.
     admitted = admit(session, _candidates(events, live, now), plan_of, now)
-    goals = _goal_events(session, plans)
+    goals = _goal_events(published)
     report.exited = _reach_event_goals(session, goals, events, Book(now, heard), now, report)
     report.resumed = _resume_waits(session, plans, events, now)
     if admitted:
@@ -139,9 +139,7 @@ def start_journeys(
     moving = []
     for visit, candidate in zip(entered, admitted, strict=True):
         if visit.id in reached:
-            goal = goals[visit.version_id]
-            book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
-            visit.finish(EnrollmentState.exited.value, now)
+            book.exit(visit, _goal_reached(goals[visit.version_id]))
         else:
             moving.append((visit, candidate.event_id or 0))
     run_journeys(session, [visit for visit, _ in moving], plan_of, book, now)
@@ -302,14 +300,17 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
     return len(resumed)
 
 
-def _goal_events(session: Session, plans: Plans) -> dict[int, str]:
+def _goal_events(published: dict[int, Plan]) -> dict[int, str]:
     """Version id -> the event that is its goal, for every version that has one."""
-    versions = session.execute(select(VERSIONS.c.id)).scalars().all()
     return {
         version_id: plan.settings.exit_when.event
-        for version_id, plan in plans.many(session, set(versions)).items()
+        for version_id, plan in published.items()
         if isinstance(plan.settings.exit_when, ExitOnEvent)
     }
+
+
+def _goal_reached(goal: str) -> dict[str, Any]:
+    return {"text": f"{goal} happened: goal reached"}
 
 
 def _reach_event_goals(
@@ -340,9 +341,7 @@ def _reach_event_goals(
         if goals[row.version_id] in done[row.contact_id]
     ]
     for visit in visits:
-        goal = goals[visit.version_id]
-        book.step(visit, StepOutcome.exited, {"text": f"{goal} happened: goal reached"})
-        visit.finish(EnrollmentState.exited.value, now)
+        book.exit(visit, _goal_reached(goals[visit.version_id]))
     book.write(session, moved=visits)
     report.add(book)
     return len(visits)
