@@ -13,7 +13,7 @@ from app.models.segments import (
     Segment,
     Suppression,
 )
-from app.models.users import ApiKey, User
+from app.models.users import ApiKey, User, UserSession
 
 __all__ = [
     "BUILTIN_ATTRIBUTES",
@@ -41,4 +41,5 @@ __all__ = [
     "StepOutcome",
     "Suppression",
     "User",
+    "UserSession",
 ]

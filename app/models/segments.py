@@ -24,6 +24,10 @@ class Segment(SQLModel, table=True):
     condition: dict[str, Any] = json_field()
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
+    # Set by the segment watcher when the condition cannot be evaluated (the others are still
+    # checked); cleared when a save or a later check succeeds.
+    broken_reason: str | None = Field(default=None, sa_type=Text)
+    broken_at: datetime | None = optional_time_field()
 
 
 class Suppression(SQLModel, table=True):

@@ -21,6 +21,19 @@ class User(SQLModel, table=True):
     last_login_at: datetime | None = optional_time_field()
 
 
+class UserSession(SQLModel, table=True):
+    """A logged-in browser. The signed cookie only names it, so deleting the row (logout,
+    "log out everywhere", a changed password, a deactivated user) ends it for real: a copied
+    cookie stops working."""
+
+    __tablename__ = "user_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    user_id: int = Field(foreign_key="users.id", ondelete="CASCADE", index=True)
+    created_at: datetime = created_at_field()
+    user_agent: str = Field(default="", max_length=300)
+
+
 class ApiKey(SQLModel, table=True):
     """Only a SHA-256 of the key is kept; the key itself is shown once, when created."""
 
