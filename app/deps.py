@@ -14,6 +14,7 @@ from app.db import read_only
 from app.models import ApiKey, User
 from app.security import tokens_match
 from app.services.api_keys import find_active_key
+from app.services.user_sessions import session_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
@@ -50,10 +51,14 @@ class LoginRequired(Exception):
     """Raised for a page that needs a logged-in user; answered with a redirect to /login."""
 
 
-def get_current_user(request: Request, session: SessionDep) -> User:
-    user_id = request.session.get("user_id")
-    user = session.get(User, user_id) if isinstance(user_id, int) else None
-    if user is None or not user.is_active:
+def get_current_user(request: Request, session: SessionDep, settings: SettingsDep) -> User:
+    user = session_user(
+        session,
+        request.session.get("sid"),
+        now=request.app.state.clock.now(),
+        max_age=settings.session_max_age_seconds,
+    )
+    if user is None:
         request.session.clear()
         raise LoginRequired()
     request.state.user = user

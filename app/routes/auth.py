@@ -6,10 +6,20 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
-from app.deps import SessionDep
+from app.deps import CurrentUser, SessionDep, SettingsDep
 from app.security import new_csrf_token
-from app.services.users import authenticate
+from app.services.login_throttle import (
+    DEVICE_COOKIE,
+    DEVICE_COOKIE_MAX_AGE,
+    LoginThrottle,
+    attempt_for,
+    device_for,
+    new_device_cookie,
+)
+from app.services.user_sessions import end_session, end_user_sessions, start_session
+from app.services.users import authenticate, normalize_email
 from app.templating import render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)
@@ -22,37 +32,88 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+def _throttle(request: Request) -> LoginThrottle:
+    return LoginThrottle(request.app.state.queue.redis)
+
+
+def _wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str | None = None) -> Response:
-    if request.session.get("user_id"):
+    if request.session.get("sid"):
         return RedirectResponse(_safe_next(next), status_code=303)
     return render(request, "login.html", {"next": _safe_next(next), "email": ""})
 
 
 @router.post("/login", response_class=HTMLResponse)
-def login(
+async def login(
     request: Request,
     session: SessionDep,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    next: Annotated[str, Form()] = "/",
+    settings: SettingsDep,
+    email: Annotated[str, Form(max_length=320)],
+    password: Annotated[str, Form(max_length=1000)],
+    next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    user = authenticate(session, email=email, password=password)
-    if user is None:
+    address = request.client.host if request.client else "unknown"
+    secret = settings.resolved_secret_key()
+    device = device_for(secret, normalize_email(email), request.cookies.get(DEVICE_COOKIE))
+    attempt = attempt_for(email=normalize_email(email), address=address, device=device)
+    context = {"next": _safe_next(next), "email": email}
+    clock = request.app.state.clock
+    wait = await _throttle(request).admit(attempt, now=clock.now().timestamp())
+    if wait:
+        error = (
+            "Too many failed attempts. To protect this account, "
+            f"wait {_wait_words(wait)} before trying again."
+        )
         return render(
             request,
             "login.html",
-            {"next": _safe_next(next), "email": email, "error": "Wrong email or password."},
-            status_code=401,
+            {**context, "error": error},
+            status_code=429,
+            headers={"Retry-After": str(wait)},
         )
+    user = await run_in_threadpool(authenticate, session, email=email, password=password)
+    if user is None:
+        error = "Wrong email or password."
+        return render(request, "login.html", {**context, "error": error}, status_code=401)
+    await _throttle(request).succeeded(attempt)
+    user_agent = request.headers.get("user-agent", "")
+    sid = await run_in_threadpool(
+        start_session, session, user, user_agent=user_agent, now=clock.now()
+    )
     # A fresh session on login: nothing planted before it survives (session fixation).
     request.session.clear()
-    request.session["user_id"] = user.id
+    request.session["sid"] = sid
     request.session["csrf"] = new_csrf_token()
-    return RedirectResponse(_safe_next(next), status_code=303)
+    response = RedirectResponse(_safe_next(next), status_code=303)
+    if device is None:
+        response.set_cookie(
+            DEVICE_COOKIE,
+            new_device_cookie(secret, user.email),
+            max_age=DEVICE_COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=settings.base_url.startswith("https://"),
+        )
+    return response
 
 
 @router.post("/logout")
-def logout(request: Request) -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
+    end_session(session, request.session.get("sid"))
+    request.session.clear()
+    return RedirectResponse("/login", status_code=303)
+
+
+@router.post("/logout/everywhere")
+def logout_everywhere(request: Request, session: SessionDep, user: CurrentUser) -> Response:
+    assert user.id is not None
+    end_user_sessions(session, user.id)
     request.session.clear()
     return RedirectResponse("/login", status_code=303)

@@ -8,7 +8,8 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
-from app.services import api_keys, users
+from app.models import User
+from app.services import api_keys, user_sessions, users
 from app.services.errors import ServiceError
 from app.templating import render
 
@@ -29,7 +30,15 @@ def _page(
     status_code: int = 200,
     **extra: object,
 ) -> HTMLResponse:
+    user: User = request.state.user
+    assert user.id is not None
     context = {
+        "open_sessions": user_sessions.count_user_sessions(
+            session,
+            user.id,
+            now=request.app.state.clock.now(),
+            max_age=settings.session_max_age_seconds,
+        ),
         "api_keys": api_keys.list_api_keys(session),
         "users": users.list_users(session),
         "smtp_configured": bool(settings.smtp_url),
@@ -42,6 +51,31 @@ def _page(
 @router.get("")
 def settings_page(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     return _page(request, session, settings)
+
+
+@router.post("/password")
+def change_password(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    current_password: Annotated[str, Form(max_length=1000)] = "",
+    new_password: Annotated[str, Form(max_length=1000)] = "",
+) -> HTMLResponse:
+    try:
+        users.change_password(
+            session,
+            user,
+            current=current_password,
+            new=new_password,
+            keep_session=request.session.get("sid"),
+        )
+    except ServiceError as exc:
+        return _page(
+            request, session, settings, block="account", status_code=422, account_error=exc.message
+        )
+    notice = "Password changed. Every other browser logged into your account has been logged out."
+    return _page(request, session, settings, block="account", account_notice=notice)
 
 
 @router.post("/api-keys")

@@ -11,6 +11,7 @@ from app.clock import utcnow
 from app.models import User
 from app.security import hash_password, verify_password
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.user_sessions import end_user_sessions
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -56,7 +57,23 @@ def set_active(session: Session, user_id: int, *, active: bool, acting_user_id: 
         raise Invalid("You cannot deactivate your own account.")
     user.is_active = active
     session.add(user)
+    if not active:
+        end_user_sessions(session, user_id)
     return user
+
+
+def change_password(
+    session: Session, user: User, *, current: str, new: str, keep_session: str | None
+) -> None:
+    """Set a new password; every other session of the user ends (a thief's copy too)."""
+    if not verify_password(current, user.password_hash):
+        raise Invalid("Your current password is not right.")
+    if len(new) < MIN_PASSWORD_LENGTH:
+        raise Invalid(f"The new password must have at least {MIN_PASSWORD_LENGTH} characters.")
+    user.password_hash = hash_password(new)
+    session.add(user)
+    assert user.id is not None
+    end_user_sessions(session, user.id, keep=keep_session)
 
 
 def count_users(session: Session) -> int:
