@@ -19,6 +19,7 @@ from app.graph.block_base import (
     required,
     time_of_day_problems,
 )
+from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, describe_condition, lists_referenced
 from app.graph.wording import format_duration, quote
 
@@ -32,7 +33,12 @@ class IfConfig(BlockConfig):
         return f"If {describe_condition(self.condition)}"
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.condition, "if", "set the condition to test")
+        if self.condition is None:
+            return required(self.condition, "if", "set the condition to test")
+        return [
+            ConfigProblem("if", f"the condition cannot be used: {problem}")
+            for problem in condition_limit_problems(self.condition)
+        ]
 
     def references(self) -> list[Reference]:
         if self.condition is None:

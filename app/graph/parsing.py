@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 
 from app.graph.block_base import BlockBase
 from app.graph.blocks import BLOCK_TYPES, KINDS_BY_TYPE, block_class
+from app.graph.condition_limits import MAX_DEPTH
 from app.graph.conditions import CONDITION_TAGS
 from app.graph.document import SCHEMA_VERSION, Document, Edge, Settings
 from app.graph.issues import Issue, IssueCode, block_label
@@ -43,6 +44,7 @@ _PREDICATES = {
     "model_attributes_type": "must be an object",
     "dict_type": "must be an object",
     "string_too_short": "can't be empty",
+    "recursion_depth_exceeded": f"has groups nested more than {MAX_DEPTH} levels deep",
 }
 
 
@@ -208,7 +210,10 @@ def _describe(where: _Where, key: Loc, details: list[ErrorDetails]) -> list[Issu
     field = where.field_prefix + ".".join(str(part) for part in key) if key else None
     by_path: dict[str, list[ErrorDetails]] = {}
     for detail in details:
-        path = ".".join(str(part) for part in _readable(detail["loc"]))
+        loc = detail["loc"]
+        if detail["type"] == "recursion_depth_exceeded":  # its place is hundreds of levels down
+            loc = loc[: len(key)]
+        path = ".".join(str(part) for part in _readable(loc))
         by_path.setdefault(path.removeprefix("config."), []).append(detail)
     issues = []
     for path, alternatives in by_path.items():

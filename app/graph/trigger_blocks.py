@@ -17,6 +17,7 @@ from app.graph.block_base import (
     shown,
     time_of_day_problems,
 )
+from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, Scalar, describe_condition, is_property_filter
 from app.graph.wording import humanize, plural, quote
 
@@ -42,6 +43,11 @@ class EventTriggerConfig(BlockConfig):
             found.append(
                 ConfigProblem("where", "the filter can only compare the event's properties")
             )
+        elif self.where is not None:
+            found += [
+                ConfigProblem("where", f"the filter cannot be used: {problem}")
+                for problem in condition_limit_problems(self.where, properties=True)
+            ]
         return found
 
 

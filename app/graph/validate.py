@@ -10,6 +10,7 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 
 from app.graph.block_base import BlockBase, Reference
+from app.graph.condition_limits import condition_limit_problems, event_name_problems
 from app.graph.conditions import Channel, lists_referenced
 from app.graph.document import Document, Edge, ExitOnEvent, Settings
 from app.graph.graph_walk import loops, reachable
@@ -243,6 +244,21 @@ def _settings_issues(settings: Settings, known: KnownRefs | None) -> list[Issue]
             _warning(None, IssueCode.invalid_settings, message, "settings.cooldown_seconds")
         )
     goal = settings.exit_when
+    if goal is not None:
+        problems = (
+            event_name_problems(goal.event)
+            if isinstance(goal, ExitOnEvent)
+            else condition_limit_problems(goal)
+        )
+        issues += [
+            Issue(
+                node=None,
+                code=IssueCode.invalid_settings,
+                message=f"Scenario settings: the goal cannot be used: {problem}",
+                field="settings.exit_when",
+            )
+            for problem in problems
+        ]
     if known is not None and goal is not None and not isinstance(goal, ExitOnEvent):
         for key in lists_referenced(goal):
             reference = Reference("list", key, "settings.exit_when")

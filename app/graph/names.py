@@ -1,0 +1,25 @@
+"""Which names Parcours accepts for custom attributes, and for the other names conditions use.
+
+The attribute rule is shared by every intake path (``app/services/contact_fields.py``) and by
+the condition language, so a condition can only name an attribute a contact can have.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
+ATTRIBUTE_NAME_RULE = (
+    "attribute names may only use letters, digits, '_', '-' and '.' (up to 64 characters)"
+)
+
+
+def is_attribute_name(name: str) -> bool:
+    # fullmatch: with match, "$" would also accept a name ending in a line break.
+    return ATTRIBUTE_NAME_RE.fullmatch(name) is not None
+
+
+def has_control_characters(text: str) -> bool:
+    """NUL, line breaks, escape codes…: invisible, and PostgreSQL cannot store NUL at all."""
+    return any(unicodedata.category(char) == "Cc" for char in text)
