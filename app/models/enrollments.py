@@ -87,6 +87,10 @@ class Enrollment(SQLModel, table=True):
     entered_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     ended_at: datetime | None = optional_time_field()
+    # When the event that let the contact in happened (its own time, not when it was matched)
+    # and which event it was: awaited events and goals count from here, whatever the backlog.
+    trigger_at: datetime | None = optional_time_field()
+    trigger_event_id: int | None = Field(default=None, sa_type=BigIntId, nullable=True)
 
 
 class StepLog(SQLModel, table=True):

@@ -42,8 +42,10 @@ class Candidate:
     context: dict[str, Any] = field(default_factory=dict)
     instance_key: str | None = None
     unique_instance: bool = False
-    # The event that fired the trigger, so a goal event later in the same batch applies.
+    # The event that fired the trigger and when it happened: awaited events and goals count
+    # from there (DESIGN §5, "event time").
     event_id: int | None = None
+    event_at: datetime | None = None
 
 
 @dataclass
@@ -92,6 +94,8 @@ def enroll(
                 "attempts": 0,
                 "entered_at": now,
                 "updated_at": now,
+                "trigger_at": c.event_at or now,
+                "trigger_event_id": c.event_id,
             }
             for c in accepted
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -68,7 +69,14 @@ class Engine:
         self.session.flush()
         return contact
 
-    def event(self, contact: Contact, name: str, uid: str | None = None, **properties: Any) -> None:
+    def event(
+        self,
+        contact: Contact,
+        name: str,
+        uid: str | None = None,
+        occurred_at: datetime | None = None,
+        **properties: Any,
+    ) -> None:
         self.session.execute(
             insert(Event),
             [
@@ -77,7 +85,7 @@ class Engine:
                     "contact_id": contact.id,
                     "name": name,
                     "properties": properties,
-                    "occurred_at": self.clock.now(),
+                    "occurred_at": occurred_at or self.clock.now(),
                     "received_at": self.clock.now(),
                 }
             ],
@@ -85,12 +93,13 @@ class Engine:
 
     # --- running -------------------------------------------------------------------------
 
-    def run(self) -> int:
-        """Matches events and advances chunks until nothing is due now; returns the steps."""
+    def run(self, batch: int | None = None) -> int:
+        """Matches events (``batch`` at a time) and advances chunks until nothing is due now;
+        returns the steps."""
         steps = 0
         while True:
             now = self.clock.now()
-            matched = match_events(self.session, self.plans, now)
+            matched = match_events(self.session, self.plans, now, *([batch] if batch else []))
             chunk = advance_chunk(self.session, self.plans, now, self.chunk_size)
             for report in (matched, chunk):
                 if report is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -263,3 +263,59 @@ def test_a_goal_event_another_worker_matched_first_still_takes_the_newcomer_out(
     [journey] = engine.enrollments(scenario)
     assert journey.state == EnrollmentState.exited
     assert engine.journey(shopper, scenario) == [("cart", "exited")]
+
+
+def test_purchases_matched_long_after_their_cart_still_spare_the_buyers_a_reminder(
+    engine: Engine,
+) -> None:
+    # The shop posts every cart, then every purchase, faster than the matcher runs: carts are
+    # matched (and parked on the wait) batches before the purchases that followed them.
+    scenario = engine.scenario(cart_graph(reentry="always"))
+    start = engine.clock.now()
+    contacts = [engine.contact() for _ in range(1000)]
+    buyers = {c.id for c in contacts[::2]}
+    for i, contact in enumerate(contacts):
+        engine.event(
+            contact, "cart_updated", occurred_at=start + timedelta(milliseconds=i), cart_id=f"c{i}"
+        )
+    for i, contact in enumerate(contacts):
+        if contact.id in buyers:
+            bought = start + timedelta(milliseconds=i + 200)
+            engine.event(contact, "purchase", occurred_at=bought, cart_id=f"c{i}")
+    engine.clock.advance(seconds=30)
+    engine.run(batch=50)
+
+    engine.later(hours=2)
+
+    reminded = {contact_id for contact_id, _, _ in engine.sent()}
+    assert reminded == {c.id for c in contacts} - buyers
+    assert len(engine.enrollments(scenario)) == 1000
+
+
+def test_a_purchase_that_comes_after_the_wait_ended_does_not_count(engine: Engine) -> None:
+    engine.scenario(cart_graph(reentry="always"))
+    late, start = engine.contact(), engine.clock.now()
+    engine.event(late, "cart_updated", cart_id="A")
+    engine.run()
+    engine.event(late, "purchase", occurred_at=start + timedelta(hours=1, minutes=5), cart_id="A")
+    engine.clock.advance(hours=2)  # the matcher reaches both only now
+
+    engine.run()
+
+    assert [contact_id for contact_id, _, _ in engine.sent()] == [late.id]
+
+
+def test_a_goal_event_matched_late_ends_only_journeys_it_came_after(engine: Engine) -> None:
+    scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
+    earlier, later = engine.contact(), engine.contact()
+    start = engine.clock.now()
+    engine.event(earlier, "cart_updated", occurred_at=start + timedelta(seconds=5), cart_id="A")
+    engine.event(later, "cart_updated", occurred_at=start + timedelta(seconds=5), cart_id="B")
+    engine.event(earlier, "purchase", occurred_at=start + timedelta(seconds=1), cart_id="Z")
+    engine.event(later, "purchase", occurred_at=start + timedelta(seconds=9), cart_id="B")
+    engine.clock.advance(seconds=30)
+
+    engine.run(batch=1)
+
+    states = {e.contact_id: e.state for e in engine.enrollments(scenario)}
+    assert states == {earlier.id: EnrollmentState.waiting, later.id: EnrollmentState.exited}

@@ -199,6 +199,8 @@ class Book:
                 "context": v.context,
                 "entered_at": self.now,
                 "updated_at": self.now,
+                "trigger_at": v.trigger_at,
+                "trigger_event_id": v.trigger_event_id,
             }
             for v in visits
         ]

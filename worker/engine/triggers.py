@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -25,6 +25,7 @@ from app.services.enrollments import Candidate, admit
 from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans, events_heard
+from worker.engine.steps.delays import after_trigger, awaited
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
@@ -130,82 +131,49 @@ def start_journeys(
 ) -> None:
     """New journeys run until they park or end, and are written once, where they stopped.
 
-    Events after the one a contact entered by still count for them: their goal event (in this
-    batch, or already matched by another worker) pulls them out before the first step, and an
-    awaited event later in this batch sets the wait they park on to leave by YES.
+    Events that happened after the one a contact entered by still count for them, whenever
+    they are matched: their goal event (in this batch, or matched already) pulls them out
+    before the first step, and an awaited event makes the wait they park on leave by YES.
     """
-    later = _events_after(events)
-    reached = _goals_since(session, entered, admitted, goals)
+    reached = _goals_since(session, entered, goals)
     moving = []
-    for visit, candidate in zip(entered, admitted, strict=True):
+    for visit in entered:
         if visit.id in reached:
             book.exit(visit, _goal_reached(goals[visit.version_id]))
         else:
-            moving.append((visit, candidate.event_id or 0))
-    run_journeys(session, [visit for visit, _ in moving], plan_of, book, now)
-    for visit, since in moving:
-        if visit.wait_event is None or visit.wake_port != "no":
-            continue
-        match_key = _config(plan_of[visit.version_id], visit.node_id).match_key
-        if any(
-            name == visit.wait_event and _awaited(properties, match_key, visit.wait_key)
-            for name, properties in later(visit.contact_id, since)
-        ):
-            visit.wake_port, visit.wake_at = "yes", now
+            moving.append(visit)
+    run_journeys(session, moving, plan_of, book, now)
     book.write(session, entered=entered)
 
 
-def _goals_since(
-    session: Session, entered: list[Visit], admitted: list[Candidate], goals: dict[int, str]
-) -> set[int]:
-    """New enrollments whose goal event came after the event that let them in: in this batch
-    or in one another worker is matching right now (read from the table, not the batch)."""
-    since = {
-        visit.id: candidate.event_id
-        for visit, candidate in zip(entered, admitted, strict=True)
-        if visit.version_id in goals and candidate.event_id is not None
-    }
-    if not since:
+def _goals_since(session: Session, entered: list[Visit], goals: dict[int, str]) -> set[int]:
+    """New enrollments whose goal event happened after the event that let them in: in this
+    batch, or in one matched already, by this worker or another (read from the table)."""
+    wanted = [v for v in entered if v.version_id in goals and v.trigger_event_id is not None]
+    since = [v.trigger_at for v in wanted if v.trigger_at is not None]
+    if not wanted:
         return set()
-    wanted = [v for v in entered if v.id in since]
     rows = session.execute(
-        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.name).where(
+        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.name, EVENTS.c.occurred_at).where(
             among(session, EVENTS.c.contact_id, {v.contact_id for v in wanted}),
             among(session, EVENTS.c.name, {goals[v.version_id] for v in wanted}),
-            EVENTS.c.id > min(since.values()),
+            EVENTS.c.occurred_at >= min(since, default=datetime.min.replace(tzinfo=UTC)),
         )
     ).all()
-    done: dict[int, list[tuple[int, str]]] = defaultdict(list)
-    for contact_id, event_id, name in rows:
-        done[contact_id].append((event_id, name))
+    done: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        done[row.contact_id].append(row)
     return {
         v.id
         for v in wanted
         if any(
-            name == goals[v.version_id] and event_id > since[v.id]
-            for event_id, name in done[v.contact_id]
+            _after_trigger(v, row) and row.name == goals[v.version_id] for row in done[v.contact_id]
         )
     }
 
 
-def _events_after(events: list[Any]) -> Any:
-    by_contact: dict[int, list[Any]] | None = None  # grouped on first use: rarely needed
-
-    def later(contact_id: int, since: int) -> list[tuple[str, dict[str, Any]]]:
-        nonlocal by_contact
-        if by_contact is None:
-            by_contact = defaultdict(list)
-            for event in events:
-                by_contact[event.contact_id].append(event)
-        return [(e.name, e.properties or {}) for e in by_contact[contact_id] if e.id > since]
-
-    return later
-
-
-def _awaited(properties: dict[str, Any], match_key: str | None, wait_key: str | None) -> bool:
-    """Whether an event of the awaited name is the one a wait expects (same cart id …)."""
-    value = properties.get(match_key) if match_key else None
-    return wait_key is None or (value is not None and str(value) == wait_key)
+def _after_trigger(visit: Visit, event: Any) -> bool:
+    return after_trigger(visit, event.id, event.occurred_at)
 
 
 def _candidates(events: list[Any], live: list[LiveScenario], now: datetime) -> list[Candidate]:
@@ -223,6 +191,7 @@ def _candidates(events: list[Any], live: list[LiveScenario], now: datetime) -> l
                         context=props,
                         instance_key=instance,
                         event_id=event.id,
+                        event_at=event.occurred_at,
                     )
                 )
     return found
@@ -283,11 +252,12 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
     resumed = []
     for row in waiting:
         match_key = _config(plan_of[row.version_id], row.node_id).match_key
+        visit = Visit.from_row(row)
         for event in by_contact.get((row.contact_id, row.wait_event), []):
-            # Only what happens after the contact started waiting counts.
-            if event.occurred_at < row.updated_at:
+            # What happened after the trigger and before the wait's deadline counts.
+            if not _after_trigger(visit, event) or event.occurred_at > row.wake_at:
                 continue
-            if _awaited(event.properties or {}, match_key, row.wait_key):
+            if awaited(event.properties or {}, match_key, row.wait_key):
                 resumed.append({"b_id": row.id, "b_seq": row.seq})
                 break
     if resumed:
@@ -325,9 +295,9 @@ def _reach_event_goals(
     version each one is on, paused scenarios included."""
     if not goals:
         return 0
-    done: dict[int, set[str]] = defaultdict(set)
+    done: dict[int, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for event in events:
-        done[event.contact_id].add(event.name)
+        done[event.contact_id][event.name].append(event)
     query = select(ENROLLMENTS).where(
         among(session, ENROLLMENTS.c.version_id, goals),
         among(session, ENROLLMENTS.c.contact_id, done),
@@ -336,9 +306,12 @@ def _reach_event_goals(
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update()
     visits = [
-        Visit.from_row(row)
-        for row in session.execute(query)
-        if goals[row.version_id] in done[row.contact_id]
+        visit
+        for visit in map(Visit.from_row, session.execute(query))
+        if any(
+            _after_trigger(visit, e)
+            for e in done[visit.contact_id].get(goals[visit.version_id], ())
+        )
     ]
     for visit in visits:
         book.exit(visit, _goal_reached(goals[visit.version_id]))

@@ -46,6 +46,9 @@ class Visit:
     ended_at: datetime | None = None
     # Set by the block's step: leave by this port now (None: parked or ended).
     port: str | None = None
+    # When the triggering event happened, and which it was: awaited events count from there.
+    trigger_at: datetime | None = None
+    trigger_event_id: int | None = None
 
     def __post_init__(self) -> None:
         self.claimed_seq = self.seq
@@ -82,6 +85,8 @@ class Visit:
             attempts=0,
             wake_at=now,
             waking=False,
+            trigger_at=candidate.event_at or now,
+            trigger_event_id=candidate.event_id,
         )
 
     @classmethod
@@ -103,4 +108,6 @@ class Visit:
             wake_at=row.wake_at,
             waking=row.state == WAITING,
             last_error=row.last_error,
+            trigger_at=row.trigger_at or row.entered_at,
+            trigger_event_id=row.trigger_event_id,
         )

@@ -5,7 +5,9 @@ Times of day are in the contact's time zone (UTC when theirs is unknown).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -46,18 +48,20 @@ def wait_until(group: Group) -> None:
 
 def wait_for_event(group: Group) -> None:
     config = group.config
-    late = _came_unseen(group, [v for v in group.visits if v.waking and v.wake_port != "yes"])
-    for visit in group.visits:
-        if visit.waking:
-            came = visit.wake_port == "yes" or visit.id in late
-            outcome = StepOutcome.yes if came else StepOutcome.no
-            text = (
-                f"{config.event} came in time → yes"
-                if came
-                else f"no {config.event} within {format_duration(config.timeout_seconds)} → no"
-            )
-            group.leave(visit, outcome.value, outcome, {"text": text, "event_came": came})
-            continue
+    waking = [v for v in group.visits if v.waking]
+    came = {v.id for v in waking if v.wake_port == "yes"}
+    came |= awaited_came(group, [v for v in waking if v.id not in came])
+    parking = [v for v in group.visits if not v.waking]
+    for visit in waking:
+        outcome = StepOutcome.yes if visit.id in came else StepOutcome.no
+        text = (
+            f"{config.event} came in time → yes"
+            if visit.id in came
+            else f"no {config.event} within {format_duration(config.timeout_seconds)} → no"
+        )
+        detail = {"text": text, "event_came": visit.id in came}
+        group.leave(visit, outcome.value, outcome, detail)
+    for visit in parking:
         group.park(
             visit,
             group.later(config.timeout_seconds),
@@ -65,34 +69,61 @@ def wait_for_event(group: Group) -> None:
             wait_key=_instance_value(visit, config.match_key),
             wake_port="no",
         )
+    # The awaited event may have happened already (the matcher was behind, or it is later in
+    # this batch): the contact leaves by YES at once.
+    already = awaited_came(group, parking)
+    for visit in parking:
+        if visit.id in already:
+            visit.wake_port, visit.wake_at = "yes", group.now
 
 
-def _came_unseen(group: Group, timing_out: list[Visit]) -> set[int]:
-    """Enrollments whose awaited event did come, but while they were being parked (the
-    trigger matcher looked before the wait was committed): one query for the group."""
-    if not timing_out:
+def awaited_came(group: Group, visits: list[Visit]) -> set[int]:
+    """The visits whose awaited event happened between their triggering event and their
+    wait's deadline, read from the events table whether matched yet or not: the outcome
+    depends on when things happened, never on when the matcher reached them. One query."""
+    if not visits:
         return set()
     config = group.config
-    timeout = timedelta(seconds=config.timeout_seconds)
-    started = {v.id: (v.wake_at or group.now) - timeout for v in timing_out}
+    since = {v.id: v.trigger_at or group.now for v in visits}
+    until = {v.id: v.wake_at or group.now for v in visits}
     rows = group.session.execute(
-        select(EVENTS.c.contact_id, EVENTS.c.occurred_at, EVENTS.c.properties).where(
-            among(group.session, EVENTS.c.contact_id, {v.contact_id for v in timing_out}),
+        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.occurred_at, EVENTS.c.properties).where(
+            among(group.session, EVENTS.c.contact_id, {v.contact_id for v in visits}),
             EVENTS.c.name == config.event,
-            EVENTS.c.occurred_at >= min(started.values()),
-            EVENTS.c.occurred_at <= group.now,
+            EVENTS.c.occurred_at >= min(since.values()),
+            EVENTS.c.occurred_at <= max(until.values()),
         )
     ).all()
-    came: set[int] = set()
-    for visit in timing_out:
-        for contact_id, occurred_at, properties in rows:
-            if contact_id != visit.contact_id or occurred_at < started[visit.id]:
-                continue
-            value = (properties or {}).get(config.match_key) if config.match_key else None
-            if visit.wait_key is None or (value is not None and str(value) == visit.wait_key):
-                came.add(visit.id)
-                break
-    return came
+    by_contact: dict[int, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_contact[row.contact_id].append(row)
+    return {
+        visit.id
+        for visit in visits
+        if any(
+            after_trigger(visit, row.id, row.occurred_at)
+            and row.occurred_at <= until[visit.id]
+            and awaited(row.properties or {}, config.match_key, visit.wait_key)
+            for row in by_contact[visit.contact_id]
+        )
+    }
+
+
+def after_trigger(visit: Visit, event_id: int, occurred_at: datetime) -> bool:
+    """Whether an event happened after the one that let the contact in, by event time (in a
+    tie, the one that arrived later is after): never by when either was matched (DESIGN §5)."""
+    since = visit.trigger_at
+    if since is None:
+        return True
+    if visit.trigger_event_id is None:
+        return occurred_at >= since
+    return (occurred_at, event_id) > (since, visit.trigger_event_id)
+
+
+def awaited(properties: dict[str, Any], match_key: str | None, wait_key: str | None) -> bool:
+    """Whether an event of the awaited name is the one a wait expects (same cart id …)."""
+    value = properties.get(match_key) if match_key else None
+    return wait_key is None or (value is not None and str(value) == wait_key)
 
 
 def _instance_value(visit: Visit, match_key: str | None) -> str | None:
