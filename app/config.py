@@ -54,6 +54,12 @@ class Settings(BaseSettings):
     # event body and batch limits, and the largest CSV a marketer may import.
     api_rate_limit: int = Field(default=2000, ge=0)
     api_rate_limit_window_seconds: int = Field(default=10, gt=0)
+    # The website snippet's public site key (issue 12) has budgets of its own, so a page's
+    # visitors (or anyone who read the key in it) cannot use up the server API's: one for all
+    # the key's traffic and a small one per client address (0 turns either off).
+    site_rate_limit: int = Field(default=2000, ge=0)
+    site_rate_limit_per_address: int = Field(default=60, ge=0)
+    site_rate_limit_window_seconds: int = Field(default=10, gt=0)
     events_max_body_bytes: int = Field(default=1_000_000, gt=0)
     events_max_batch: int = Field(default=1000, gt=0)
     import_max_bytes: int = Field(default=50_000_000, gt=0)

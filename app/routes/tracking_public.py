@@ -1,10 +1,12 @@
 """``POST /api/track``: where the website snippet (``/static/js/parcours-track.js``) sends to.
 
 Public and key-scoped: the body carries a *site key* (see ``app.services.tracking_keys``), which
-can only add events for a visitor identified by email, and set their first and last name —
-never read data, grant consent, change a score or touch lists. Bodies are plain text JSON so
-browsers send them without a CORS preflight (``navigator.sendBeacon``). Same rules as the
-events API: de-duplicated by event id, all or nothing, 202 once stored.
+can only add events for a visitor identified by email, and give a first and last name to a
+visitor it creates — never change an existing contact, read data, grant consent, change a
+score or touch lists (``app.services.site_tracking``). Its requests count against budgets of
+their own, per site key and per client address, never against the API key's. Bodies are plain
+text JSON so browsers send them without a CORS preflight (``navigator.sendBeacon``). Same rules
+as the events API: de-duplicated by event id, all or nothing, 202 once stored.
 """
 
 from __future__ import annotations
@@ -16,10 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep
-from app.routes.api.intake import check_rate, read_body, wake_engine
-from app.services.contact_fields import FieldProblem, contact_data
-from app.services.contacts import upsert_contact
-from app.services.events import EventContact, EventIn, EventsRefused, ingest, item_problems
+from app.routes.api.intake import client_address, over_budget, read_body, wake_engine
+from app.services.contact_fields import ContactData, FieldProblem, contact_data
+from app.services.events import EventContact, EventIn, EventsRefused, batch_problems
+from app.services.site_tracking import record_visit
 from app.services.tracking_keys import find_by_site_key
 
 router = APIRouter(tags=["tracking"])
@@ -66,6 +68,19 @@ async def track(
     request: Request, session: SessionDep, background: BackgroundTasks, response: Response
 ) -> dict[str, str]:
     response.headers.update(CORS)
+    settings = request.app.state.settings
+    window = settings.site_rate_limit_window_seconds
+    address = client_address(request)
+    # Counted before the body is read, so a flood with made-up keys costs little.
+    retry_after = await over_budget(
+        request, f"site-address:{address}", settings.site_rate_limit_per_address, window
+    )
+    if retry_after is not None:
+        raise _too_many(
+            f"Too many tracking requests from your address: at most "
+            f"{settings.site_rate_limit_per_address} every {window} seconds.",
+            retry_after,
+        )
     try:
         body = TrackBody.model_validate_json(await read_body(request, MAX_BODY))
     except ValidationError as error:
@@ -74,7 +89,13 @@ async def track(
     key = await run_in_threadpool(find_by_site_key, session, request.app.state.settings, body.key)
     if key is None:
         raise HTTPException(401, detail="Unknown site key.", headers=CORS)
-    await check_rate(request, f"key:{key.id}")
+    retry_after = await over_budget(request, f"site:{key.id}", settings.site_rate_limit, window)
+    if retry_after is not None:
+        raise _too_many(
+            f"Too many tracking requests for this site key: at most "
+            f"{settings.site_rate_limit} every {window} seconds.",
+            retry_after,
+        )
     if body.contact.email is None:
         raise HTTPException(422, detail="The visitor needs an email.", headers=CORS)
     now = request.app.state.clock.now()
@@ -86,27 +107,31 @@ async def track(
             for e in body.events
         ]
     except ValidationError as error:
-        raise HTTPException(422, detail=str(error.errors()[0]["msg"]), headers=CORS) from None
-    problems = [p for i, e in enumerate(events) for p in item_problems(i, e, now)]
+        reason = str(error.errors()[0]["msg"]).removeprefix("Value error, ")
+        raise HTTPException(422, detail=reason, headers=CORS) from None
+    problems = batch_problems(events, now)
     if problems:
         raise EventsRefused("Some events were refused; nothing was stored.", problems)
-
-    def write() -> None:
-        if body.identify:
-            names = {"first_name": body.contact.first_name, "last_name": body.contact.last_name}
-            try:
-                data = contact_data(
-                    email=body.contact.email,
-                    attributes={k: v for k, v in names.items() if v},
-                    now=now,
-                    source="website",
-                )
-            except FieldProblem as problem:
-                raise HTTPException(422, detail=str(problem), headers=CORS) from None
-            upsert_contact(session, data, now=now, source="website")
-        if events:
-            ingest(session, events, now)
-
-    await run_in_threadpool(write)
+    visitor: ContactData | None = None
+    if body.identify:
+        names = {"first_name": body.contact.first_name, "last_name": body.contact.last_name}
+        try:
+            visitor = contact_data(
+                email=body.contact.email,
+                attributes={k: v for k, v in names.items() if v},
+                now=now,
+                source="website",
+            )
+        except FieldProblem as problem:
+            raise HTTPException(422, detail=str(problem), headers=CORS) from None
+    await run_in_threadpool(record_visit, session, visitor, events, now)
     background.add_task(wake_engine, request.app)
     return {"status": "accepted"}
+
+
+def _too_many(message: str, retry_after: int) -> HTTPException:
+    return HTTPException(
+        status.HTTP_429_TOO_MANY_REQUESTS,
+        detail=f"{message} Try again in {retry_after} s.",
+        headers={**CORS, "Retry-After": str(retry_after)},
+    )

@@ -12,10 +12,12 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import available_timezones
+
+from app.clock import utcnow
 
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
@@ -108,12 +110,20 @@ def normalize_birthday(raw: object) -> date | None:
         raise FieldProblem("the birthday must be a date like 1990-04-25")
     if value.year < 1900:
         raise FieldProblem("the birthday is before 1900; check the year")
+    # A day of slack: in time zones ahead of UTC, today's newborn was born "tomorrow".
+    if value > utcnow().date() + timedelta(days=1):
+        raise FieldProblem("the birthday is in the future; check the year")
     return value
+
+
+# Files in the zoneinfo folder that are not zones a person lives in: the server's own setting
+# (whatever it happens to be), the POSIX default rule, and the tz database's placeholder.
+NOT_ZONES = frozenset({"localtime", "posixrules", "Factory"})
 
 
 @lru_cache(maxsize=1)
 def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
+    return frozenset(available_timezones()) - NOT_ZONES
 
 
 def normalize_timezone(raw: object) -> str | None:

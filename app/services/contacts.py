@@ -31,8 +31,13 @@ SCORE_CHANGED = "score_changed"
 LIST_ADDED = "list_added"
 LIST_REMOVED = "list_removed"
 CHUNK = 500
-RESERVED_EVENTS = frozenset(
-    {CONTACT_CREATED, ATTRIBUTE_CHANGED, SCORE_CHANGED, LIST_ADDED, LIST_REMOVED}
+# What Parcours records about its own emails (app/services/tracking.py, unsubscribe.py): the
+# open and click rates and the scenarios that wait for them must only count real ones.
+EMAIL_EVENTS = frozenset({"email_opened", "email_clicked", "email_unsubscribed"})
+# Names clients may not send (compared in lower case, so Email_Opened is refused too).
+RESERVED_EVENTS = (
+    frozenset({CONTACT_CREATED, ATTRIBUTE_CHANGED, SCORE_CHANGED, LIST_ADDED, LIST_REMOVED})
+    | EMAIL_EVENTS
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -12,6 +13,7 @@ from sqlmodel import Session
 from app.clock import utcnow
 from app.models import Contact, ContactList, ListMembership
 from app.services.api_keys import create_api_key
+from app.services.contact_fields import normalize_email
 from app.services.users import count_users, create_user
 
 ADMIN_EMAIL = "admin@parcours.local"
@@ -54,6 +56,14 @@ def seed_demo(session: Session, *, contacts: int = 40, seed: int = 7) -> DemoCre
     return DemoCredentials(email=ADMIN_EMAIL, password=password, api_key=api_key)
 
 
+def demo_email(first: str, last: str, n: int) -> str:
+    """``chloe.martin.4@example.com``: accents dropped, and checked as the API would check it."""
+    plain = unicodedata.normalize("NFKD", f"{first}.{last}.{n}").encode("ascii", "ignore")
+    email = normalize_email(f"{plain.decode()}@example.com")
+    assert email is not None
+    return email
+
+
 def add_demo_contacts(session: Session, *, contacts: int, seed: int = 7) -> None:
     """Demo lists, and contacts spread over them by consent and number of orders."""
     lists = [ContactList(key=k, name=n, description=d) for k, n, d in DEMO_LISTS]
@@ -66,7 +76,7 @@ def add_demo_contacts(session: Session, *, contacts: int, seed: int = 7) -> None
         orders = rng.choice([0, 0, 1, 1, 2, 3, 5])
         people.append(
             Contact(
-                email=f"{first}.{last}.{i}@example.com".lower().replace("é", "e"),
+                email=demo_email(first, last, i),
                 first_name=first,
                 last_name=last,
                 birthday=date(

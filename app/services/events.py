@@ -33,7 +33,10 @@ from app.services.contacts import (
 )
 from app.services.errors import Invalid
 
+# Times a clock can plausibly give: a little ahead of ours (a client's clock runs fast), and
+# nothing before the web shops that would send them (a year 1 or 1970 is a bug, not history).
 MAX_FUTURE = timedelta(days=1)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 class EventContact(BaseModel):
@@ -80,10 +83,10 @@ class EventIn(BaseModel):
         name = value.strip()
         if not name:
             raise ValueError("the event needs a name, e.g. purchase")
-        if name in RESERVED_EVENTS:
+        if name.lower() in RESERVED_EVENTS:
             raise ValueError(
-                f"{name!r} is recorded by Parcours itself when a contact changes; "
-                "choose another name for your event"
+                "this name is recorded by Parcours itself (contact changes, email opens, "
+                "clicks and unsubscribes); choose another name for your event"
             )
         return name
 
@@ -160,10 +163,31 @@ def parse_batch(body: bytes, now: datetime) -> list[EventIn]:
         raise EventsRefused(_refusal(errors), errors) from None
     if not events:
         raise EventsRefused("The batch is empty: send at least one event.", [])
-    problems = [p for i, event in enumerate(events) for p in item_problems(i, event, now)]
+    problems = batch_problems(events, now)
     if problems:
         raise EventsRefused(_refusal(problems), problems)
     return events
+
+
+def batch_problems(events: Sequence[EventIn], now: datetime) -> list[ItemError]:
+    """Every item's problems, and ids given twice with different content.
+
+    The same id with the same content is a retried event and is stored once; with different
+    content one of the two would be silently dropped, so the batch is refused instead.
+    """
+    problems = [p for i, event in enumerate(events) for p in item_problems(i, event, now)]
+    first: dict[str, int] = {}
+    for index, event in enumerate(events):
+        if event.id is None:
+            continue
+        seen = first.setdefault(event.id, index)
+        if seen != index and events[seen] != event:
+            reason = (
+                f"this id is already used by event {seen} of the batch, with different "
+                "content: give each event its own id"
+            )
+            problems.append(ItemError(index, "id", reason))
+    return sorted(problems, key=lambda p: p.index or 0)
 
 
 def _refusal(errors: Sequence[ItemError]) -> str:
@@ -203,6 +227,9 @@ def item_problems(index: int, event: EventIn, now: datetime) -> list[ItemError]:
                 "occurred_at is more than a day in the future; "
                 "give times in UTC or with an offset, e.g. 2025-03-01T09:30:00+01:00"
             )
+            problems.append(ItemError(index, "occurred_at", reason))
+        elif occurred < EARLIEST:
+            reason = "occurred_at is before the year 2000; check the date (and its time zone)"
             problems.append(ItemError(index, "occurred_at", reason))
     return problems
 
@@ -338,7 +365,7 @@ def _resolve_contacts(
                     ext = external_of.get(row["email"])
                     if ext is not None and ext not in taken:
                         row["external_id"] = ext
-            new = _insert_returning(session, new_rows, column)
+            new = insert_contacts(session, new_rows, column)
             created.extend(new.values())
             found.update(new)
             still = [v for v in missing if v not in found]
@@ -353,7 +380,8 @@ def _insert_statement(session: Session, table: Any, conflict_column: str) -> Any
     return insert(table).on_conflict_do_nothing(index_elements=[conflict_column])
 
 
-def _insert_returning(session: Session, rows: list[dict[str, Any]], column: Any) -> dict[Any, int]:
+def insert_contacts(session: Session, rows: list[dict[str, Any]], column: Any) -> dict[Any, int]:
+    """Inserts the rows whose ``column`` value is free: that value -> new id, for each one."""
     statement = _insert_statement(session, CONTACTS, column.name).returning(column, CONTACTS.c.id)
     return {value: cid for value, cid in session.execute(statement, rows)}
 

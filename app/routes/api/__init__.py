@@ -5,8 +5,11 @@ from fastapi import APIRouter, Depends
 from app.deps import get_api_key
 from app.routes.api import account, contacts, lists, scenarios, segments
 from app.routes.api import messages as message_api
+from app.routes.api.intake import rate_limit
 
-router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_api_key)])
+# Every route gets the key's budget here, so a new one cannot forget it (the event routes,
+# mounted apart, have their own: app.routes.api.events).
+router = APIRouter(prefix="/api/v1", dependencies=[Depends(get_api_key), Depends(rate_limit)])
 router.include_router(account.router)
 router.include_router(contacts.router)
 router.include_router(lists.router)

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.deps import SessionDep
-from app.routes.api.intake import rate_limit, wake_engine
+from app.routes.api.intake import wake_engine
 from app.services import contact_views, contacts, gdpr
 from app.services import lists as list_service
 from app.services.contact_fields import FieldProblem, contact_data, normalize_email
 from app.services.errors import Invalid
 
-router = APIRouter(tags=["contacts"], dependencies=[Depends(rate_limit)])
+router = APIRouter(tags=["contacts"])
+
+
+def _not_a_bool(value: object) -> object:
+    # Pydantic reads JSON true as the number 1; a score sent as true is a client's mistake.
+    if isinstance(value, bool):
+        raise ValueError("the score must be a whole number, not true or false")
+    return value
 
 
 class ContactIn(BaseModel):
@@ -43,7 +50,7 @@ class ContactIn(BaseModel):
     last_name: str | None = None
     birthday: date | str | None = None
     timezone: str | None = None
-    score: int | None = None
+    score: Annotated[int | None, BeforeValidator(_not_a_bool)] = None
     attributes: dict[str, Any] = Field(
         default_factory=dict,
         description="Custom attributes (text, number, true/false; null removes one). "

@@ -7,6 +7,7 @@ share one budget (``PARCOURS_API_RATE_LIMIT`` per ``PARCOURS_API_RATE_LIMIT_WIND
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import math
 import time
@@ -26,11 +27,10 @@ ENGINE_TASK = "match_triggers"
 KEY_CACHE_SECONDS = 5.0
 
 
-async def check_rate(request: Request, bucket: str) -> None:
-    settings = request.app.state.settings
-    limit, window = settings.api_rate_limit, settings.api_rate_limit_window_seconds
+async def over_budget(request: Request, bucket: str, limit: int, window: int) -> int | None:
+    """Counts this request in ``bucket``; past ``limit`` in the window, the seconds to wait."""
     if limit <= 0:
-        return
+        return None
     now = request.app.state.clock.now().timestamp()
     slot = int(now // window)
     key = f"parcours:rate:{bucket}:{slot}"
@@ -41,9 +41,37 @@ async def check_rate(request: Request, bucket: str) -> None:
         count, _ = await pipe.execute()
     except Exception:  # Redis down: keep taking data rather than refuse it
         log.warning("rate limiter unavailable; letting the request through", exc_info=True)
-        return
-    if int(count) > limit:
-        retry_after = max(1, math.ceil((slot + 1) * window - now))
+        return None
+    if int(count) <= limit:
+        return None
+    return max(1, math.ceil((slot + 1) * window - now))
+
+
+def client_address(request: Request) -> str:
+    """The caller's address, for per-address budgets.
+
+    It is the TCP peer as uvicorn reports it: uvicorn replaces it with X-Forwarded-For only
+    when the peer is a trusted proxy (``FORWARDED_ALLOW_IPS``, 127.0.0.1 by default), so a
+    header sent by the client itself changes nothing. IPv6 callers are counted by /64, the
+    block one subscriber usually holds, else each of their addresses would get a budget.
+    """
+    host = request.client.host if request.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host or "unknown"
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network((address, 64), strict=False))
+    return str(address)
+
+
+async def check_rate(request: Request, bucket: str) -> None:
+    settings = request.app.state.settings
+    limit, window = settings.api_rate_limit, settings.api_rate_limit_window_seconds
+    retry_after = await over_budget(request, bucket, limit, window)
+    if retry_after is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
             detail=(

@@ -5,17 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
-from app.routes.api.intake import rate_limit, wake_engine
+from app.routes.api.intake import wake_engine
 from app.services import lists as service
 from app.services.contact_fields import FieldProblem, normalize_email
 from app.services.contacts import CONTACTS, contact_ids_by
 from app.services.errors import Invalid
 
-router = APIRouter(tags=["lists"], dependencies=[Depends(rate_limit)])
+router = APIRouter(tags=["lists"])
 MAX_MEMBERS_PER_CALL = 10_000
 
 

@@ -5,15 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
 from app.models import Segment
-from app.routes.api.intake import rate_limit
 from app.services import segments as service
 
-router = APIRouter(tags=["segments"], dependencies=[Depends(rate_limit)])
+router = APIRouter(tags=["segments"])
 
 
 class SegmentIn(BaseModel):
