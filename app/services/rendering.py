@@ -14,86 +14,40 @@ What a template can use (the same in emails, SMS, team alerts and webhook bodies
 Missing values render as nothing, and ``default`` also replaces empty ones, so
 ``{{ contact.first_name | default("there") }}`` greets a contact without a first name.
 
-The sandbox (an immutable ``SandboxedEnvironment``) keeps templates away from Python
-internals: names starting with ``_`` are refused when the template is saved, and anything
-unsafe that slips through fails at render time. Huge repetitions and powers are refused too.
+The sandbox (``app/services/sandbox.py``) keeps templates away from Python internals: names
+starting with ``_`` are refused when the template is saved, and anything unsafe that slips
+through fails at render time. Every render has a budget of text, loop rounds and time
+(``app/services/render_budget.py``): a template over it is refused when it is saved, shown
+as an error in the preview, and fails its own send — as does any other error at send time.
 """
 
 from __future__ import annotations
 
-import operator
+import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
-from jinja2 import ChainableUndefined, Template, TemplateError, TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
-from jinja2.utils import Namespace
+from jinja2 import Template, TemplateSyntaxError, nodes
+from jinja2.sandbox import SecurityError
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
 from app.models import BUILTIN_ATTRIBUTES
 from app.services.errors import Invalid
+from app.services.render_budget import (
+    MAX_VALUE,
+    TIME_LIMIT_SECONDS,
+    Budget,
+    OverBudget,
+    budgeted,
+)
+from app.services.sandbox import HTML_ENV, TEXT_ENV
 
-MAX_OUTPUT_REPEAT = 100_000  # characters or items a `*` may produce
-MAX_POWER_DIGITS = 100
-MAX_POWER_BITS = 100_000
-
-
-def _is_missing(value: Any) -> bool:
-    return value is None or isinstance(value, ChainableUndefined) or value == ""
-
-
-def _default(value: Any, default_value: Any = "", boolean: bool = False) -> Any:
-    """Like Jinja's ``default``, but an empty or missing value counts as missing too."""
-    if _is_missing(value) or (boolean and not value):
-        return default_value
-    return value
-
-
-def _finalize(value: Any) -> Any:
-    return "" if value is None else value
-
-
-class _Sandbox(ImmutableSandboxedEnvironment):
-    intercepted_binops = frozenset({"*", "**"})
-
-    def getattr(self, obj: Any, attribute: str) -> Any:
-        # Data wins over dict methods: ``event.properties.items`` is the "items" property.
-        if isinstance(obj, Mapping) and not attribute.startswith("_") and attribute in obj:
-            return obj[attribute]
-        return super().getattr(obj, attribute)
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            too_big = isinstance(right, int | float) and abs(right) > MAX_POWER_DIGITS
-            if isinstance(left, int) and isinstance(right, int) and right > 0:
-                too_big = too_big or left.bit_length() * right > MAX_POWER_BITS
-            if too_big:
-                raise SecurityError("that power is too large")
-            return operator.pow(left, right)
-        size = 0
-        for a, b in ((left, right), (right, left)):
-            if isinstance(a, str | list | tuple) and isinstance(b, int):
-                size = len(a) * b
-        if size > MAX_OUTPUT_REPEAT:
-            raise SecurityError("that repetition is too large")
-        return operator.mul(left, right)
-
-
-def _environment(*, html: bool) -> _Sandbox:
-    env = _Sandbox(autoescape=html, undefined=ChainableUndefined, finalize=_finalize)
-    env.filters["default"] = _default
-    env.filters["d"] = _default
-    # Only what a message needs: no lipsum, cycler or joiner.
-    env.globals = {"range": env.globals["range"], "dict": dict, "namespace": Namespace}
-    return env
-
-
-HTML_ENV = _environment(html=True)
-TEXT_ENV = _environment(html=False)
+SUBJECT_LIMIT = 2_000  # characters a filled-in subject may have
+SMS_LIMIT = 10_000
 
 
 @dataclass(frozen=True)
@@ -104,6 +58,7 @@ class TemplateField:
     label: str  # "the subject", "the HTML body"
     source: str
     html: bool = False
+    limit: int = MAX_VALUE  # characters the filled-in field may have
 
 
 def _private_names(tree: nodes.Template) -> Iterable[tuple[int, str]]:
@@ -119,7 +74,8 @@ def _private_names(tree: nodes.Template) -> Iterable[tuple[int, str]]:
 
 
 def check_template(item: TemplateField) -> None:
-    """Refuses a template that would not compile or reaches for Python internals."""
+    """Refuses a template that would not compile, reaches for Python internals, or goes
+    over its budget for the sample contact."""
     env = HTML_ENV if item.html else TEXT_ENV
     try:
         tree = env.parse(item.source)
@@ -132,10 +88,14 @@ def check_template(item: TemplateField) -> None:
             "placeholders cannot use names that start with “_”."
         )
     try:
-        env.from_string(item.source).render(sample_context())
+        _render(item, sample_context(), time.monotonic() + TIME_LIMIT_SECONDS)
+    except OverBudget as exc:
+        raise Invalid(f"In {item.label}, this template {exc.what}. {exc.advice}") from exc
+    except RecursionError as exc:
+        raise Invalid(f"In {item.label}, this template {_ENDLESS}.") from exc
     except (SecurityError, OverflowError) as exc:
         raise Invalid(f"In {item.label}: this template tries something unsafe ({exc}).") from exc
-    except (TemplateError, ArithmeticError, TypeError, ValueError):
+    except Exception:
         # The sample contact lacks what this template expects: it may still work for real
         # contacts, so it is saved, and the preview shows the problem.
         pass
@@ -144,6 +104,9 @@ def check_template(item: TemplateField) -> None:
 def _plain(message: str | None) -> str:
     text = (message or "the template could not be read").strip()
     return text[0].upper() + text[1:] if text else text
+
+
+_ENDLESS = "calls itself without end (a macro that calls itself?)"
 
 
 class RenderError(Exception):
@@ -156,15 +119,38 @@ def _compiled(source: str, html: bool) -> Template:
     return (HTML_ENV if html else TEXT_ENV).from_string(source)
 
 
-def render_field(item: TemplateField, context: Mapping[str, Any]) -> str:
-    try:
+def _render(item: TemplateField, context: Mapping[str, Any], deadline: float) -> str:
+    with budgeted(Budget(output_limit=item.limit, deadline=deadline)):
         return _compiled(item.source, item.html).render(context)
+
+
+def render_field(
+    item: TemplateField, context: Mapping[str, Any], *, deadline: float | None = None
+) -> str:
+    """The field filled in; any failure is a RenderError saying why in plain words."""
+    try:
+        return _render(item, context, deadline or time.monotonic() + TIME_LIMIT_SECONDS)
     except TemplateSyntaxError as exc:
         raise RenderError(f"{item.label}, line {exc.lineno}: {_plain(exc.message)}") from exc
+    except OverBudget as exc:
+        raise RenderError(f"{item.label} {exc.what}") from exc
     except SecurityError as exc:
         raise RenderError(f"{item.label} tries something unsafe: {exc}") from exc
-    except (TemplateError, ArithmeticError, TypeError, ValueError, OverflowError) as exc:
-        raise RenderError(f"{item.label} could not be filled in: {exc}") from exc
+    except Exception as exc:  # a template is code: anything may go wrong
+        raise RenderError(f"{item.label} could not be filled in: {_why(exc)}") from exc
+
+
+def _why(exc: Exception) -> str:
+    """What went wrong, for a marketer; Python's own words stay in brackets for support."""
+    if isinstance(exc, RecursionError):
+        return f"it {_ENDLESS}"
+    if isinstance(exc, KeyError):
+        return f"the value {exc} is missing"
+    if isinstance(exc, IndexError):
+        return f"a placeholder asks for a value that is not there ({exc})"
+    if isinstance(exc, ZeroDivisionError):
+        return f"it divides by zero ({exc})"
+    return str(exc) or type(exc).__name__
 
 
 # --- the personalisation context ------------------------------------------------------
@@ -210,9 +196,9 @@ class MessageParts:
 
     def fields(self) -> list[TemplateField]:
         if self.channel == "sms":
-            return [TemplateField("text", "the SMS text", self.text)]
+            return [TemplateField("text", "the SMS text", self.text, limit=SMS_LIMIT)]
         return [
-            TemplateField("subject", "the subject", self.subject),
+            TemplateField("subject", "the subject", self.subject, limit=SUBJECT_LIMIT),
             TemplateField("html", "the HTML body", self.html, html=True),
             TemplateField("text", "the plain-text body", self.text),
         ]
@@ -247,13 +233,16 @@ class RenderContext:
 
 def render_parts(parts: MessageParts, context: RenderContext) -> Rendered:
     values = context.as_dict(parts)
-    out = {item.name: render_field(item, values) for item in parts.fields()}
+    deadline = time.monotonic() + TIME_LIMIT_SECONDS  # one time budget for the whole message
+    out = {item.name: render_field(item, values, deadline=deadline) for item in parts.fields()}
     subject = " ".join(out.get("subject", "").split())  # a header holds one line
     return Rendered(subject=subject, html=out.get("html", ""), text=out.get("text", "").strip())
 
 
-def render_text(source: str, context: Mapping[str, Any], label: str) -> str:
-    return render_field(TemplateField("text", label, source), context)
+def render_text(
+    source: str, context: Mapping[str, Any], label: str, *, limit: int = MAX_VALUE
+) -> str:
+    return render_field(TemplateField("text", label, source, limit=limit), context)
 
 
 # --- the sample contact of the editor -------------------------------------------------
