@@ -381,6 +381,57 @@ def test_a_text_too_long_for_a_built_in_field_fails_the_step_not_the_chunk(engin
     assert "at most 32 characters" in (enrollment.last_error or "")
 
 
+@pytest.mark.parametrize("zone", ["localtime", "Factory", "Mars/Olympus_Mons"])
+def test_a_scenario_setting_a_time_zone_that_is_not_one_fails_the_step(
+    engine: Engine, zone: str
+) -> None:
+    scenario = engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "visit"}},
+                {
+                    "id": "zone",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "timezone", "value": zone},
+                },
+            ],
+            [("t", "zone")],
+        )
+    )
+    contact = engine.contact(timezone="Europe/Paris")
+    engine.event(contact, "visit")
+    engine.run()
+
+    (enrollment,) = engine.enrollments(scenario)
+    assert "must be a time zone like Europe/Paris" in (enrollment.last_error or "")
+    engine.session.refresh(contact)
+    assert contact.timezone == "Europe/Paris"
+
+
+def test_a_scenario_may_move_a_contact_to_a_real_time_zone(engine: Engine) -> None:
+    engine.scenario(
+        graph(
+            [
+                {"id": "t", "type": "trigger", "kind": "event", "config": {"event": "visit"}},
+                {
+                    "id": "zone",
+                    "type": "action",
+                    "kind": "update_attribute",
+                    "config": {"attribute": "timezone", "value": "America/New_York"},
+                },
+            ],
+            [("t", "zone")],
+        )
+    )
+    contact = engine.contact(timezone="Europe/Paris")
+    engine.event(contact, "visit")
+    engine.run()
+
+    engine.session.refresh(contact)
+    assert contact.timezone == "America/New_York"
+
+
 def test_new_journeys_take_their_first_steps_in_the_transaction_that_matched_them(
     engine: Engine, loyalty
 ) -> None:  # type: ignore[no-untyped-def]

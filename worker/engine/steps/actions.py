@@ -7,6 +7,7 @@ from typing import Any
 from app.graph.coercion import as_number
 from app.graph.conditions import BUILTIN_ATTRIBUTES
 from app.models import EnrollmentState, StepOutcome
+from app.services.contact_fields import FieldProblem, normalize_timezone
 from app.services.outbox import OutboxEntry, step_key
 from worker.engine.steps.group import Group, StepError
 from worker.engine.visit import Visit
@@ -79,6 +80,8 @@ def update_attribute(group: Group) -> None:
     limit = FIELD_LENGTHS.get(name)
     if limit is not None and isinstance(value, str) and len(value) > limit:
         raise StepError(f"“{name}” holds at most {limit} characters.")
+    if name == "timezone" and config.value is not None:
+        value = _time_zone(value)
     for visit in group.visits:
         contact = group.chunk.contacts.get(visit.contact_id)
         if contact is None:
@@ -96,6 +99,17 @@ def update_attribute(group: Group) -> None:
             total = (base or 0) + config.increment
             pending[name] = int(total) if float(total).is_integer() else total
         group.leave(visit, "out")
+
+
+def _time_zone(value: object) -> str:
+    # The same zones as every intake path, so waits and birthdays never meet a made-up one.
+    try:
+        zone = normalize_timezone(value)
+    except FieldProblem:
+        raise StepError(
+            "“timezone” must be a time zone like Europe/Paris or America/New_York."
+        ) from None
+    return zone or "UTC"
 
 
 def _current(contact: Any, name: str) -> Any:
