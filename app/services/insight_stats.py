@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
-from app.models import Enrollment, OutboxMessage, ScenarioVersion, StepLog
+from app.models import Enrollment, OutboxMessage, OutboxStatus, ScenarioVersion, StepLog
 from app.services.errors import Invalid
 
 EVENTS = SQLModel.metadata.tables["events"]
@@ -153,9 +153,32 @@ def scenario_report(
     reasons: Counter[tuple[str, str]] = Counter()
     for node_id, detail in session.exec(failed):
         reasons[(node_id, str((detail or {}).get("text") or "no reason recorded"))] += 1
+    reasons.update(_send_failures(session, scenario_id, version, when))
     report.failures = [Failure(n, r, c) for (n, r), c in reasons.most_common()]
     report.messages = _messages(session, scenario_id, version, when)
     return report
+
+
+def _send_failures(
+    session: Session, scenario_id: int, version: ScenarioVersion | None, when: Period
+) -> Counter[tuple[str, str]]:
+    """Sends that failed for good (a broken template, a refused address…), by block and
+    reason: the journey moved on, so only the outbox knows why nothing went out."""
+    query = select(OutboxMessage.node_id, OutboxMessage.last_error, func.count()).where(
+        OutboxMessage.scenario_id == scenario_id,
+        OutboxMessage.status == OutboxStatus.failed,
+        col(OutboxMessage.created_at) >= when.since,
+        col(OutboxMessage.created_at) < when.until,
+    )
+    if version is not None:
+        query = query.join(
+            Enrollment, col(Enrollment.id) == col(OutboxMessage.enrollment_id)
+        ).where(Enrollment.version_id == version.id)
+    found: Counter[tuple[str, str]] = Counter()
+    grouped = query.group_by(col(OutboxMessage.node_id), col(OutboxMessage.last_error))
+    for node_id, reason, count in session.exec(grouped).all():
+        found[(node_id or "?", reason or "no reason recorded")] += count
+    return found
 
 
 def _messages(

@@ -113,12 +113,15 @@ class Composer:
             try:
                 self._one(row, templates, contacts, now, result)
             except RenderError as exc:
-                result.decided.append(
-                    outcomes.failed(row.id, f"The message could not be filled in: {exc}")
-                )
+                # Retrying cannot help: the same template fails the same way for this contact.
+                result.decided.append(outcomes.failed(row.id, f"Not sent: {exc}."))
             except SendError as exc:
                 make = outcomes.failed if exc.permanent else outcomes.retry
                 result.decided.append(make(row.id, exc.reason))
+            except Exception as exc:
+                # Whatever else one row raises stays with that row: the others of the chunk
+                # are still sent. Tried again later, as the cause may be passing.
+                result.decided.append(outcomes.retry(row.id, unexpected("prepared", exc)))
         return result
 
     def _contacts(self, session: Session, rows: list[Claimed]) -> dict[int, _Contact]:
@@ -376,6 +379,12 @@ class Composer:
             "headers": headers,
             "created_at": now,
         }
+
+
+def unexpected(step: str, exc: BaseException) -> str:
+    """The reason kept on a row that failed in a way no one foresaw."""
+    detail = str(exc) or type(exc).__name__
+    return f"This message could not be {step} because of an unexpected error: {detail}"[:2000]
 
 
 def display(who: Person) -> str:

@@ -24,7 +24,14 @@ from app.clock import Clock
 from app.config import Settings
 from app.db import read_only, session_scope
 from worker.delivery import outcomes
-from worker.delivery.compose import Composer, EmailJob, Prepared, SmsJob, WebhookJob
+from worker.delivery.compose import (
+    Composer,
+    EmailJob,
+    Prepared,
+    SmsJob,
+    WebhookJob,
+    unexpected,
+)
 from worker.delivery.lease import DrainLease
 from worker.delivery.outcomes import Outcome
 from worker.delivery.rate import RateLimiter, Sleep
@@ -71,15 +78,14 @@ class Delivery:
         lease = DrainLease(self.redis, ttl_ms) if self.redis is not None else None
         if lease is not None and not await lease.acquire():
             return {"busy": 1}
-        started = time.monotonic()
-        # The next chunk is claimed and rendered (in a thread) while this one is sent.
-        upcoming: asyncio.Task[tuple[list[Claimed], Prepared]] | None = asyncio.create_task(
-            self._next_chunk()
-        )
+        upcoming: asyncio.Task[tuple[list[Claimed], Prepared]] | None = None
         try:
+            started = time.monotonic()
+            # The next chunk is claimed and rendered (in a thread) while this one is sent.
+            upcoming = asyncio.create_task(self._next_chunk())
             while upcoming is not None:
-                rows, prepared = await upcoming
-                upcoming = None
+                task, upcoming = upcoming, None
+                rows, prepared = await task
                 if not rows:
                     break
                 if time.monotonic() - started < TIME_BUDGET_SECONDS:
@@ -88,16 +94,24 @@ class Delivery:
                 if lease is not None and not await lease.renew():
                     break  # another worker took over: stop sending
         finally:
-            if upcoming is not None:
-                # Claimed but not sent: give the rows back at once rather than at lease end.
-                rows, _ = await upcoming
-                await asyncio.to_thread(
-                    release, self.engine, [r.id for r in rows], self.clock.now()
-                )
-            await self.close()
-            if lease is not None:
-                await lease.release(self._hold_ms())
+            # Whatever went wrong above, the lease is let go: a drain that kept it would stop
+            # every send of every worker until it expired, and it is renewed after each chunk.
+            try:
+                if upcoming is not None:
+                    await self._give_back(upcoming)
+                await self.close()
+            finally:
+                if lease is not None:
+                    await lease.release(self._hold_ms())
         return dict(self.totals)
+
+    async def _give_back(self, upcoming: asyncio.Task[tuple[list[Claimed], Prepared]]) -> None:
+        """Claimed but not sent: the rows are due again at once rather than at lease end."""
+        try:
+            rows, _ = await upcoming
+        except Exception:
+            return  # that claim failed itself, and gave its rows back (_claim_and_prepare)
+        await asyncio.to_thread(release, self.engine, [r.id for r in rows], self.clock.now())
 
     async def _next_chunk(self) -> tuple[list[Claimed], Prepared]:
         return await asyncio.to_thread(self._claim_and_prepare)
@@ -107,8 +121,13 @@ class Delivery:
         rows = claim_due(self.engine, now, self.settings.delivery_chunk_size, self.lease)
         if not rows:
             return rows, Prepared()
-        with session_scope(read_only(self.engine)) as session:
-            return rows, self.composer.prepare(session, rows, now)
+        try:
+            with session_scope(read_only(self.engine)) as session:
+                return rows, self.composer.prepare(session, rows, now)
+        except Exception:
+            # The chunk could not be read at all (each row's own errors stay with the row).
+            release(self.engine, [r.id for r in rows], now)
+            raise
 
     def _hold_ms(self) -> int:
         last = self.limiter.last_send
@@ -133,14 +152,14 @@ class Delivery:
             return outcomes.sent(job.row.id, mailbox=job.mailbox)
         try:
             await self.smtp.send(job.envelope)
-        except SendError as exc:
+        except Exception as exc:
             return _failure(job.row.id, exc)
         return outcomes.sent(job.row.id)
 
     async def _send_sms(self, job: SmsJob) -> Outcome:
         try:
             await self.sms.send(job.sms)
-        except SendError as exc:
+        except Exception as exc:
             return _failure(job.row.id, exc)
         return outcomes.sent(job.row.id, mailbox=job.mailbox if self.sms.keeps_copy else None)
 
@@ -151,7 +170,7 @@ class Delivery:
             async with gate:
                 try:
                     await self.webhooks.call(job.call)
-                except SendError as exc:
+                except Exception as exc:
                     return _failure(job.row.id, exc)
                 return outcomes.sent(job.row.id)
 
@@ -184,8 +203,12 @@ class Delivery:
         await self.webhooks.close()
 
 
-def _failure(row_id: int, error: SendError) -> Outcome:
-    return (outcomes.failed if error.permanent else outcomes.retry)(row_id, error.reason)
+def _failure(row_id: int, error: Exception) -> Outcome:
+    if isinstance(error, SendError):
+        return (outcomes.failed if error.permanent else outcomes.retry)(row_id, error.reason)
+    # Not a refusal anyone foresaw: this row only is tried again later (and given up on
+    # after the last attempt), the rest of the chunk goes on.
+    return outcomes.retry(row_id, unexpected("sent", error))
 
 
 async def deliver_outbox(ctx: dict[str, Any]) -> dict[str, int]:

@@ -133,6 +133,16 @@ class SmtpTransport:
                 else:
                     await self._reset()
                 raise error from exc
+            except SendError:
+                raise
+            except Exception as exc:
+                # Something the mail library did not foresee: the connection may be left in
+                # the middle of a message, so it is not reused; the message is tried later.
+                await self._drop()
+                raise SendError(
+                    f"Could not hand it to the mail server: {exc or type(exc).__name__}",
+                    permanent=False,
+                ) from exc
 
     async def _reset(self) -> None:
         # After a refused message the connection stays usable once the transaction is reset.

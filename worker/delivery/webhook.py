@@ -87,7 +87,12 @@ async def check_destination(url: str, allow: AllowList) -> None:
     if parts.scheme not in {"http", "https"} or not parts.hostname:
         raise SendError("The webhook address must start with http:// or https://", permanent=True)
     host = parts.hostname.lower().rstrip(".")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # a port that is not a number from 1 to 65535
+        raise SendError(
+            f"The webhook address has an impossible port: {url}", permanent=True
+        ) from exc
     try:
         addresses = await resolve(host, port)
     except OSError as exc:
@@ -122,6 +127,10 @@ def webhook_body(rendered: str | None, default: dict[str, Any]) -> Any:
             f"The webhook body is not valid JSON once filled in (line {exc.lineno}: {exc.msg}). "
             "Use | tojson around values, e.g. {{ contact.email | tojson }}.",
             permanent=True,
+        ) from exc
+    except RecursionError as exc:
+        raise SendError(
+            "The webhook body nests its JSON too deeply once filled in.", permanent=True
         ) from exc
 
 
