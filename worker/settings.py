@@ -16,6 +16,7 @@ from worker.contact_import import import_contacts
 from worker.delivery import deliver_outbox
 from worker.delivery.drain import TIME_BUDGET_SECONDS
 from worker.engine import tasks as engine_tasks
+from worker.engine.plans import Plans
 from worker.engine.tasks import engine_lanes
 from worker.queue import QUEUE_NAME
 
@@ -25,6 +26,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx.setdefault("clock", SystemClock())
     ctx.setdefault("chunk_size", get_settings().engine_chunk_size)
     ctx.setdefault("lanes", engine_lanes(get_settings().engine_lanes, ctx["engine"]))
+    # arq hands every job a shallow copy of ctx: what the jobs of this process share (the
+    # tasks running now, the cache of compiled plans) must be in it from the start.
+    ctx.setdefault("running", {})
+    ctx.setdefault("plans", Plans())
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

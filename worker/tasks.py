@@ -13,6 +13,7 @@ from sqlmodel import SQLModel
 from app.db import read_only
 from app.models import OutboxStatus
 from worker.engine.advance import due
+from worker.engine.tasks import recheck_counters
 from worker.queue import Queue
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
@@ -53,5 +54,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
             # A fresh job id each second, not the coalescing kick: a kick job left "in
             # progress" by a killed worker must not hold the work back until arq expires it.
             await queue.enqueue(task, job_id=f"sweep:{task}:{int(now.timestamp())}")
+    if not due["advance"] and not due["match_triggers"]:
+        await recheck_counters(ctx)
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())
     return due

@@ -5,7 +5,9 @@ HINCRBY after each committed chunk — and announces each chunk on the scenario'
 (``worker/engine/counters.py``; the app does not import the worker, so the two names are
 repeated here). A block's counters on the canvas are the sum over the scenario's versions:
 contacts still travelling on an older version are shown on the block they are at. A version
-whose hash is missing (Redis was emptied) is read from the step log instead, which is exact.
+whose hash is missing or was not built from the step log (its ``~built`` field is absent:
+Redis was emptied, and the engine has not rebuilt it yet) is read from the step log instead,
+which is exact. A count is never shown below zero.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from app.models import ScenarioVersion
 from app.services.scenario_stats import BlockCounters, version_stats
 
 COUNTERS_KEY = "parcours:counters:{version_id}"
+BUILT = "~built"
 LIVE_CHANNEL = "parcours:live:{scenario_id}"
 COUNTER_NAMES = tuple(BlockCounters.model_fields)
 
@@ -55,24 +58,28 @@ def scenario_versions(session: Session, scenario_id: int) -> list[ScenarioVersio
     )
 
 
-def _parse(raw: dict[Any, Any]) -> dict[str, dict[str, int]]:
+def _parse(raw: dict[Any, Any]) -> dict[str, dict[str, int]] | None:
+    """A built hash's counts by block; None when the hash was not built from the step log."""
+    fields = {(k.decode() if isinstance(k, bytes) else str(k)): v for k, v in raw.items()}
+    if fields.pop(BUILT, None) is None:
+        return None
     nodes: dict[str, dict[str, int]] = defaultdict(dict)
-    for name, value in raw.items():
-        text = name.decode() if isinstance(name, bytes) else str(name)
+    for text, value in fields.items():
         node_id, _, counter = text.rpartition(":")
-        nodes[node_id][counter] = int(value)
+        nodes[node_id][counter] = max(0, int(value))
     return dict(nodes)
 
 
 async def hot_counters(
     redis: Redis, version_ids: list[int]
 ) -> dict[int, dict[str, dict[str, int]]]:
-    """Each version's Redis hash; versions without one are left out."""
+    """Each version's Redis hash; versions without a built one are left out."""
     async with redis.pipeline(transaction=False) as pipe:
         for version_id in version_ids:
             pipe.hgetall(COUNTERS_KEY.format(version_id=version_id))
         raws = await pipe.execute()
-    return {vid: _parse(raw) for vid, raw in zip(version_ids, raws, strict=True) if raw}
+    parsed = {vid: _parse(raw) for vid, raw in zip(version_ids, raws, strict=True)}
+    return {vid: nodes for vid, nodes in parsed.items() if nodes is not None}
 
 
 def exact_counters(session: Session, version: ScenarioVersion) -> dict[str, dict[str, int]]:
@@ -119,10 +126,10 @@ def live_counters(
 async def note_waiting_left(redis: Redis, scenario_id: int, version_id: int, node_id: str) -> None:
     """A contact taken off a wait by hand: the hot ``waiting`` counter follows the step log.
 
-    Only an existing hash is changed: a missing one is rebuilt from the step log when read.
+    Only a built hash is changed: another is rebuilt from the step log by the engine.
     """
     key = COUNTERS_KEY.format(version_id=version_id)
-    if await redis.exists(key):
+    if await redis.hexists(key, BUILT):  # type: ignore[misc]
         await redis.hincrby(key, f"{node_id}:waiting", -1)  # type: ignore[misc]
     await redis.publish(
         LIVE_CHANNEL.format(scenario_id=scenario_id),

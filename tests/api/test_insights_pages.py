@@ -124,7 +124,7 @@ def test_removing_a_waiting_contact_records_a_step_and_lowers_the_hot_counter(
     hot = sync_redis.Redis.from_url(redis_url)
     key = f"parcours:counters:{enrollment.version_id}"
     hot.delete(key)
-    hot.hset(key, mapping={"hour:waiting": 2, "hour:entered": 2})
+    hot.hset(key, mapping={"hour:waiting": 2, "hour:entered": 2, "~built": 1})
 
     response = logged_in.post(
         f"/scenarios/{scenario.id}/enrollments/{enrollment.id}/remove", htmx=True

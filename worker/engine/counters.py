@@ -1,12 +1,18 @@
 """Hot block counters in Redis, one increment per chunk, and the live-canvas fan-out.
 
-The step log stays the truth: :func:`rebuild` rewrites a version's counters from it (used when
-Redis was lost, and by the tests to check both agree).
+The step log stays the truth; Redis holds a copy that is only ever incremented once it was
+built from the log. A version's hash carries a ``~built`` field, set when it was rebuilt from
+the step log: a hash without it (Redis was flushed or restarted empty, or it was never built)
+is not incremented — the engine rebuilds it from the log after its commit instead, and readers
+read the log meanwhile. Being a field of the hash itself, the mark cannot outlive the counts.
+After a rebuild the version is checked once more when the engine is idle, so a chunk that
+committed while the log was being read is not counted twice or lost for good.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections import defaultdict
 from collections.abc import Mapping
 
@@ -16,43 +22,97 @@ from app.services.scenario_stats import ScenarioStats
 from worker.engine.book import CounterKey
 
 COUNTERS = "parcours:counters:{version_id}"
+BUILT = "~built"
 LIVE_CHANNEL = "parcours:live:{scenario_id}"
+REBUILDING = "parcours:counters-rebuilding:{version_id}"
+RECHECK = "parcours:counters-recheck"  # sorted set: version id -> when to check again
+RECHECK_AFTER_SECONDS = 5
+
+# KEYS: one hash per version; ARGV: for each key, a field count then field, delta pairs.
+# Increments only hashes that were built from the step log; returns the indexes of the others.
+_INCREMENT = """
+local missing = {}
+local at = 1
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[at])
+  local built = redis.call('HEXISTS', key, '~built') == 1
+  for j = 1, n do
+    if built then redis.call('HINCRBY', key, ARGV[at + 2 * j - 1], ARGV[at + 2 * j]) end
+  end
+  if not built then table.insert(missing, i) end
+  at = at + 1 + 2 * n
+end
+return missing
+"""
 
 
-async def publish(redis: Redis, counters: Mapping[CounterKey, int]) -> None:
-    changed = {key: delta for key, delta in counters.items() if delta}
-    if not changed:
-        return
+async def publish(redis: Redis, counters: Mapping[CounterKey, int]) -> list[int]:
+    """Adds a committed chunk's counts; returns the versions whose counts must be rebuilt."""
+    changed: dict[int, dict[str, int]] = defaultdict(dict)
     scenarios: dict[int, set[int]] = defaultdict(set)
-    async with redis.pipeline(transaction=False) as pipe:
-        for (scenario_id, version_id, node_id, name), delta in changed.items():
-            pipe.hincrby(COUNTERS.format(version_id=version_id), f"{node_id}:{name}", delta)
+    for (scenario_id, version_id, node_id, name), delta in counters.items():
+        if delta:
+            changed[version_id][f"{node_id}:{name}"] = delta
             scenarios[scenario_id].add(version_id)
-        for scenario_id, versions in scenarios.items():
-            message = json.dumps({"scenario": scenario_id, "versions": sorted(versions)})
+    if not changed:
+        return []
+    versions = list(changed)
+    args: list[str] = []
+    for version_id in versions:
+        args.append(str(len(changed[version_id])))
+        for field, delta in changed[version_id].items():
+            args += [field, str(delta)]
+    keys = [COUNTERS.format(version_id=v) for v in versions]
+    missing = await redis.eval(_INCREMENT, len(keys), *keys, *args)  # type: ignore[misc]
+    async with redis.pipeline(transaction=False) as pipe:
+        for scenario_id, published in scenarios.items():
+            message = json.dumps({"scenario": scenario_id, "versions": sorted(published)})
             pipe.publish(LIVE_CHANNEL.format(scenario_id=scenario_id), message)
         await pipe.execute()
+    return [versions[int(index) - 1] for index in missing]
+
+
+async def claim_rebuild(redis: Redis, version_id: int) -> bool:
+    """Only one worker rebuilds a version at a time; the others carry on."""
+    return bool(await redis.set(REBUILDING.format(version_id=version_id), 1, nx=True, ex=60))
+
+
+async def rebuild(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
+    """Replaces a version's counts with the ones read from the step log, marked built."""
+    key = COUNTERS.format(version_id=version_id)
+    values: dict[str, int] = {
+        f"{node_id}:{name}": count
+        for node_id, counters in stats.nodes.items()
+        for name, count in counters.model_dump().items()
+        if count
+    }
+    values[BUILT] = 1
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.delete(key)
+        pipe.hset(key, mapping=values)
+        pipe.delete(REBUILDING.format(version_id=version_id))
+        pipe.zadd(RECHECK, {str(version_id): time.time() + RECHECK_AFTER_SECONDS}, nx=True)
+        await pipe.execute()
+
+
+async def due_rechecks(redis: Redis) -> list[int]:
+    raw = await redis.zrangebyscore(RECHECK, "-inf", time.time())
+    return [int(v) for v in raw]
+
+
+async def checked(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
+    """The idle engine's last look after a rebuild: the log's counts, and no more checks."""
+    await rebuild(redis, version_id, stats)
+    await redis.zrem(RECHECK, str(version_id))
 
 
 async def read(redis: Redis, version_id: int) -> dict[str, dict[str, int]]:
     raw = await redis.hgetall(COUNTERS.format(version_id=version_id))  # type: ignore[misc]
     nodes: dict[str, dict[str, int]] = defaultdict(dict)
     for field, value in raw.items():
-        node_id, _, name = (field.decode() if isinstance(field, bytes) else field).rpartition(":")
+        text = field.decode() if isinstance(field, bytes) else field
+        if text == BUILT:
+            continue
+        node_id, _, name = text.rpartition(":")
         nodes[node_id][name] = int(value)
     return dict(nodes)
-
-
-async def rebuild(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
-    key = COUNTERS.format(version_id=version_id)
-    values = {
-        f"{node_id}:{name}": count
-        for node_id, counters in stats.nodes.items()
-        for name, count in counters.model_dump().items()
-        if count
-    }
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.delete(key)
-        if values:
-            pipe.hset(key, mapping=values)
-        await pipe.execute()

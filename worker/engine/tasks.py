@@ -6,19 +6,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable, Mapping
 from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from app.clock import Clock
-from app.db import session_scope
+from app.db import read_only, session_scope
+from app.models import ScenarioVersion
+from app.services.scenario_stats import ScenarioStats, version_stats
 from worker.engine import counters
 from worker.engine.advance import CHUNK_SIZE, ChunkReport, advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
-from worker.engine.book import StaleChunk
+from worker.engine.book import CounterKey, StaleChunk
 from worker.engine.plans import Plans
 from worker.engine.segments import check_segments
 from worker.engine.triggers import MatchReport, match_events
@@ -79,29 +81,32 @@ async def _in_lanes(ctx: dict[str, Any], lane: Callable[..., Any]) -> list[Any]:
     return results
 
 
-@asynccontextmanager
-async def _alone(ctx: dict[str, Any], task: str) -> AsyncIterator[bool]:
-    """True when no other run of ``task`` is going on in this worker process: a second one
-    (a kick and the sweep's job at the same time) has nothing to add and returns at once."""
-    running: set[str] = ctx.setdefault("running", set())
+async def _alone(ctx: dict[str, Any], task: str, run: Callable[..., Awaitable[int]]) -> int:
+    """Runs ``task`` unless a run of it is going on in this worker process: then that run is
+    asked to go once more before it ends (it may have looked for work just before this kick's
+    work arrived) and this one returns at once."""
+    running: dict[str, bool] = ctx.setdefault("running", {})
     if task in running:
-        yield False
-        return
-    running.add(task)
+        running[task] = True
+        return 0
+    running[task] = False
+    total = 0
     try:
-        yield True
+        while True:
+            total += await run(ctx)
+            if not running[task]:
+                return total
+            running[task] = False
     finally:
-        running.discard(task)
+        del running[task]
 
 
 async def match_triggers(ctx: dict[str, Any]) -> int:
-    async with _alone(ctx, "match_triggers") as alone:
-        return await _match_triggers(ctx) if alone else 0
+    return await _alone(ctx, "match_triggers", _match_triggers)
 
 
 async def advance(ctx: dict[str, Any]) -> int:
-    async with _alone(ctx, "advance") as alone:
-        return await _advance(ctx) if alone else 0
+    return await _alone(ctx, "advance", _advance)
 
 
 async def _match_triggers(ctx: dict[str, Any]) -> int:
@@ -124,7 +129,7 @@ async def _match_lane(ctx: dict[str, Any], index: int, lanes: int) -> tuple[int,
             return handled, resumed
         handled += report.events
         resumed = resumed or bool(report.resumed)
-        await counters.publish(ctx["redis"], report.counters)
+        await publish_counters(ctx, report.counters)
         if report.outbox:
             await queue.kick("deliver_outbox")
         if time.monotonic() > deadline:
@@ -146,7 +151,7 @@ async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
         if report is None:
             return steps
         steps += report.steps
-        await counters.publish(ctx["redis"], report.counters)
+        await publish_counters(ctx, report.counters)
         if report.outbox:
             await queue.kick("deliver_outbox")
         if report.events_to_match:
@@ -154,6 +159,32 @@ async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
         if time.monotonic() > deadline:
             await queue.kick("advance")
             return steps
+
+
+async def publish_counters(ctx: dict[str, Any], changes: Mapping[CounterKey, int]) -> None:
+    """Adds a committed chunk's counts to the hot counters, or rebuilds from the step log the
+    versions Redis has lost (read after this chunk's commit, so it is counted)."""
+    redis = ctx["redis"]
+    for version_id in await counters.publish(redis, changes):
+        if await counters.claim_rebuild(redis, version_id):
+            stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
+            await counters.rebuild(redis, version_id, stats)
+
+
+async def recheck_counters(ctx: dict[str, Any]) -> int:
+    """With the engine idle, versions rebuilt lately are read from the step log once more:
+    a chunk that committed while a rebuild was reading the log is then counted exactly."""
+    redis = ctx["redis"]
+    versions = await counters.due_rechecks(redis)
+    for version_id in versions:
+        stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
+        await counters.checked(redis, version_id, stats)
+    return len(versions)
+
+
+def _version_stats(engine: Engine, version_id: int) -> ScenarioStats:
+    with Session(read_only(engine)) as session:
+        return version_stats(session, session.get(ScenarioVersion, version_id))
 
 
 async def anniversaries(ctx: dict[str, Any]) -> int:
