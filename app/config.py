@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     events_max_body_bytes: int = Field(default=1_000_000, gt=0)
     events_max_batch: int = Field(default=1000, gt=0)
     import_max_bytes: int = Field(default=50_000_000, gt=0)
+    # Every other request body (JSON, forms): larger ones are refused with 413 before they are
+    # read whole (issue 12).
+    max_body_bytes: int = Field(default=1_000_000, gt=0)
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

@@ -21,6 +21,7 @@ from app.db import create_db_engine
 from app.deps import LoginRequired, csrf_protect
 from app.queue import Queue
 from app.redis import EmbeddedRedis
+from app.request_guard import RequestGuard
 from app.routes import (
     api,
     auth,
@@ -79,6 +80,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = create_db_engine(settings.database_url)
     app.state.clock = SystemClock()
 
+    app.add_middleware(
+        RequestGuard,
+        max_body_bytes=settings.max_body_bytes,
+        events_max_body_bytes=settings.events_max_body_bytes,
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

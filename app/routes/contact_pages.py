@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from app.deps import SessionDep, get_current_user
 from app.graph import Condition
+from app.inputs import Int32, Int64
 from app.services import contact_views, contacts, gdpr, segments
 from app.services import lists as list_service
 from app.services.contact_export import write_csv
@@ -43,7 +44,7 @@ def contact_list(
     attribute: str = "",
     op: str = "eq",
     value: str = "",
-    before: int | None = None,
+    before: Int32 | None = None,
 ) -> HTMLResponse:
     wanted = ContactFilter(q=q, scope=scope, attribute=attribute, op=op, value=value)
     context: dict[str, object] = {"filter": wanted, **_scopes(session)}
@@ -83,7 +84,7 @@ def export_scope(request: Request, session: SessionDep, scope: str = Query(alias
 
 
 @router.get("/contacts/{contact_id}")
-def contact_page(request: Request, session: SessionDep, contact_id: int) -> HTMLResponse:
+def contact_page(request: Request, session: SessionDep, contact_id: Int32) -> HTMLResponse:
     contact = contacts.get_contact(session, contact_id)
     assert contact.id is not None
     events = contact_views.timeline(session, contact.id)
@@ -100,7 +101,7 @@ def contact_page(request: Request, session: SessionDep, contact_id: int) -> HTML
 
 @router.get("/contacts/{contact_id}/timeline")
 def contact_timeline(
-    request: Request, session: SessionDep, contact_id: int, before: int
+    request: Request, session: SessionDep, contact_id: Int32, before: Int64
 ) -> HTMLResponse:
     events = contact_views.timeline(session, contact_id, before=before)
     context = {
@@ -112,7 +113,7 @@ def contact_timeline(
 
 
 @router.get("/contacts/{contact_id}/export")
-def export_contact(request: Request, session: SessionDep, contact_id: int) -> Response:
+def export_contact(request: Request, session: SessionDep, contact_id: Int32) -> Response:
     data = gdpr.export_contact(session, contact_id, request.app.state.clock.now())
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
@@ -122,7 +123,7 @@ def export_contact(request: Request, session: SessionDep, contact_id: int) -> Re
 
 
 @router.post("/contacts/{contact_id}/erase")
-def erase_contact(request: Request, session: SessionDep, contact_id: int) -> Response:
+def erase_contact(request: Request, session: SessionDep, contact_id: Int32) -> Response:
     gdpr.erase_contact(session, contact_id, request.app.state.clock.now())
     target = "/contacts?erased=1"
     if request.headers.get("HX-Request") == "true":
@@ -131,7 +132,7 @@ def erase_contact(request: Request, session: SessionDep, contact_id: int) -> Res
 
 
 @router.post("/contacts/{contact_id}/lift-suppression")
-def lift_suppression(request: Request, session: SessionDep, contact_id: int) -> Response:
+def lift_suppression(request: Request, session: SessionDep, contact_id: Int32) -> Response:
     contact = contacts.get_contact(session, contact_id)
     if contact.email:
         gdpr.lift_suppression(session, contact.email)

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.inputs import Int32
 from app.models import ImportStatus
 from app.services import contact_import as service
 from app.services.errors import ServiceError
@@ -57,7 +58,7 @@ async def upload(
 
 
 @router.get("/contacts/imports/{import_id}")
-def import_page(request: Request, session: SessionDep, import_id: int) -> HTMLResponse:
+def import_page(request: Request, session: SessionDep, import_id: Int32) -> HTMLResponse:
     upload = service.get_import(session, import_id)
     return _page(request, session, upload)
 
@@ -82,7 +83,7 @@ def _page(
 
 
 @router.post("/contacts/imports/{import_id}/start")
-async def start(request: Request, session: SessionDep, import_id: int) -> Response:
+async def start(request: Request, session: SessionDep, import_id: Int32) -> Response:
     upload = service.get_import(session, import_id)
     form = await request.form()
     mapping = {}
@@ -111,13 +112,13 @@ async def start(request: Request, session: SessionDep, import_id: int) -> Respon
 
 
 @router.get("/contacts/imports/{import_id}/progress")
-def progress(request: Request, session: SessionDep, import_id: int) -> HTMLResponse:
+def progress(request: Request, session: SessionDep, import_id: Int32) -> HTMLResponse:
     upload = service.get_import(session, import_id, with_file=False)
     return render(request, "contacts_import_job.html", {"upload": upload}, block="progress")
 
 
 @router.get("/contacts/imports/{import_id}/rejected.csv")
-def rejected_rows(session: SessionDep, import_id: int) -> Response:
+def rejected_rows(session: SessionDep, import_id: Int32) -> Response:
     upload = service.get_import(session, import_id, with_file=False)
     report = "".join(service.rejection_report(session, upload))
     name = upload.filename.rsplit(".", 1)[0] or "import"

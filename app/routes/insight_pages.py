@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app.deps import CurrentUser, SessionDep, get_current_user
+from app.inputs import Int32, Int64
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
 from app.services import insight_contacts as people
@@ -64,7 +65,7 @@ def use_template(
 
 @router.get("/scenarios/{scenario_id}/stats")
 def stats_page(
-    scenario_id: int,
+    scenario_id: Int32,
     request: Request,
     session: SessionDep,
     version: Annotated[str, Query()] = "",
@@ -102,13 +103,13 @@ def stats_page(
 
 @router.get("/scenarios/{scenario_id}/blocks/{node_id}/contacts")
 def block_contacts(
-    scenario_id: int,
+    scenario_id: Int32,
     node_id: str,
     request: Request,
     session: SessionDep,
     show: Annotated[str, Query()] = "all",
     q: Annotated[str, Query(max_length=200)] = "",
-    after: Annotated[int | None, Query()] = None,
+    after: Annotated[Int64 | None, Query()] = None,
 ) -> HTMLResponse:
     scenario = scenario_service.get_scenario(session, scenario_id)
     page = people.block_visitors(session, scenario_id, node_id, show=show, search=q, after=after)
@@ -137,8 +138,8 @@ def _graph_of(session: Session, scenario: Scenario) -> dict[str, Any]:
 
 @router.post("/scenarios/{scenario_id}/enrollments/{enrollment_id}/remove")
 def remove(
-    scenario_id: int,
-    enrollment_id: int,
+    scenario_id: Int32,
+    enrollment_id: Int64,
     request: Request,
     session: SessionDep,
     user: CurrentUser,
@@ -169,7 +170,7 @@ def remove(
 
 @router.post("/scenarios/{scenario_id}/blocks/{node_id}/save-list", response_model=None)
 def save_list(
-    scenario_id: int,
+    scenario_id: Int32,
     node_id: str,
     request: Request,
     session: SessionDep,
@@ -186,7 +187,7 @@ def save_list(
 
 @router.get("/scenarios/{scenario_id}/contacts/{contact_id}")
 def journey_page(
-    scenario_id: int, contact_id: int, request: Request, session: SessionDep
+    scenario_id: Int32, contact_id: Int32, request: Request, session: SessionDep
 ) -> HTMLResponse:
     scenario = scenario_service.get_scenario(session, scenario_id)
     contact, journeys = people.journeys(session, scenario, contact_id)

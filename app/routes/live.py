@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.deps import get_current_user
+from app.inputs import Int32
 from app.models import Scenario, ScenarioVersion
 from app.services import insights
 from app.services.errors import NotFound
@@ -35,7 +36,7 @@ LIVE_INTERVAL = 0.5
 RECONNECT_MS = 500
 
 
-async def snapshot(request: Request, scenario_id: int) -> dict[str, Any]:
+async def snapshot(request: Request, scenario_id: Int32) -> dict[str, Any]:
     """Counters per block (with their HTML) and per link, summed over the versions."""
     engine: Engine = request.app.state.engine
     redis: Redis = request.app.state.queue.redis
@@ -126,7 +127,7 @@ async def _stream(request: Request, scenario_id: int) -> AsyncIterator[str]:
 
 
 @router.get("/scenarios/{scenario_id}/live")
-async def live(scenario_id: int, request: Request) -> StreamingResponse:
+async def live(scenario_id: Int32, request: Request) -> StreamingResponse:
     engine: Engine = request.app.state.engine
 
     def exists() -> bool:

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.inputs import Int32, Int64
 from app.models import Channel, Contact
 from app.services import mailbox, messages
 from app.services.composition import default_sender
@@ -262,7 +263,7 @@ def mailbox_page(
     session: SessionDep,
     settings: SettingsDep,
     channel: str | None = None,
-    page: int = 1,
+    page: Int32 = 1,
 ) -> HTMLResponse:
     mails, total = mailbox.mailbox_page(session, channel=channel or None, page=page)
     context = {
@@ -279,5 +280,5 @@ def mailbox_page(
 
 
 @router.get("/mailbox/{mail_id}")
-def mailbox_message(mail_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def mailbox_message(mail_id: Int64, request: Request, session: SessionDep) -> HTMLResponse:
     return render(request, "mailbox_message.html", {"mail": mailbox.get_mail(session, mail_id)})

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 
 from app.deps import SessionDep, get_current_user
 from app.graph import check_draft
+from app.inputs import Int32
 from app.routes.canvas_forms import PanelErrors, config_from_form
 from app.routes.canvas_panels import (
     block_problems,
@@ -43,7 +44,7 @@ CONFLICT_MESSAGE = "This scenario changed elsewhere — reload to see the latest
 
 class DraftSave(BaseModel):
     graph: dict[str, Any]
-    revision: int
+    revision: Int32
 
 
 class NodeIn(BaseModel):
@@ -107,7 +108,7 @@ def create(
 
 
 @router.get("/scenarios/{scenario_id}")
-def editor(scenario_id: int, request: Request, session: SessionDep) -> HTMLResponse:
+def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLResponse:
     scenario = service.get_scenario(session, scenario_id)
     graph = scenario.draft if isinstance(scenario.draft, dict) else {}
     document, issues = check_draft(graph, service.known_refs(session))
@@ -140,7 +141,7 @@ def editor(scenario_id: int, request: Request, session: SessionDep) -> HTMLRespo
 
 @router.put("/scenarios/{scenario_id}/draft", response_model=None)
 def save_draft(
-    scenario_id: int, body: DraftSave, request: Request, session: SessionDep
+    scenario_id: Int32, body: DraftSave, request: Request, session: SessionDep
 ) -> JSONResponse:
     """Autosave: the graph as drawn, if ``revision`` is still the latest; 409 otherwise."""
     try:
@@ -162,7 +163,7 @@ def save_draft(
 
 
 @router.post("/scenarios/{scenario_id}/activate", response_model=None)
-def activate(scenario_id: int, request: Request, session: SessionDep) -> JSONResponse:
+def activate(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResponse:
     """Publishes the saved draft; refused with the issues (422) while errors remain."""
     user = getattr(request.state, "user", None)
     try:
@@ -181,7 +182,7 @@ def activate(scenario_id: int, request: Request, session: SessionDep) -> JSONRes
 
 
 @router.post("/scenarios/{scenario_id}/pause", response_model=None)
-def pause(scenario_id: int, request: Request, session: SessionDep) -> JSONResponse:
+def pause(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResponse:
     try:
         scenario = service.pause(session, scenario_id, now=_now(request))
     except ServiceError as exc:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.inputs import Int32
 from app.models import User
 from app.services import api_keys, user_sessions, users
 from app.services.errors import ServiceError
@@ -97,7 +98,7 @@ def create_api_key(
 
 @router.post("/api-keys/{key_id}/revoke")
 def revoke_api_key(
-    request: Request, session: SessionDep, settings: SettingsDep, key_id: int
+    request: Request, session: SessionDep, settings: SettingsDep, key_id: Int32
 ) -> HTMLResponse:
     api_keys.revoke_api_key(session, key_id)
     return _page(request, session, settings, block="api_keys")
@@ -135,7 +136,7 @@ def toggle_user(
     session: SessionDep,
     settings: SettingsDep,
     user: CurrentUser,
-    user_id: int,
+    user_id: Int32,
     action: str,
 ) -> HTMLResponse:
     if action not in {"activate", "deactivate"}:

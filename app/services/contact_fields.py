@@ -29,6 +29,7 @@ MAX_NAME = 200
 MAX_TEXT_VALUE = 2000
 MAX_ATTRIBUTES = 200
 SCORE_LIMIT = 2_000_000_000
+MAX_ATTRIBUTE_INT = 2**63 - 1
 
 _LOCAL = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
 _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
@@ -144,9 +145,11 @@ def normalize_timezone(raw: object) -> str | None:
 def normalize_score(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise FieldProblem("the score must be a whole number")
+    if isinstance(raw, int) and abs(raw) > SCORE_LIMIT:
+        raise FieldProblem(f"the score must be between -{SCORE_LIMIT:,} and {SCORE_LIMIT:,}")
     try:
         value = float(raw)
-    except ValueError:
+    except (ValueError, OverflowError):
         raise FieldProblem(f"the score must be a whole number, not {raw!r}") from None
     if not math.isfinite(value) or value != int(value) or abs(value) > SCORE_LIMIT:
         raise FieldProblem(f"the score must be a whole number, not {raw!r}")
@@ -163,6 +166,9 @@ def check_attribute_value(name: str, value: object) -> object:
     """Custom attributes keep their JSON type: text, number, true/false; null removes one."""
     if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, int) and abs(value) > MAX_ATTRIBUTE_INT:
+        # Past 64 bits SQLite cannot compare it and conditions could not be written about it.
+        raise FieldProblem(f"{name}: the number is too large")
     if isinstance(value, int | float):
         if not math.isfinite(value):
             raise FieldProblem(f"{name}: the number is not finite")

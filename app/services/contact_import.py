@@ -145,6 +145,12 @@ def create_import(
     if len(raw) > max_bytes:
         raise Invalid(f"The file is larger than {max_bytes // 1_000_000} MB; split it in parts.")
     text = decode(raw)
+    if "\x00" in text:
+        # What UTF-16 exports and binary files hold; the database could not store it anyway.
+        raise Invalid(
+            "This file holds NUL characters, so it is not a CSV text file. "
+            "Save it again as CSV (UTF-8) and import that."
+        )
     delimiter = sniff_delimiter(text)
     reader = rows(text, delimiter)
     try:
@@ -159,7 +165,7 @@ def create_import(
     if not columns or total == 0:
         raise Invalid("The file has a header row but no contacts under it.")
     upload = ContactImport(
-        filename=filename[:255] or "contacts.csv",
+        filename=filename.replace("\x00", "")[:255] or "contacts.csv",
         content=text,
         delimiter=delimiter,
         columns=columns,

@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col
 from app.models import Contact, Suppression
 from app.services.contact_fields import ContactData, email_hash
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.unique_rows import add_unique
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 EVENTS = SQLModel.metadata.tables["events"]
@@ -160,18 +161,21 @@ def upsert_contact(
     contact = by_email or by_external
     suppressed = is_suppressed(session, email)
     if contact is None:
-        contact = _create(session, data, now=now, source=source, suppressed=suppressed)
-        session.flush()
-        assert contact.id is not None
-        record_events(session, [change_event(contact.id, CONTACT_CREATED, {}, now)])
-        return UpsertResult(contact, created=True, suppressed=suppressed)
+        contact = _new_contact(data, now=now, source=source, suppressed=suppressed)
+        if add_unique(session, contact):
+            assert contact.id is not None
+            record_events(session, [change_event(contact.id, CONTACT_CREATED, {}, now)])
+            return UpsertResult(contact, created=True, suppressed=suppressed)
+        # Another request created this contact a moment ago: update it as if it had been found.
+        found = find_contact(session, email=email, external_id=external_id)
+        if found is None:
+            raise Conflict("This contact was being saved by another request; send it again.")
+        contact = found
     changed = _update(session, contact, data, now=now, source=source, suppressed=suppressed)
     return UpsertResult(contact, created=False, changed=changed, suppressed=suppressed)
 
 
-def _create(
-    session: Session, data: ContactData, *, now: datetime, source: str, suppressed: bool
-) -> Contact:
+def _new_contact(data: ContactData, *, now: datetime, source: str, suppressed: bool) -> Contact:
     attributes = {k: v for k, v in data.attributes.items() if v is not None}
     contact = Contact(
         **new_contact_row(now, external_id=data.external_id, attributes=attributes),
@@ -179,7 +183,6 @@ def _create(
     for name, value in data.fields.items():
         setattr(contact, name, value)
     _apply_consent(contact, data, source=source, suppressed=suppressed)
-    session.add(contact)
     return contact
 
 

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from app.inputs import Int32
 from app.services.contact_fields import FieldProblem, normalize_email, normalize_external_id
 from app.services.contacts import (
     CONTACT_CREATED,
@@ -71,7 +72,7 @@ class EventIn(BaseModel):
     contact: EventContact | None = Field(
         default=None, description="Who did it; an unknown email creates the contact."
     )
-    contact_id: int | None = Field(default=None, description="Or Parcours's contact id.")
+    contact_id: Int32 | None = Field(default=None, description="Or Parcours's contact id.")
     properties: dict[str, Any] = Field(default_factory=dict)
     occurred_at: datetime | None = Field(
         default=None, description="When it happened (default: now); without offset means UTC."
@@ -238,7 +239,7 @@ _PLAIN = {
     "missing": "this field is required",
     "extra_forbidden": "this field is not part of an event",
     "list_type": "must be a list",
-    "model_type": 'must be an object, like {{"name": "purchase", ...}}',
+    "model_type": 'must be an object, like {"name": "purchase", ...}',
     "model_attributes_type": "must be an object",
     "dict_type": "must be an object",
     "string_type": "must be text",
@@ -252,6 +253,15 @@ _PLAIN = {
 }
 
 
+def _plain_reason(error_type: str, ctx: dict[str, Any], fallback: str) -> str:
+    # Never str.format: the fallback is pydantic's message, which may quote the client's input
+    # ("a}b" is not a valid email), and braces in it would break the formatting.
+    template = _PLAIN.get(error_type)
+    if template is None:
+        return fallback
+    return template.replace("{max_length}", str(ctx.get("max_length", "")))
+
+
 def _errors(exc: ValidationError, *, batch: bool) -> list[ItemError]:
     result = []
     for error in exc.errors(include_url=False, include_input=False):
@@ -261,7 +271,7 @@ def _errors(exc: ValidationError, *, batch: bool) -> list[ItemError]:
             reason = f"the body is not valid JSON ({error.get('ctx', {}).get('error', reason)})"
             result.append(ItemError(None, None, reason))
             continue
-        reason = _PLAIN.get(error["type"], reason).format(**(error.get("ctx") or {}))
+        reason = _plain_reason(error["type"], error.get("ctx") or {}, reason)
         index = None
         if batch and len(loc) >= 2 and loc[0] == "events" and isinstance(loc[1], int):
             index, loc = loc[1], loc[2:]

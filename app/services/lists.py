@@ -19,6 +19,7 @@ from sqlmodel import Session, SQLModel, col
 from app.models import ContactList, ListMembership
 from app.services.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.unique_rows import add_unique
 
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -72,8 +73,8 @@ def create_list(
     if session.scalars(select(ContactList).where(col(ContactList.key) == key)).first():
         raise Conflict(f"A list with the key {key!r} already exists.")
     contact_list = ContactList(key=key, name=name, description=description.strip(), created_at=now)
-    session.add(contact_list)
-    session.flush()
+    if not add_unique(session, contact_list):
+        raise Conflict(f"A list with the key {key!r} already exists.")
     return contact_list
 
 

@@ -20,6 +20,7 @@ from app.models import Channel, MessagePurpose, MessageTemplate
 from app.services.errors import Invalid, NotFound
 from app.services.outbox import OutboxEntry, add_to_outbox
 from app.services.rendering import MessageParts, check_template
+from app.services.unique_rows import add_unique
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
@@ -112,15 +113,23 @@ def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[Mess
     """Creates or updates the template with this key; True when it was created."""
     checked = check_message(data)
     template = find_message(session, checked.key)
-    created = template is None
     if template is None:
         template = MessageTemplate(key=checked.key, name=checked.name, created_at=now)
+        _fill(template, checked, now)
+        if add_unique(session, template):
+            return template, True
+        # Created by another request a moment ago: this save updates it, as a later one would.
+        template = get_message(session, checked.key)
+    _fill(template, checked, now)
+    session.add(template)
+    session.flush()
+    return template, False
+
+
+def _fill(template: MessageTemplate, checked: MessageIn, now: datetime) -> None:
     for name, value in checked.model_dump().items():
         setattr(template, name, value)
     template.updated_at = now
-    session.add(template)
-    session.flush()
-    return template, created
 
 
 def find_message(session: Session, key: str) -> MessageTemplate | None:

@@ -15,6 +15,7 @@ from app.graph.conditions import lists_referenced
 from app.graph.document import ExitOnEvent
 from app.graph.parsing import parse_document
 from app.models import Channel, ContactList, MessagePurpose, MessageTemplate, Scenario
+from app.services.unique_rows import add_unique
 
 
 class ListSpec(BaseModel):
@@ -118,9 +119,9 @@ def install_dependencies(session: Session, bundle: ScenarioBundle) -> ImportRepo
         if list_spec.key in existing_lists:
             report.kept_lists.append(list_spec.key)
             continue
-        session.add(ContactList(**list_spec.model_dump()))
         existing_lists.add(list_spec.key)
-        report.created_lists.append(list_spec.key)
+        created = add_unique(session, ContactList(**list_spec.model_dump()))
+        (report.created_lists if created else report.kept_lists).append(list_spec.key)
 
     message_keys = [spec.key for spec in bundle.messages]
     existing_messages = set(
@@ -132,8 +133,8 @@ def install_dependencies(session: Session, bundle: ScenarioBundle) -> ImportRepo
         if message_spec.key in existing_messages:
             report.kept_messages.append(message_spec.key)
             continue
-        session.add(MessageTemplate(**message_spec.model_dump()))
         existing_messages.add(message_spec.key)
-        report.created_messages.append(message_spec.key)
+        created = add_unique(session, MessageTemplate(**message_spec.model_dump()))
+        (report.created_messages if created else report.kept_messages).append(message_spec.key)
     session.flush()
     return report

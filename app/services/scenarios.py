@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.graph import Issue, KnownRefs, Plan, check_draft, compile_document, has_errors
+from app.graph.structure import structure_problems
 from app.graph.wording import plural
 from app.models import (
     Contact,
@@ -90,6 +91,8 @@ def create_scenario(
     name = name.strip()
     if not name:
         raise Invalid("Give the scenario a name.")
+    if graph is not None:
+        check_structure(graph)
     scenario = Scenario(
         name=name[:200],
         description=description,
@@ -106,6 +109,7 @@ def import_scenario(
     session: Session, bundle: ScenarioBundle, *, now: datetime, name: str | None = None
 ) -> tuple[Scenario, ImportReport]:
     """A new draft from a bundle, creating the lists and messages it needs that are missing."""
+    check_structure(bundle.graph)
     report = install_dependencies(session, bundle)
     scenario = create_scenario(
         session,
@@ -137,6 +141,7 @@ def save_draft(
     now: datetime,
 ) -> Scenario:
     """Saves the draft if ``revision`` is still the current one (compare-and-set in SQL)."""
+    check_structure(graph)
     result = session.execute(
         update(Scenario)
         .where(col(Scenario.id) == scenario_id, col(Scenario.draft_revision) == revision)
@@ -151,6 +156,13 @@ def save_draft(
     scenario = get_scenario(session, scenario_id)
     session.refresh(scenario)
     return scenario
+
+
+def check_structure(graph: object) -> None:
+    """Refuses (422) a document that is not shaped like a scenario; see app.graph.structure."""
+    problems = structure_problems(graph)
+    if problems:
+        raise Invalid("The scenario was not saved: " + "; ".join(problems) + ".")
 
 
 def live_version(session: Session, scenario: Scenario) -> ScenarioVersion | None:

@@ -21,6 +21,7 @@ from app.models import ContactList, Segment
 from app.services.condition_sql import CONTACTS, EVENTS, ConditionSql
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.lists import check_key
+from app.services.unique_rows import add_unique
 
 
 def read_condition(raw: object) -> Condition:
@@ -130,6 +131,8 @@ def save_segment(
     existing.description = description.strip()
     existing.condition = document
     existing.updated_at = now
+    if existing.id is None and not add_unique(session, existing):
+        raise Conflict(f"A segment with the key {key!r} already exists.")
     session.add(existing)
     session.flush()
     return existing

@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from app.deps import SessionDep
+from app.inputs import Int32, Int64
 from app.routes.api.intake import wake_engine
 from app.services import contact_views, contacts, gdpr
 from app.services import lists as list_service
@@ -119,7 +120,7 @@ def upsert_contact(
 def find_contacts(
     session: SessionDep,
     email: str | None = None,
-    before: int | None = Query(default=None, description="Cursor: the last id of the page"),
+    before: Int32 | None = Query(default=None, description="Cursor: the last id of the page"),
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     if email is not None:
@@ -137,15 +138,15 @@ def find_contacts(
 
 
 @router.get("/contacts/{contact_id}", summary="A contact with lists, score, consent, journeys")
-def read_contact(contact_id: int, session: SessionDep) -> dict[str, Any]:
+def read_contact(contact_id: Int32, session: SessionDep) -> dict[str, Any]:
     return contact_views.contact_document(session, contacts.get_contact(session, contact_id))
 
 
 @router.get("/contacts/{contact_id}/events", summary="The contact's timeline, newest first")
 def contact_events(
-    contact_id: int,
+    contact_id: Int32,
     session: SessionDep,
-    before: int | None = None,
+    before: Int64 | None = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> dict[str, Any]:
     contacts.get_contact(session, contact_id)
@@ -155,18 +156,18 @@ def contact_events(
 
 
 @router.get("/contacts/{contact_id}/journeys", summary="Every enrollment with its trace")
-def contact_journeys(contact_id: int, session: SessionDep) -> dict[str, Any]:
+def contact_journeys(contact_id: Int32, session: SessionDep) -> dict[str, Any]:
     contacts.get_contact(session, contact_id)
     return {"journeys": contact_views.journeys(session, contact_id)}
 
 
 @router.get("/contacts/{contact_id}/export", summary="GDPR: everything held about the contact")
-def export_contact(request: Request, contact_id: int, session: SessionDep) -> dict[str, Any]:
+def export_contact(request: Request, contact_id: Int32, session: SessionDep) -> dict[str, Any]:
     return gdpr.export_contact(session, contact_id, request.app.state.clock.now())
 
 
 @router.delete("/contacts/{contact_id}", summary="GDPR: erase the contact and their data")
-def erase_contact(request: Request, contact_id: int, session: SessionDep) -> dict[str, Any]:
+def erase_contact(request: Request, contact_id: Int32, session: SessionDep) -> dict[str, Any]:
     """Deletes the contact, their events, list memberships, journeys and messages. Only a hash
     of the email stays, so a later import does not bring them back into marketing."""
     return gdpr.erase_contact(session, contact_id, request.app.state.clock.now())

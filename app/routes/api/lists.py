@@ -9,6 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
+from app.inputs import Int32
 from app.routes.api.intake import wake_engine
 from app.services import lists as service
 from app.services.contact_fields import FieldProblem, normalize_email
@@ -38,7 +39,7 @@ class ListOut(BaseModel):
 class Members(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    contact_ids: list[int] = Field(default_factory=list)
+    contact_ids: list[Int32] = Field(default_factory=list)
     emails: list[str] = Field(default_factory=list)
 
 
@@ -83,7 +84,7 @@ def all_lists(session: SessionDep) -> list[ListOut]:
 def list_members(
     key: str,
     session: SessionDep,
-    before: int | None = Query(default=None, description="Cursor: the last id of the page"),
+    before: Int32 | None = Query(default=None, description="Cursor: the last id of the page"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     found = service.get_list(session, key)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, model_validator
 
 from app.deps import SessionDep
 from app.graph import Issue
+from app.inputs import Int32, Int64
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
 from app.services import scenarios as service
@@ -38,7 +39,7 @@ class ScenarioCreate(BaseModel):
 
 class DraftSave(BaseModel):
     graph: dict[str, Any]
-    revision: int = Field(description="The revision you loaded; a stale one gets 409.")
+    revision: Int32 = Field(description="The revision you loaded; a stale one gets 409.")
 
 
 class ScenarioSummary(BaseModel):
@@ -60,7 +61,7 @@ class ScenarioOut(ScenarioSummary):
 
 
 class EnrollRequest(BaseModel):
-    contact_ids: list[int] = Field(min_length=1, max_length=10_000)
+    contact_ids: list[Int32] = Field(min_length=1, max_length=10_000)
 
 
 class Enrolled(BaseModel):
@@ -162,13 +163,13 @@ def list_scenarios(session: SessionDep) -> list[ScenarioSummary]:
 
 
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioOut)
-def get_scenario(scenario_id: int, session: SessionDep) -> ScenarioOut:
+def get_scenario(scenario_id: Int32, session: SessionDep) -> ScenarioOut:
     return _out(session, service.get_scenario(session, scenario_id))
 
 
 @router.put("/scenarios/{scenario_id}/graph", response_model=DraftSaved)
 def save_draft(
-    scenario_id: int, body: DraftSave, session: SessionDep, request: Request
+    scenario_id: Int32, body: DraftSave, session: SessionDep, request: Request
 ) -> DraftSaved:
     scenario = service.save_draft(
         session, scenario_id, body.graph, revision=body.revision, now=_now(request)
@@ -179,24 +180,24 @@ def save_draft(
 
 
 @router.post("/scenarios/{scenario_id}/activate", response_model=Activated)
-def activate(scenario_id: int, session: SessionDep, request: Request) -> Activated:
+def activate(scenario_id: Int32, session: SessionDep, request: Request) -> Activated:
     scenario, version, warnings = service.activate(session, scenario_id, now=_now(request))
     return Activated(status=scenario.status, version=version.number, warnings=warnings)
 
 
 @router.post("/scenarios/{scenario_id}/pause", response_model=Paused)
-def pause(scenario_id: int, session: SessionDep, request: Request) -> Paused:
+def pause(scenario_id: Int32, session: SessionDep, request: Request) -> Paused:
     return Paused(status=service.pause(session, scenario_id, now=_now(request)).status)
 
 
 @router.get("/scenarios/{scenario_id}/stats", response_model=ScenarioStats)
-def stats(scenario_id: int, session: SessionDep) -> ScenarioStats:
+def stats(scenario_id: Int32, session: SessionDep) -> ScenarioStats:
     scenario = service.get_scenario(session, scenario_id)
     return version_stats(session, service.live_version(session, scenario))
 
 
 @router.get("/scenarios/{scenario_id}/export", response_model=ScenarioBundle)
-def export_scenario(scenario_id: int, session: SessionDep) -> ScenarioBundle:
+def export_scenario(scenario_id: Int32, session: SessionDep) -> ScenarioBundle:
     return export_bundle(session, service.get_scenario(session, scenario_id))
 
 
@@ -208,7 +209,7 @@ def import_scenario(bundle: ScenarioBundle, session: SessionDep, request: Reques
 
 @router.post("/scenarios/{scenario_id}/enroll", response_model=Enrolled)
 def enroll(
-    scenario_id: int,
+    scenario_id: Int32,
     body: EnrollRequest,
     session: SessionDep,
     request: Request,
@@ -240,12 +241,12 @@ class BlockVisitors(BaseModel):
 
 @router.get("/scenarios/{scenario_id}/nodes/{node_id}/contacts", response_model=BlockVisitors)
 def block_contacts(
-    scenario_id: int,
+    scenario_id: Int32,
     node_id: str,
     session: SessionDep,
     show: str = "all",
     search: str = "",
-    after: int | None = None,
+    after: Int64 | None = None,
     limit: int = Query(default=50, ge=1, le=500),
 ) -> BlockVisitors:
     """Who is (or was) at a block, most recent first; ``show`` keeps one kind of outcome."""

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
+from app.inputs import Int32
 from app.models import Segment
 from app.services import segments as service
 
@@ -127,7 +128,7 @@ def segment_members(
     request: Request,
     key: str,
     session: SessionDep,
-    before: int | None = Query(default=None, description="Cursor: the last id of the page"),
+    before: Int32 | None = Query(default=None, description="Cursor: the last id of the page"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     condition = service.segment_condition(service.get_segment(session, key))

@@ -1,0 +1,197 @@
+"""What every request must respect before any route sees it: a size cap and storable text.
+
+A pure ASGI middleware, so it runs before FastAPI reads a body whole, for the API and the pages
+alike:
+
+- **Size.** A body past ``PARCOURS_MAX_BODY_BYTES`` (the event intake: its own
+  ``PARCOURS_EVENTS_MAX_BODY_BYTES``) is refused with 413 as soon as that is known — from
+  ``Content-Length`` or while it streams in. The CSV upload is left to its route, which has its
+  own, larger cap and streams the file to disk.
+- **Text.** PostgreSQL cannot store the NUL character in text or JSON, and no database can store
+  half of a UTF-16 surrogate pair; either would fail deep in a write, as a 500. Such text is
+  refused with 422 wherever it comes: path, query string, JSON (keys, values, nested) or form.
+- **Nesting.** JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with 422: nothing Parcours
+  takes is that deep, and recursive code further on should never meet it.
+
+Refusals answer ``{"detail": …}`` to the API and to JSON requests, a short alert to pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+from urllib.parse import unquote_plus
+
+from starlette.datastructures import Headers
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.templating import templates
+
+MAX_JSON_DEPTH = 100
+EVENT_PATHS = ("/api/v1/events",)
+UPLOAD_PATHS = frozenset({"/contacts/import"})
+
+# Cheap byte-level hints that a body may hold unstorable text; only then is it decoded fully.
+_ESCAPED_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+NUL_MESSAGE = (
+    "The text sent holds a NUL character (\\u0000), which Parcours cannot store. "
+    "Remove it and send again."
+)
+SURROGATE_MESSAGE = (
+    "The text sent holds a broken character (half of a UTF-16 pair), which Parcours cannot "
+    "store. Check the encoding of what you send."
+)
+DEPTH_MESSAGE = f"The JSON sent is nested more than {MAX_JSON_DEPTH} levels deep."
+
+
+class Refused(Exception):
+    def __init__(self, status_code: int, message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.message = message
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, events_max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.events_max_body_bytes = events_max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").lower()
+        try:
+            check_target(scope)
+            if _streams_its_own_body(scope, content_type):
+                await self.app(scope, receive, send)
+                return
+            limit = self._limit(scope["path"])
+            message = await _read_capped(receive, headers.get("content-length"), limit)
+            check_body(message.get("body", b""), content_type)
+        except Refused as refusal:
+            await _refusal(scope, refusal)(scope, receive, send)
+            return
+        await self.app(scope, _replay(message, receive), send)
+
+    def _limit(self, path: str) -> int:
+        if path.startswith(EVENT_PATHS):
+            return self.events_max_body_bytes
+        return self.max_body_bytes
+
+
+def _streams_its_own_body(scope: Scope, content_type: str) -> bool:
+    return content_type.startswith("multipart/form-data") and scope["path"] in UPLOAD_PATHS
+
+
+async def _read_capped(receive: Receive, declared: str | None, limit: int) -> Message:
+    """The whole request as one ``http.request`` message, or 413 past ``limit`` bytes."""
+    too_large = Refused(
+        413, f"The request is larger than {limit:,} bytes. Send less data at a time."
+    )
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return message  # the client left; the app sees the disconnect
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return first
+        return await receive()
+
+    return replay
+
+
+def check_target(scope: Scope) -> None:
+    if "\x00" in scope["path"]:
+        raise Refused(422, NUL_MESSAGE)
+    query = scope.get("query_string", b"")
+    if (b"%00" in query or b"\x00" in query) and "\x00" in unquote_plus(query.decode("latin-1")):
+        raise Refused(422, NUL_MESSAGE)
+
+
+def check_body(body: bytes, content_type: str) -> None:
+    if not body or content_type.startswith("multipart/form-data"):
+        return
+    if b"\x00" in body:
+        raise Refused(422, NUL_MESSAGE)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        if b"%00" in body and "\x00" in unquote_plus(body.decode("latin-1")):
+            raise Refused(422, NUL_MESSAGE)
+        return
+    if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _json_depth(body) > MAX_JSON_DEPTH:
+        raise Refused(422, DEPTH_MESSAGE)
+    if _ESCAPED_SUSPECT.search(body):
+        try:
+            document = json.loads(body)
+        except ValueError:
+            return  # not JSON: the route answers that in its own words
+        for text in _strings(document):
+            if "\x00" in text:
+                raise Refused(422, NUL_MESSAGE)
+            if not text.isascii() and not _encodes(text):
+                raise Refused(422, SURROGATE_MESSAGE)
+
+
+def _json_depth(body: bytes) -> int:
+    """How deep the brackets of a JSON text nest, brackets inside strings left out."""
+    brackets = _BRACKETS.findall(_JSON_STRING.sub(b"", body))
+    steps = (1 if b in (b"[", b"{") else -1 for b in brackets)
+    return max(accumulate(steps), default=0)
+
+
+def _strings(document: Any) -> Iterator[str]:
+    # Iterative: the depth is already bounded, but a walk should never depend on that.
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            yield node
+        elif isinstance(node, dict):
+            yield from node.keys()
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _refusal(scope: Scope, refusal: Refused) -> Response:
+    headers = Headers(scope=scope)
+    wants_json = scope["path"].startswith("/api/") or "json" in headers.get("content-type", "")
+    if wants_json:
+        return JSONResponse({"detail": refusal.message}, status_code=refusal.status_code)
+    alert = templates.env.get_template("_error_alert.html").render(detail=refusal.message)
+    return HTMLResponse(alert, status_code=refusal.status_code)
