@@ -24,7 +24,12 @@ from app.graph.conditions import (
     ListCondition,
     NotCondition,
 )
-from app.graph.names import ATTRIBUTE_NAME_RULE, has_control_characters, is_attribute_name
+from app.graph.names import (
+    ATTRIBUTE_NAME_RULE,
+    has_control_characters,
+    has_surrogates,
+    is_attribute_name,
+)
 
 MAX_DEPTH = 10  # levels of groups (all / any / not / an event's filter) around a test
 MAX_RULES = 200  # conditions of every kind, groups included, filters of events included
@@ -128,6 +133,8 @@ def _value_problem(value: object) -> str | None:
             return f"the text is longer than {MAX_TEXT:,} characters"
         if "\x00" in value:
             return "the text contains an invisible NUL character; remove it"
+        if has_surrogates(value):
+            return "the text contains characters that are not valid Unicode"
         return None
     if isinstance(value, int) and not -INT64 <= value < INT64:
         return "the number is too large; whole numbers go up to 9,223,372,036,854,775,807"
@@ -153,6 +160,9 @@ def _name_problems(name: str, what: str, place: tuple[str, ...]) -> list[LimitPr
         return [LimitProblem(where, f"the {what} name is longer than {MAX_NAME} characters")]
     if has_control_characters(name):
         message = f"the {what} name contains invisible control characters; remove them"
+        return [LimitProblem(where, message)]
+    if has_surrogates(name):
+        message = f"the {what} name contains characters that are not valid Unicode"
         return [LimitProblem(where, message)]
     if what == "property" and ('"' in name or "\\" in name):
         # SQLite's JSON paths cannot name such a key, so the database could never find it.

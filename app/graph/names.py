@@ -23,3 +23,9 @@ def is_attribute_name(name: str) -> bool:
 def has_control_characters(text: str) -> bool:
     """NUL, line breaks, escape codes…: invisible, and PostgreSQL cannot store NUL at all."""
     return any(unicodedata.category(char) == "Cc" for char in text)
+
+
+def has_surrogates(text: str) -> bool:
+    """Halves of a UTF-16 pair, alone (JSON can spell them, ``"\\ud800"``): no database encodes
+    them, PostgreSQL refuses them even inside JSON."""
+    return any(unicodedata.category(char) == "Cs" for char in text)

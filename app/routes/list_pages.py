@@ -70,9 +70,13 @@ def new_segment(request: Request, session: SessionDep) -> HTMLResponse:
 
 @router.get("/segments/{key}/count")
 def segment_count(request: Request, session: SessionDep, key: str) -> HTMLResponse:
-    condition = segments.segment_condition(segments.get_segment(session, key))
-    members = segments.count_members(session, condition, request.app.state.clock.now())
-    return HTMLResponse(f'<span class="num">{members:,}</span>')
+    segment = segments.get_segment(session, key)
+    context: dict[str, Any] = {}
+    try:
+        context["members"] = segments.count_segment(session, segment, request.app.state.clock.now())
+    except Invalid as error:
+        context["problem"] = error.message
+    return render(request, "_segment_count.html", context)
 
 
 @router.post("/segments/preview")
@@ -83,7 +87,9 @@ def preview(
     context: dict[str, Any] = {}
     try:
         parsed = segments.read_condition(_json(condition))
-        context["members"] = segments.count_members(session, parsed, request.app.state.clock.now())
+        context["members"] = segments.count_condition(
+            session, parsed, request.app.state.clock.now()
+        )
         context["summary"] = segments.describe_condition(parsed)
     except ServiceError as error:
         context["problem"] = error.message

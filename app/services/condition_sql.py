@@ -145,7 +145,7 @@ class ConditionSql:
         if op == "in":
             if not isinstance(expected, list):
                 return false()
-            return or_(false(), *[_bool(self._equals(value, item)) for item in expected])
+            return self._one_of(value, expected)
         if op in ("gt", "gte", "lt", "lte"):
             bound = as_number(expected)
             if value.number is None or bound is None:
@@ -209,6 +209,33 @@ class ConditionSql:
         # Text compares as text; only a real number compares with numeric text.
         same_number = and_(_bool(value.is_number), value.number == number)
         return or_(_bool(as_text), same_number)
+
+    def _one_of(self, value: Operand, expected: list[object]) -> Bool:
+        """``eq`` to at least one value, as one SQL ``IN`` per kind of value rather than one
+        equality per value: each equality would repeat the attribute's whole expression, and a
+        list of 500 would make a statement of megabytes. The rules are ``_equals``'s."""
+        texts = [item for item in expected if isinstance(item, str)]
+        numbers = [
+            number
+            for item in expected
+            if isinstance(item, int | float)
+            and not isinstance(item, bool)
+            and (number := as_number(item)) is not None
+        ]
+        numeric_texts = [number for text in texts if (number := as_number(text)) is not None]
+        parts: list[Expr] = [
+            self._equals(value, item) for item in {i for i in expected if isinstance(i, bool)}
+        ]
+        if numbers and value.number is not None:
+            parts.append(value.number.in_(sorted(set(numbers))))
+        if texts and value.text is not None:
+            folded = sorted({fold(text) for text in texts})
+            parts.append(func.parcours_fold(value.text).in_(folded))
+        if numeric_texts and value.is_number is not None and value.number is not None:
+            # Text compares as text; only a real number compares with numeric text.
+            same = value.number.in_(sorted(set(numeric_texts)))
+            parts.append(and_(_bool(value.is_number), same))
+        return or_(false(), *[_bool(part) for part in parts])
 
     def _event(self, condition: EventCondition, properties: Expr | None) -> Bool:
         wanted = condition.value or 0

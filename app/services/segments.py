@@ -7,29 +7,42 @@ to date and nothing is stored per member.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col
 
 from app.graph import BUILTIN_ATTRIBUTES, Condition, describe_condition, parse_condition
+from app.graph.condition_limits import MAX_DEPTH, condition_limit_problems
 from app.graph.conditions import CONDITION_TAGS, lists_referenced
+from app.graph.names import has_control_characters
 from app.models import ContactList, Segment
 from app.services.condition_sql import CONTACTS, EVENTS, ConditionSql
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.lists import check_key
 from app.services.unique_rows import add_unique
 
+# What evaluating a stored condition can raise besides the database's own errors: it may no
+# longer parse, or predate the limits (too deep to compile, numbers a driver cannot bind).
+EVALUATION_ERRORS = (SQLAlchemyError, ValueError, ArithmeticError, RecursionError)
+
 
 def read_condition(raw: object) -> Condition:
-    """The condition, or Invalid saying in plain words what is wrong with it."""
+    """The condition, or Invalid saying in plain words what is wrong with it (the limits of
+    ``app.graph.condition_limits`` included: what is accepted here can be evaluated)."""
     try:
-        return parse_condition(raw)
+        condition = parse_condition(raw)
     except ValidationError as error:
         raise Invalid(f"The condition is not complete: {condition_problem(error)}.") from None
+    problems = condition_limit_problems(condition)
+    if problems:
+        raise Invalid(f"The condition cannot be used: {problems[0]}.")
+    return condition
 
 
 def condition_problem(error: ValidationError) -> str:
@@ -40,6 +53,8 @@ def condition_problem(error: ValidationError) -> str:
         key=lambda d: order.index(d["type"]) if d["type"] in order else len(order),
     )
     detail = details[0]
+    if detail["type"] == "recursion_depth_exceeded":
+        return f"groups are nested more than {MAX_DEPTH} levels deep"
     where = ", ".join(_place(p) for p in detail["loc"] if not _is_tag(p) and _place(p))
     message = str(detail["msg"]).removeprefix("Value error, ")
     if detail["type"] == "missing":
@@ -100,7 +115,87 @@ def get_segment(session: Session, key: str) -> Segment:
 
 
 def segment_condition(segment: Segment) -> Condition:
-    return parse_condition(segment.condition)
+    return stored_condition(segment.condition)
+
+
+def stored_condition(raw_condition: object) -> Condition:
+    """A segment's stored condition; Invalid with the reason when it is beyond the limits
+    (stored before them, or by hand). For the contacts page and the export, which do not
+    evaluate in a savepoint: such a condition never reaches the database there."""
+    problem = stored_condition_problem(raw_condition)
+    if problem is not None:
+        raise Invalid(_reason("segment", problem))
+    return parse_condition(raw_condition)
+
+
+def count_segment(session: Session, segment: Segment, now: datetime) -> int:
+    """The members of a stored segment now; Invalid, with the reason, when it cannot be
+    evaluated. Like the segment watcher, it tries: a condition stored before the limits may
+    still run."""
+    with evaluating(session, segment.condition):
+        return count_members(session, parse_condition(segment.condition), now)
+
+
+def segment_member_ids_page(
+    session: Session, segment: Segment, now: datetime, *, before: int | None, limit: int
+) -> list[int]:
+    """``member_ids_page`` for a stored segment, refused like ``count_segment``."""
+    with evaluating(session, segment.condition):
+        condition = parse_condition(segment.condition)
+        return member_ids_page(session, condition, now, before=before, limit=limit)
+
+
+def count_condition(session: Session, condition: Condition, now: datetime) -> int:
+    """``count_members`` for a condition being edited, refused like ``count_segment``."""
+    raw = condition.model_dump(by_alias=True, exclude_none=True)
+    with evaluating(session, raw, what="condition"):
+        return count_members(session, condition, now)
+
+
+@contextmanager
+def evaluating(session: Session, raw_condition: object, what: str = "segment") -> Iterator[None]:
+    """Evaluation of a condition inside a savepoint, so a failure leaves the request's
+    transaction usable and becomes Invalid with the reason rather than a server error."""
+    try:
+        with session.begin_nested():
+            yield
+    except EVALUATION_ERRORS as error:
+        raise Invalid(broken_reason(raw_condition, error, what)) from None
+
+
+def broken_reason(raw_condition: object, error: BaseException, what: str = "segment") -> str:
+    """Why a stored condition could not be evaluated, in words a marketer can act on: what
+    reading it tells when it can (the condition's own problem), else the database's words."""
+    return _reason(what, stored_condition_problem(raw_condition) or _database_words(error))
+
+
+def _reason(what: str, problem: str) -> str:
+    return f"This {what} could not be evaluated: {problem}. Correct it and save it again."
+
+
+def stored_condition_problem(raw_condition: object) -> str | None:
+    """What reading a stored condition tells about why it cannot be evaluated, or None."""
+    try:
+        condition = parse_condition(raw_condition)
+    except ValidationError as error:
+        return condition_problem(error)
+    except RecursionError:
+        return f"groups are nested more than {MAX_DEPTH} levels deep"
+    problems = condition_limit_problems(condition)
+    return str(problems[0]) if problems else None
+
+
+def _database_words(error: BaseException) -> str:
+    cause = error.orig if isinstance(error, DBAPIError) else error
+    first_line = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    # The reason is stored and shown: no control characters (PostgreSQL refuses NUL in text).
+    shown = "".join(" " if has_control_characters(char) else char for char in first_line)
+    return f"the database refused it ({shown[:200]})"
+
+
+def mark_fixed(segment: Segment) -> None:
+    segment.broken_reason = None
+    segment.broken_at = None
 
 
 def save_segment(
@@ -131,6 +226,7 @@ def save_segment(
     existing.description = description.strip()
     existing.condition = document
     existing.updated_at = now
+    mark_fixed(existing)  # a saved condition passed the limits: the next check tells again
     if existing.id is None and not add_unique(session, existing):
         raise Conflict(f"A segment with the key {key!r} already exists.")
     session.add(existing)
@@ -145,8 +241,8 @@ def delete_segment(session: Session, key: str) -> None:
 
 def describe(segment: Segment) -> str:
     try:
-        return describe_condition(segment_condition(segment))
-    except ValidationError:
+        return describe_condition(parse_condition(segment.condition))
+    except (ValidationError, RecursionError):
         return "(condition no longer valid)"
 
 
