@@ -33,6 +33,24 @@ POISONED_TEMPLATES = {
 }
 
 
+OVER_BUDGET = {
+    "text": (
+        "{% for i in range(5000) %}<p>{{ 'x' * 300 }}</p>{% endfor %}",
+        "produces too much text",
+    ),
+    "rounds": (
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
+        "repeats its loops too many times",
+    ),
+    "width": ("<p>{{ '{:>500000}'.format(contact.first_name) }}</p>", "pads, aligns or indents"),
+    "time": (
+        "{% macro twice(n) %}{% if n %}{{ twice(n - 1) }}{{ twice(n - 1) }}{% endif %}"
+        "{% endmacro %}{{ twice(40) }}",
+        "takes too long to fill in (over 2 seconds)",
+    ),
+}
+
+
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, list[str]]]:
     """A local HTTP receiver for webhooks, recording the paths it was called on."""
@@ -87,6 +105,29 @@ async def test_a_template_that_fails_at_send_time_fails_its_own_row_and_the_good
     assert (poisoned.last_error or "").startswith("Not sent: the HTML body could not be filled in")
     assert reason in (poisoned.last_error or "")
     assert await lease_is_free(redis)
+
+
+@pytest.mark.parametrize("kind", OVER_BUDGET)
+async def test_a_template_over_its_budget_fails_its_own_row_and_the_good_one_is_sent(
+    kind: str, committed_engine: Engine, settings: Settings, smtp_sink: SmtpSink
+) -> None:
+    source, words = OVER_BUDGET[kind]
+    clock = FrozenClock()
+    with session_scope(committed_engine) as session:
+        add_template(session, "heavy", html=source, text="")  # saved before the budget existed
+        add_template(session, "cart")
+        lea = add_contact(session)
+        queue(session, clock, lea, key="heavy", payload={"message": "heavy"})
+        queue(session, clock, lea, key="good")
+    smtp = with_settings(settings, smtp_url=smtp_sink.url)
+
+    assert await drain(committed_engine, clock, smtp) == {"failed": 1, "sent": 1}
+
+    rows = outbox(committed_engine)
+    assert rows["good"].status == "sent"
+    assert len(smtp_sink.messages) == 1
+    assert rows["heavy"].status == "failed"
+    assert (rows["heavy"].last_error or "").startswith(f"Not sent: the HTML body {words}")
 
 
 async def test_the_reason_of_a_failed_send_shows_in_the_mailbox_and_the_block_statistics(
