@@ -18,6 +18,7 @@ from typing import Any, Literal
 from zoneinfo import available_timezones
 
 from app.clock import utcnow
+from app.graph.names import ATTRIBUTE_NAME_RE, ATTRIBUTE_NAME_RULE
 
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
@@ -36,10 +37,6 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 EMAIL_RE = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}$")
 PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
 E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
-ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-ATTRIBUTE_NAME_RULE = (
-    "attribute names may only use letters, digits, '_', '-' and '.' (up to 64 characters)"
-)
 
 
 class FieldProblem(ValueError):

@@ -12,6 +12,7 @@ from app.deps import SessionDep
 from app.inputs import Int32
 from app.models import Segment
 from app.services import segments as service
+from app.services.errors import Invalid
 
 router = APIRouter(tags=["segments"])
 
@@ -53,11 +54,17 @@ class SegmentOut(BaseModel):
     condition: dict[str, Any]
     summary: str = Field(description="The condition in words")
     members: int | None = None
+    broken_reason: str | None = Field(
+        default=None,
+        description="Why the condition cannot be evaluated (scenarios skip it); null when it can",
+    )
     created_at: datetime
     updated_at: datetime
 
 
-def _out(segment: Segment, members: int | None = None) -> SegmentOut:
+def _out(
+    segment: Segment, members: int | None = None, broken_reason: str | None = None
+) -> SegmentOut:
     return SegmentOut(
         key=segment.key,
         name=segment.name,
@@ -65,6 +72,7 @@ def _out(segment: Segment, members: int | None = None) -> SegmentOut:
         condition=segment.condition,
         summary=service.describe(segment),
         members=members,
+        broken_reason=broken_reason or segment.broken_reason,
         created_at=segment.created_at,
         updated_at=segment.updated_at,
     )
@@ -91,14 +99,17 @@ def all_segments(session: SessionDep) -> list[SegmentOut]:
 @router.post("/segments/count", summary="How many contacts a condition matches now")
 def count_condition(request: Request, body: ConditionIn, session: SessionDep) -> dict[str, int]:
     condition = service.read_condition(body.condition)
-    return {"members": service.count_members(session, condition, request.app.state.clock.now())}
+    return {"members": service.count_condition(session, condition, request.app.state.clock.now())}
 
 
 @router.get("/segments/{key}", response_model=SegmentOut, summary="A segment and its count")
 def read_segment(request: Request, key: str, session: SessionDep) -> SegmentOut:
     segment = service.get_segment(session, key)
-    condition = service.segment_condition(segment)
-    return _out(segment, service.count_members(session, condition, request.app.state.clock.now()))
+    try:
+        members = service.count_segment(session, segment, request.app.state.clock.now())
+    except Invalid as broken:  # the segment is still shown, with why it cannot be counted
+        return _out(segment, broken_reason=broken.message)
+    return _out(segment, members)
 
 
 @router.put("/segments/{key}", response_model=SegmentOut)
@@ -131,8 +142,8 @@ def segment_members(
     before: Int32 | None = Query(default=None, description="Cursor: the last id of the page"),
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
-    condition = service.segment_condition(service.get_segment(session, key))
-    ids = service.member_ids_page(
-        session, condition, request.app.state.clock.now(), before=before, limit=limit
+    segment = service.get_segment(session, key)
+    ids = service.segment_member_ids_page(
+        session, segment, request.app.state.clock.now(), before=before, limit=limit
     )
     return {"segment": key, "contact_ids": ids, "next": ids[-1] if len(ids) == limit else None}
