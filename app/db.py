@@ -17,8 +17,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session
+
+from app.sqlite_turns import BACKGROUND, turns_file, waiting_for_write
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 READ_ONLY = "parcours_read_only"
@@ -89,10 +92,18 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
         _register_sqlite_functions(dbapi_connection)
 
+    turns = turns_file(engine)
+
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN DEFERRED" if read_only else "BEGIN IMMEDIATE")
+        options = connection.get_execution_options()
+        if options.get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN DEFERRED")
+        elif options.get(BACKGROUND, False):
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:  # a web write: background writers let it in between their transactions
+            with waiting_for_write(turns):
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _register_sqlite_functions(dbapi_connection: Any) -> None:
@@ -102,6 +113,11 @@ def _register_sqlite_functions(dbapi_connection: Any) -> None:
 
     for name, arity, function in SQLITE_FUNCTIONS:
         dbapi_connection.create_function(name, arity, function, deterministic=True)
+
+
+def is_database_locked(exc: BaseException) -> bool:
+    """SQLite's "database is locked": the write lock stayed taken for the whole busy timeout."""
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
 
 def read_only(engine: Engine) -> Engine:

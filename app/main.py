@@ -12,12 +12,14 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import ASGIApp
 
 from app.clock import SystemClock
 from app.config import Settings, get_settings
-from app.db import create_db_engine
+from app.db import create_db_engine, is_database_locked
 from app.deps import LoginRequired, csrf_protect
 from app.queue import Queue
 from app.redis import EmbeddedRedis
@@ -39,11 +41,21 @@ from app.routes import (
     tracking_public,
 )
 from app.routes.api import events as event_api
+from app.security_headers import SecurityHeaders
 from app.services.errors import ServiceError
 from app.templating import is_htmx, render
 
 log = logging.getLogger("parcours")
+BUSY_RETRY = {"Retry-After": "2"}
 STATIC_DIR = Path(__file__).parent / "static"
+
+
+class ParcoursApp(FastAPI):
+    def build_middleware_stack(self) -> ASGIApp:
+        # Around Starlette's own error middleware, not inside it (as add_middleware would put
+        # it): the last-resort 500 page is sent from there and must carry the headers too.
+        settings: Settings = self.state.settings
+        return SecurityHeaders(super().build_middleware_stack(), https=settings.serves_https)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -67,7 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if embedded is not None:
                 embedded.stop()
 
-    app = FastAPI(
+    app = ParcoursApp(
         title="Parcours",
         version="1.0",
         summary="Marketing-automation scenarios: contacts, events, lists, messages.",
@@ -156,6 +168,19 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse({"detail": errors}, status_code=422)
         detail = "; ".join(f"{'.'.join(map(str, e['loc'][1:]))}: {e['msg']}" for e in errors)
         return _error_page(request, 422, detail)
+
+    @app.exception_handler(OperationalError)
+    async def database_busy(request: Request, exc: OperationalError) -> Response:
+        if not is_database_locked(exc):
+            return await crash(request, exc)
+        # Nothing was written (the transaction never began or was rolled back): try later.
+        log.warning("database busy on %s %s", request.method, request.url.path)
+        detail = "Parcours is very busy right now and nothing was saved. Try again in a moment."
+        if _wants_json(request):
+            return JSONResponse({"detail": detail}, status_code=503, headers=BUSY_RETRY)
+        response = _error_page(request, 503, detail)
+        response.headers.update(BUSY_RETRY)
+        return response
 
     @app.exception_handler(Exception)
     async def crash(request: Request, exc: Exception) -> Response:

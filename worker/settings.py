@@ -11,6 +11,7 @@ from arq.worker import func
 from app.clock import SystemClock
 from app.config import get_settings
 from app.db import create_db_engine
+from app.sqlite_turns import background, turns_file
 from worker import tasks
 from worker.contact_import import import_contacts
 from worker.delivery import deliver_outbox
@@ -22,7 +23,8 @@ from worker.queue import QUEUE_NAME
 
 
 async def startup(ctx: dict[str, Any]) -> None:
-    ctx.setdefault("engine", create_db_engine(get_settings().database_url))
+    ctx.setdefault("engine", background(create_db_engine(get_settings().database_url)))
+    ctx.setdefault("turns", turns_file(ctx["engine"]))
     ctx.setdefault("clock", SystemClock())
     ctx.setdefault("chunk_size", get_settings().engine_chunk_size)
     ctx.setdefault("lanes", engine_lanes(get_settings().engine_lanes, ctx["engine"]))

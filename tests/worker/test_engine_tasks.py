@@ -143,11 +143,31 @@ def test_other_database_errors_are_not_retried_blindly(committed_engine: Engine)
     from worker.engine.tasks import _once
 
     def work(session: Session, plans: object, now: object) -> str:
-        raise OperationalError("SELECT …", {}, Exception("database is locked"))
+        raise OperationalError("SELECT …", {}, Exception("disk I/O error"))
 
     ctx = {"engine": committed_engine, "clock": FrozenClock()}
     with pytest.raises(OperationalError):
         _once(ctx, work)  # type: ignore[arg-type]
+
+
+def test_a_chunk_that_waited_out_sqlites_busy_timeout_is_run_again(
+    committed_engine: Engine,
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from worker.engine.tasks import _once
+
+    tries: list[int] = []
+
+    def work(session: Session, plans: object, now: object) -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+        return "done"
+
+    ctx = {"engine": committed_engine, "clock": FrozenClock()}
+    assert _once(ctx, work) == "done"  # type: ignore[arg-type]
+    assert len(tries) == 2
 
 
 def test_a_deadlock_reported_by_the_driver_itself_is_retried_too(

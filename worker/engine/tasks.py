@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from app.clock import Clock
-from app.db import read_only, session_scope
+from app.db import is_database_locked, read_only, session_scope
 from app.models import ScenarioVersion
 from app.services.scenario_stats import ScenarioStats, version_stats
+from app.sqlite_turns import let_web_writers_in
 from worker.engine import counters
 from worker.engine.advance import CHUNK_SIZE, ChunkReport, advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
@@ -57,7 +58,8 @@ def _once(ctx: dict[str, Any], work: Callable[..., Report | None]) -> Report | N
             # Two transactions waited on each other (contacts both changed): PostgreSQL
             # cancelled this one, and nothing of it was written. Go again. (A COPY reports it
             # straight from the driver, other statements through SQLAlchemy.)
-            if _sqlstate(exc) not in RETRYABLE:
+            # SQLite: the write lock stayed taken for the whole busy timeout. Go again too.
+            if _sqlstate(exc) not in RETRYABLE and not is_database_locked(exc):
                 raise
             log.info("chunk dropped: %s", exc)
     return None
@@ -125,6 +127,7 @@ async def _match_lane(ctx: dict[str, Any], index: int, lanes: int) -> tuple[int,
     batch = partial(match_events, limit=ctx.get("chunk_size", CHUNK_SIZE), lane=(index, lanes))
     while True:
         report = await asyncio.to_thread(_once, ctx, batch)
+        await let_web_writers_in(ctx.get("turns"))
         if report is None:
             return handled, resumed
         handled += report.events
@@ -148,6 +151,7 @@ async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
     chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
     while True:
         report = await asyncio.to_thread(_once, ctx, chunk)
+        await let_web_writers_in(ctx.get("turns"))
         if report is None:
             return steps
         steps += report.steps
