@@ -23,6 +23,9 @@ class Settings(BaseSettings):
     redis_url: str = ""
     smtp_url: str = ""
     base_url: str = "http://127.0.0.1:8000"
+    # Production serves over https; an http:// base_url is only accepted when a proxy in
+    # front terminates TLS and says so here.
+    behind_tls_proxy: bool = False
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
@@ -80,7 +83,18 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters in production "
                     '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
                 )
+            if not self.serves_https and not self.behind_tls_proxy:
+                raise ValueError(
+                    "PARCOURS_BASE_URL must start with https:// in production, so sessions "
+                    "and links travel encrypted. If a proxy in front of Parcours handles https, "
+                    "set PARCOURS_BEHIND_TLS_PROXY=true."
+                )
         return self
+
+    @property
+    def serves_https(self) -> bool:
+        """Browsers reach Parcours over https: HSTS is sent (and cookies are Secure)."""
+        return self.base_url.lower().startswith("https://")
 
     @property
     def uses_embedded_redis(self) -> bool:

@@ -14,6 +14,7 @@ from starlette.background import BackgroundTask
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.inputs import Int32, Int64
 from app.models import Channel, Contact
+from app.security_headers import EMAIL_FRAME_HEADERS
 from app.services import mailbox, messages
 from app.services.composition import default_sender
 from app.services.errors import Invalid, ServiceError
@@ -112,7 +113,9 @@ def _editor(
         "contact_id": extra.pop("contact_id", None),
         **extra,
     }
-    return render(request, EDITOR, context, block=block, status_code=status_code)
+    return render(
+        request, EDITOR, context, block=block, status_code=status_code, headers=EMAIL_FRAME_HEADERS
+    )
 
 
 @router.get("/messages")
@@ -281,4 +284,5 @@ def mailbox_page(
 
 @router.get("/mailbox/{mail_id}")
 def mailbox_message(mail_id: Int64, request: Request, session: SessionDep) -> HTMLResponse:
-    return render(request, "mailbox_message.html", {"mail": mailbox.get_mail(session, mail_id)})
+    mail = mailbox.get_mail(session, mail_id)
+    return render(request, "mailbox_message.html", {"mail": mail}, headers=EMAIL_FRAME_HEADERS)

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.db import create_db_engine, session_scope
@@ -118,9 +119,7 @@ def wire(page, port: str, node: str) -> None:  # type: ignore[no-untyped-def]
 
 def save_now(page) -> None:  # type: ignore[no-untyped-def]
     page.get_by_test_id("save").click()
-    page.wait_for_function(
-        "document.querySelector('[data-testid=save-status]').dataset.state === 'saved'"
-    )
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "saved")
 
 
 def summary(page, node: str) -> str:  # type: ignore[no-untyped-def]
@@ -219,23 +218,20 @@ def test_draw_the_loyal_customer_scenario_with_the_mouse_and_get_exactly_that_js
     panel.get_by_label("Detail").fill("orders_count")
     panel.get_by_label("Value").fill("1")
     panel.get_by_label("Value").press("Tab")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=node-if_1] .node-summary').textContent"
-        " === 'If orders count = 1'"
+    expect(page.locator("[data-testid=node-if_1] .node-summary")).to_have_text(
+        "If orders count = 1"
     )
     screenshot(page, "canvas-04-condition")
 
     page.get_by_test_id("node-send_email_1").click()
     panel.get_by_label("The email to send").select_option("coupon-20")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=node-send_email_1] .node-summary').textContent"
-        " === \"Send email 'coupon-20'\""
+    expect(page.locator("[data-testid=node-send_email_1] .node-summary")).to_have_text(
+        "Send email 'coupon-20'"
     )
     page.get_by_test_id("node-add_to_list_1").click()
     panel.get_by_label("The list").select_option("loyal-customers")
-    page.wait_for_function(
-        "document.querySelector('[data-testid=node-add_to_list_1] .node-summary').textContent"
-        " === \"Add to list 'loyal-customers'\""
+    expect(page.locator("[data-testid=node-add_to_list_1] .node-summary")).to_have_text(
+        "Add to list 'loyal-customers'"
     )
     save_now(page)
     screenshot(page, "canvas-05-saved")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e import test_canvas_designer
 from tests.e2e.test_canvas_designer import (
@@ -47,11 +48,7 @@ def edges_of(graph: dict[str, Any]) -> set[tuple[str, str, str]]:
 
 
 def wait_summary(page, node_id: str, text: str) -> None:  # type: ignore[no-untyped-def]
-    page.wait_for_function(
-        "([id, text]) => document.querySelector(`[data-testid=node-${id}] .node-summary`)"
-        ".textContent === text",
-        arg=[node_id, text],
-    )
+    expect(page.locator(f"[data-testid=node-{node_id}] .node-summary")).to_have_text(text)
 
 
 def test_drop_a_wait_onto_a_link_to_insert_it_then_undo_and_redo(

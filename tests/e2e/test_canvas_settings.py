@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from tests.e2e import test_canvas_designer
 from tests.e2e.test_canvas_designer import api_graph, ensure_refs, make_scenario, open_editor
@@ -27,9 +28,7 @@ def test_set_every_time_and_a_purchase_goal_then_find_them_saved_after_a_reload(
     panel.get_by_label("The event").fill("purchase")
     panel.get_by_label("The event").press("Tab")
     panel.locator(".panel-ok").wait_for()
-    page.wait_for_function(
-        "document.querySelector('[data-testid=save-status]').dataset.state === 'saved'"
-    )
+    expect(page.get_by_test_id("save-status")).to_have_attribute("data-state", "saved")
     screenshot(page, "canvas-30-scenario-settings")
 
     page.reload()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlmodel import select
 
 from app.db import create_db_engine, session_scope
@@ -52,9 +53,7 @@ def test_the_email_editor_previews_live_for_a_chosen_contact_and_saves(  # type:
     assert frame.get_by_role("heading").inner_text() == "Hello Chloé!"
 
     page.get_by_text("Mobile", exact=True).click()
-    page.wait_for_function(
-        "() => document.querySelector('iframe.mail-frame').getBoundingClientRect().width === 375"
-    )
+    expect(page.locator("iframe.mail-frame")).to_have_css("width", "375px")
     screenshot(page, "messages-editor-mobile")
 
     page.get_by_label("HTML body").fill("<h1>Hello {{ contact.first_name </h1>")

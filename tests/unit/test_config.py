@@ -29,9 +29,42 @@ def test_production_refuses_a_missing_or_weak_secret(secret: str) -> None:
 
 
 def test_production_accepts_a_long_random_secret() -> None:
-    settings = Settings(env="production", secret_key="s" * 48, _env_file=None)  # type: ignore[call-arg]
+    settings = Settings(
+        env="production",
+        secret_key="s" * 48,
+        base_url="https://parcours.example.com",
+        _env_file=None,  # type: ignore[call-arg]
+    )
 
     assert settings.resolved_secret_key() == "s" * 48
+
+
+@pytest.mark.parametrize("url", ["http://parcours.example.com", "HTTP://parcours.example.com"])
+def test_production_refuses_a_plain_http_address(url: str) -> None:
+    with pytest.raises(ValidationError, match="PARCOURS_BASE_URL must start with https://"):
+        Settings(env="production", secret_key="s" * 48, base_url=url, _env_file=None)  # type: ignore[call-arg]
+
+
+def test_production_takes_a_plain_http_address_behind_a_tls_proxy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PARCOURS_BEHIND_TLS_PROXY", "true")
+    settings = Settings(
+        env="production",
+        secret_key="s" * 48,
+        base_url="http://parcours.internal:8000",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+
+    assert settings.behind_tls_proxy
+    assert not settings.serves_https
+
+
+def test_dev_keeps_its_plain_http_default() -> None:
+    settings = Settings(env="dev", _env_file=None)  # type: ignore[call-arg]
+
+    assert settings.base_url == "http://127.0.0.1:8000"
+    assert not settings.serves_https
 
 
 def test_dev_keeps_one_generated_secret_across_restarts(tmp_path: Path) -> None:
