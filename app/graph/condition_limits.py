@@ -133,7 +133,7 @@ def _value_problem(value: object) -> str | None:
             return f"the text is longer than {MAX_TEXT:,} characters"
         if "\x00" in value:
             return "the text contains an invisible NUL character; remove it"
-        if has_surrogates(value):
+        if has_surrogates(value):  # names are str fields: the parser refuses them there
             return "the text contains characters that are not valid Unicode"
         return None
     if isinstance(value, int) and not -INT64 <= value < INT64:
@@ -160,9 +160,6 @@ def _name_problems(name: str, what: str, place: tuple[str, ...]) -> list[LimitPr
         return [LimitProblem(where, f"the {what} name is longer than {MAX_NAME} characters")]
     if has_control_characters(name):
         message = f"the {what} name contains invisible control characters; remove them"
-        return [LimitProblem(where, message)]
-    if has_surrogates(name):
-        message = f"the {what} name contains characters that are not valid Unicode"
         return [LimitProblem(where, message)]
     if what == "property" and ('"' in name or "\\" in name):
         # SQLite's JSON paths cannot name such a key, so the database could never find it.

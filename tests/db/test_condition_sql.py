@@ -15,12 +15,17 @@ from typing import Any
 
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlmodel import Session
 
 from app.graph import ContactFacts, EventFact, evaluate, parse_condition
 from app.models import Contact, ContactList, Event, ListMembership
-from app.services.condition_sql import count_matching, matching_contact_ids
+from app.services.condition_sql import (
+    CONTACTS,
+    ConditionSql,
+    count_matching,
+    matching_contact_ids,
+)
 from app.services.contact_facts import explain_chunk, load_facts
 from tests.unit.graph.strategies import (
     EVENT_NAMES,
@@ -212,3 +217,25 @@ def test_count_and_explanations_for_a_chunk(session: Session) -> None:
     assert "orders count was 0, needs ≥ 2" in explanations[people[0].id].children[0].text  # type: ignore[index]
     assert explanations[people[1].id].children[1].text.startswith("purchase happened 1 time")  # type: ignore[index]
     assert NOW.tzinfo is UTC
+
+
+def test_a_long_is_one_of_list_makes_a_short_statement_with_the_same_answers(
+    session: Session,
+) -> None:
+    # One equality per value used to repeat the attribute's whole expression: 500 values made a
+    # statement of hundreds of kilobytes that took seconds to build.
+    skus = [str(n) for n in range(1000, 1500)]
+    session.add(Contact(email="a@example.com", attributes={"sku": 1234}))  # a number
+    session.add(Contact(email="b@example.com", attributes={"sku": "1499"}))  # numeric text
+    session.add(Contact(email="c@example.com", attributes={"sku": "1500"}))
+    session.flush()
+    condition = parse_condition({"attribute": "sku", "op": "in", "value": skus})
+
+    compiler = ConditionSql(session.get_bind().dialect.name, NOW)
+    statement = select(CONTACTS.c.id).where(compiler.contact_filter(condition))
+    compiled = statement.compile(
+        dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True}
+    )
+
+    assert len(str(compiled)) < 50_000  # it was 250,000 characters
+    assert count_matching(session, condition, NOW) == 2

@@ -262,3 +262,14 @@ def test_a_goal_condition_or_goal_event_beyond_the_limits_is_a_settings_error() 
             " control characters; remove them",
         )
     ]
+
+
+def test_half_of_a_unicode_pair_is_refused_in_values() -> None:
+    # JSON can spell "\ud800" alone; no database can encode it.
+    assert problems({"attribute": "city", "op": "eq", "value": "Ly\ud800on"}) == [
+        "value: the text contains characters that are not valid Unicode"
+    ]
+    assert problems({"attribute": "city", "op": "in", "value": ["Lyon", "\udfff"]}) == [
+        "value: the text contains characters that are not valid Unicode"
+    ]
+    assert problems({"attribute": "city", "op": "eq", "value": "Lyon 😀"}) == []
