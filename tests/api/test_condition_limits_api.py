@@ -241,3 +241,37 @@ def test_contacts_of_a_broken_segment_are_refused_in_words(
     assert "This segment could not be evaluated" in contacts.text
     assert export.status_code == 422
     assert "This segment could not be evaluated" in export.text
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [nested_not(60), {"attribute": "sku", "op": "in", "value": [str(n) for n in range(5000)]}],
+)
+def test_a_stored_condition_beyond_the_limits_still_opens_and_is_counted_if_it_can_be(
+    logged_in: Browser, session: Session, condition: JsonDict
+) -> None:
+    # Stored before the limits: it is tried (it may still run), never answered with a 500.
+    planted(session, "old", condition)
+
+    page = logged_in.client.get("/segments/old")
+    count = logged_in.client.get("/segments/old/count")
+
+    assert page.status_code == 200
+    assert count.status_code == 200
+    assert count.text == '<span class="num">0</span>' or "Can't be counted" in count.text
+
+
+def test_a_stored_condition_that_no_longer_parses_opens_and_says_why_it_cannot_count(
+    logged_in: Browser, session: Session
+) -> None:
+    planted(session, "old", {"attribute": "city", "op": "resembles", "value": "Lyon"})
+
+    page = logged_in.client.get("/segments/old")
+    count = logged_in.client.get("/segments/old/count")
+    listing = logged_in.client.get("/segments")
+
+    assert page.status_code == 200
+    assert listing.status_code == 200
+    assert "(condition no longer valid)" in listing.text
+    assert "Can't be counted" in count.text
+    assert "This segment could not be evaluated: operator: choose one of" in count.text
