@@ -21,7 +21,7 @@ import operator
 import re
 import types
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from functools import update_wrapper, wraps
+from functools import lru_cache, update_wrapper, wraps
 from typing import Any
 
 from jinja2 import ChainableUndefined, nodes
@@ -36,6 +36,7 @@ from jinja2.utils import Namespace, pass_context
 from markupsafe import Markup
 
 from app.services.render_budget import (
+    MAX_VALUE,
     MAX_WIDTH,
     NUMBER_TOO_LARGE,
     Budget,
@@ -94,6 +95,12 @@ def _collect(chunks: Iterable[str]) -> str:
 
 def _produced(result: Any, budget: Budget) -> Any:
     """Checks what a call or a filter returned, and counts the text it built."""
+    kind = type(result)
+    if kind is str or kind is Markup:
+        if len(result) > MAX_VALUE:
+            check_size(len(result))
+        budget.charge(len(result))
+        return result
     if isinstance(result, str | bytes):
         check_size(len(result))
         budget.charge(len(result))
@@ -115,10 +122,10 @@ def _check_number_text(digits: str) -> None:
         raise too_wide()
 
 
-def check_printf(template: Any, values: Any) -> None:
-    """``'%10s' % x`` and the ``format`` filter: widths, precisions and values within budget."""
-    if not isinstance(template, str):
-        return
+@lru_cache(maxsize=512)
+def _printf_takes_widths(template: str) -> bool:
+    """Refuses the widths and precisions written in a ``%`` format; True when some come
+    from the values (``%*s``). Cached: a message uses the same few formats again and again."""
     star = False
     for width, precision in _PRINTF.findall(template):
         for number in (width, precision):
@@ -126,6 +133,14 @@ def check_printf(template: Any, values: Any) -> None:
                 star = True
             elif number:
                 _check_number_text(number)
+    return star
+
+
+def check_printf(template: Any, values: Any) -> None:
+    """``'%10s' % x`` and the ``format`` filter: widths, precisions and values within budget."""
+    if not isinstance(template, str):
+        return
+    star = _printf_takes_widths(str(template))
     items = values if isinstance(values, tuple) else (values,)
     for item in items:
         if star:
@@ -281,26 +296,47 @@ _PREDICTIONS: dict[str, _Prediction] = {
 
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     # A filter marked pass_context / pass_eval_context / pass_environment gets that first.
-    passes = getattr(func, "jinja_pass_arg", None) is not None
+    first = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
     predict = _PREDICTIONS.get(name)
 
+    if predict is None:
+
+        @wraps(func)
+        def guarded(*args: Any, **kwargs: Any) -> Any:
+            # The common case (default, upper, float…), kept lean: it runs for every filter.
+            budget = current()
+            budget.tick()
+            for item in args[first:]:
+                if type(item) not in _FLAT:
+                    check_value(item)
+            for item in kwargs.values():
+                if type(item) not in _FLAT:
+                    check_value(item)
+            return _produced(func(*args, **kwargs), budget)
+
+        return guarded
+
     @wraps(func)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
+    def predicted(*args: Any, **kwargs: Any) -> Any:
         budget = current()
         budget.tick()
-        lead, rest = (args[:1], args[1:]) if passes else ((), args)
+        lead, rest = args[:first], args[first:]
         if rest:
             value, params = rest[0], rest[1:]
             if name == "join" and isinstance(value, Iterator):
                 value = list(value)  # its length decides how often the separator repeats
             for item in (value, *params, *kwargs.values()):
-                check_value(item)
-            if predict is not None:
-                predict(value, params, kwargs)
+                if type(item) not in _FLAT:
+                    check_value(item)
+            predict(value, params, kwargs)
             args = (*lead, value, *params)
         return _produced(func(*args, **kwargs), budget)
 
-    return guarded
+    return predicted
+
+
+# Values whose text is short or already capped where it was built: not measured again.
+_FLAT = frozenset({str, Markup, int, float, bool, type(None), ChainableUndefined})
 
 
 # --- the compiler and the environment --------------------------------------------------
