@@ -29,7 +29,30 @@ from app.graph import Plan
 from app.models import EnrollmentState
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
-ADVISORY_ENROLL = 7_211  # namespace of the advisory locks taken while enrolling
+# PostgreSQL advisory locks, one per share of the contacts (contact id modulo SHARES): a
+# transaction that admits or matches a contact holds its share's lock until it commits, so
+# two never handle the same contact side by side, and workers spread over the shares.
+ADVISORY_CONTACT_SHARE = 7_212
+SHARES = 16
+
+
+def share_of(contact_id: int) -> int:
+    return contact_id % SHARES
+
+
+def lock_shares(session: Session, contact_ids: Iterable[int]) -> None:
+    """Waits for (and holds until commit) the locks of the shares these contacts are in, in
+    share order. A transaction that holds one already takes it again at once."""
+    for share in sorted({share_of(c) for c in contact_ids}):
+        session.execute(select(func.pg_advisory_xact_lock(ADVISORY_CONTACT_SHARE, share)))
+
+
+def try_share(session: Session, share: int) -> bool:
+    """Takes a share's lock unless another transaction holds it."""
+    query = select(func.pg_try_advisory_xact_lock(ADVISORY_CONTACT_SHARE, share))
+    return bool(session.execute(query).scalar_one())
+
+
 LIVE_STATES = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 
 
@@ -107,7 +130,7 @@ def admit(
     session: Session, candidates: Iterable[Candidate], plans: dict[int, Plan], now: datetime
 ) -> list[Candidate]:
     """The candidates the rules let in, in order; the caller writes their enrollments in this
-    transaction (on PostgreSQL it holds each scenario's enrolling lock until it commits)."""
+    transaction (on PostgreSQL it holds the share locks of these contacts until it commits)."""
     wanted = list(candidates)
     ruled = [c for c in wanted if _has_rules(c, plans[c.version_id])]
     history: dict[tuple[int, int], _History] = defaultdict(_History)
@@ -142,10 +165,10 @@ def _has_rules(candidate: Candidate, plan: Plan) -> bool:
 def _histories(session: Session, ruled: list[Candidate]) -> dict[tuple[int, int], _History]:
     pairs = {(c.scenario_id, c.contact_id) for c in ruled}
     if is_postgres(session):
-        # The rules are read, then applied: one enrolling transaction per scenario at a time,
-        # or two workers matching events of the same contact could both let it in.
-        for scenario_id in sorted({c.scenario_id for c in ruled}):
-            session.execute(select(func.pg_advisory_xact_lock(ADVISORY_ENROLL, scenario_id)))
+        # The rules are read, then applied: one transaction at a time for a given contact, or
+        # two workers (the matcher, the segment check, a manual enrollment) could both let it
+        # in. By share of the contacts, not by scenario: workers do not queue on one lock.
+        lock_shares(session, {c.contact_id for c in ruled})
     history: dict[tuple[int, int], _History] = defaultdict(_History)
     rows = session.execute(
         select(

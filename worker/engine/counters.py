@@ -5,8 +5,9 @@ built from the log. A version's hash carries a ``~built`` field, set when it was
 the step log: a hash without it (Redis was flushed or restarted empty, or it was never built)
 is not incremented — the engine rebuilds it from the log after its commit instead, and readers
 read the log meanwhile. Being a field of the hash itself, the mark cannot outlive the counts.
-After a rebuild the version is checked once more when the engine is idle, so a chunk that
-committed while the log was being read is not counted twice or lost for good.
+A chunk published while another worker rebuilds marks the version dirty, and the rebuilder
+reads the log again before it writes; after a rebuild the version is also checked once more
+when the engine is idle, so no chunk stays counted twice or lost.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ COUNTERS = "parcours:counters:{version_id}"
 BUILT = "~built"
 LIVE_CHANNEL = "parcours:live:{scenario_id}"
 REBUILDING = "parcours:counters-rebuilding:{version_id}"
+DIRTY = "parcours:counters-dirty:{version_id}"
+REBUILD_ROUNDS = 5
 RECHECK = "parcours:counters-recheck"  # sorted set: version id -> when to check again
 RECHECK_AFTER_SECONDS = 5
 
@@ -72,27 +75,51 @@ async def publish(redis: Redis, counters: Mapping[CounterKey, int]) -> list[int]
     return [versions[int(index) - 1] for index in missing]
 
 
+# KEYS: the hash, the dirty flag, the rebuilding claim, the recheck set. ARGV: the version,
+# when to check again, whether to write even if dirty, then field, count pairs.
+# Writes the counts unless a chunk was published meanwhile (then answers 0: read again).
+_WRITE = """
+if redis.call('DEL', KEYS[2]) == 1 and ARGV[3] == '0' then return 0 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('DEL', KEYS[3])
+redis.call('ZADD', KEYS[4], 'NX', ARGV[2], ARGV[1])
+return 1
+"""
+
+
 async def claim_rebuild(redis: Redis, version_id: int) -> bool:
-    """Only one worker rebuilds a version at a time; the others carry on."""
-    return bool(await redis.set(REBUILDING.format(version_id=version_id), 1, nx=True, ex=60))
+    """Only one worker rebuilds a version at a time. Another that finds it rebuilding marks
+    it dirty: its chunk may have committed after the rebuilder read the log."""
+    if await redis.set(REBUILDING.format(version_id=version_id), 1, nx=True, ex=60):
+        return True
+    await redis.set(DIRTY.format(version_id=version_id), 1, ex=60)
+    return False
+
+
+async def write_rebuilt(
+    redis: Redis, version_id: int, stats: ScenarioStats, *, final: bool = False
+) -> bool:
+    """Replaces a version's counts with the ones read from the step log, marked built;
+    False (nothing written) when a chunk came in meanwhile and the log must be read again."""
+    fields: list[str | int] = [BUILT, 1]
+    for node_id, counters in stats.nodes.items():
+        for name, count in counters.model_dump().items():
+            if count:
+                fields += [f"{node_id}:{name}", count]
+    keys = [
+        COUNTERS.format(version_id=version_id),
+        DIRTY.format(version_id=version_id),
+        REBUILDING.format(version_id=version_id),
+        RECHECK,
+    ]
+    args = [version_id, time.time() + RECHECK_AFTER_SECONDS, int(final), *fields]
+    written = await redis.eval(_WRITE, len(keys), *keys, *map(str, args))  # type: ignore[misc]
+    return bool(written)
 
 
 async def rebuild(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
-    """Replaces a version's counts with the ones read from the step log, marked built."""
-    key = COUNTERS.format(version_id=version_id)
-    values: dict[str, int] = {
-        f"{node_id}:{name}": count
-        for node_id, counters in stats.nodes.items()
-        for name, count in counters.model_dump().items()
-        if count
-    }
-    values[BUILT] = 1
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.delete(key)
-        pipe.hset(key, mapping=values)
-        pipe.delete(REBUILDING.format(version_id=version_id))
-        pipe.zadd(RECHECK, {str(version_id): time.time() + RECHECK_AFTER_SECONDS}, nx=True)
-        await pipe.execute()
+    await write_rebuilt(redis, version_id, stats, final=True)
 
 
 async def due_rechecks(redis: Redis) -> list[int]:

@@ -127,12 +127,12 @@ async def _match_lane(ctx: dict[str, Any], index: int, lanes: int) -> tuple[int,
     batch = partial(match_events, limit=ctx.get("chunk_size", CHUNK_SIZE), lane=(index, lanes))
     while True:
         report = await asyncio.to_thread(_once, ctx, batch)
-        await let_web_writers_in(ctx.get("turns"))
         if report is None:
             return handled, resumed
         handled += report.events
         resumed = resumed or bool(report.resumed)
-        await publish_counters(ctx, report.counters)
+        await publish_counters(ctx, report.counters)  # at once: see worker/engine/counters.py
+        await let_web_writers_in(ctx.get("turns"))
         if report.outbox:
             await queue.kick("deliver_outbox")
         if time.monotonic() > deadline:
@@ -151,11 +151,11 @@ async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
     chunk = partial(advance_chunk, limit=ctx.get("chunk_size", CHUNK_SIZE))
     while True:
         report = await asyncio.to_thread(_once, ctx, chunk)
-        await let_web_writers_in(ctx.get("turns"))
         if report is None:
             return steps
         steps += report.steps
-        await publish_counters(ctx, report.counters)
+        await publish_counters(ctx, report.counters)  # at once: see worker/engine/counters.py
+        await let_web_writers_in(ctx.get("turns"))
         if report.outbox:
             await queue.kick("deliver_outbox")
         if report.events_to_match:
@@ -170,9 +170,13 @@ async def publish_counters(ctx: dict[str, Any], changes: Mapping[CounterKey, int
     versions Redis has lost (read after this chunk's commit, so it is counted)."""
     redis = ctx["redis"]
     for version_id in await counters.publish(redis, changes):
-        if await counters.claim_rebuild(redis, version_id):
+        if not await counters.claim_rebuild(redis, version_id):
+            continue
+        for round_ in range(counters.REBUILD_ROUNDS):
             stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
-            await counters.rebuild(redis, version_id, stats)
+            last = round_ == counters.REBUILD_ROUNDS - 1
+            if await counters.write_rebuilt(redis, version_id, stats, final=last):
+                break
 
 
 async def recheck_counters(ctx: dict[str, Any]) -> int:

@@ -21,7 +21,7 @@ from app.bulk import among, new_ids
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
 from app.models import EnrollmentState
-from app.services.enrollments import Candidate, admit
+from app.services.enrollments import SHARES, Candidate, admit, try_share
 from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans, events_heard
@@ -58,20 +58,43 @@ def claim_events(
     """The oldest events not yet matched, marked matched in the same statement (the batch's
     transaction either handles them all or leaves them all for the next run).
 
-    ``lane`` = (this lane, lanes): a worker's lanes split the events by contact, so one
-    contact's events are matched in order, one batch after the other (a goal event is never
-    matched beside the entry it should end, in a transaction that cannot see it yet)."""
+    On PostgreSQL a batch holds the events of one share of the contacts, whose lock it keeps
+    until it commits: every worker's lanes spread over the shares (``lane`` = (this lane,
+    lanes) says where this one starts looking), and one contact's events are matched in
+    order, one batch after the other — a goal event is never matched beside the entry it
+    should end, in a transaction that cannot see it yet. SQLite has a single writer: its
+    batches follow each other anyway."""
+    if session.get_bind().dialect.name != "postgresql":
+        return _claim(session, now, limit, None)
+    index, lanes = lane
+    oldest = session.execute(
+        select(EVENTS.c.contact_id % SHARES)
+        .where(EVENTS.c.processed_at.is_(None))
+        .order_by(EVENTS.c.id)
+        .limit(limit)
+    ).scalars()
+    waiting = list(dict.fromkeys(oldest))  # the shares with work, oldest first
+    # Lanes start at different places in that list, so they do not all try the same share.
+    start = index * len(waiting) // lanes if waiting else 0
+    for share in waiting[start:] + waiting[:start]:
+        if try_share(session, share):
+            claimed = _claim(session, now, limit, share)
+            if claimed:
+                return claimed
+    return []
+
+
+def _claim(session: Session, now: datetime, limit: int, share: int | None) -> list[Any]:
     pending = (
         select(EVENTS.c.id)
         .where(EVENTS.c.processed_at.is_(None))
         .order_by(EVENTS.c.id)
         .limit(limit)
     )
-    index, lanes = lane
-    if lanes > 1:
-        pending = pending.where(EVENTS.c.contact_id % lanes == index)
-    if session.get_bind().dialect.name == "postgresql":
-        pending = pending.with_for_update(skip_locked=True)
+    if share is not None:
+        pending = pending.where(EVENTS.c.contact_id % SHARES == share).with_for_update(
+            skip_locked=True
+        )
     claimed = session.execute(
         update(EVENTS)
         .where(EVENTS.c.id.in_(pending.scalar_subquery()))
