@@ -66,9 +66,9 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                headers.extend(h for h in self.headers if h[0] not in present)
+                headers += [h for h in self.headers if h[0] not in present]
                 if _CSP not in present:
                     headers.append((_CSP, policy))
                 message["headers"] = headers
