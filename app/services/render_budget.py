@@ -90,6 +90,12 @@ TOO_MUCH_WORK = (
 )
 TOO_DEEP = (f"uses a value nested too deeply (over {MAX_DEPTH} levels)", "Use a flatter value.")
 NUMBER_TOO_LARGE = ("computes a number that is too large", "Use smaller numbers or powers.")
+# Steps whose time grows with the square of their input, where a clock read cannot help.
+TOO_MANY_LISTS = ("adds up too many lists at once", "Add up fewer, or shorter, lists.")
+WORDS_TOO_LONG = (
+    "breaks very long words into too many lines",
+    "Use a wider width, or keep long words whole with break_long_words=false.",
+)
 
 
 @dataclass

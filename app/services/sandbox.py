@@ -26,7 +26,7 @@ from typing import Any
 
 from jinja2 import ChainableUndefined, nodes
 from jinja2.compiler import CodeGenerator, Frame, optimizeconst
-from jinja2.runtime import Context
+from jinja2.runtime import Context, LoopContext
 from jinja2.sandbox import (
     ImmutableSandboxedEnvironment,
     SandboxedEscapeFormatter,
@@ -39,6 +39,8 @@ from app.services.render_budget import (
     MAX_VALUE,
     MAX_WIDTH,
     NUMBER_TOO_LARGE,
+    TOO_MANY_LISTS,
+    WORDS_TOO_LONG,
     Budget,
     OverBudget,
     Rounds,
@@ -57,6 +59,9 @@ from app.services.render_budget import (
 
 MAX_POWER_DIGITS = 100
 MAX_POWER_BITS = 100_000
+MAX_WRAP_WORK = 500_000_000  # about a tenth of a second of textwrap cutting long words
+MAX_SUM_WORK = 20_000_000  # list items copied while lists are added up
+MAX_LISTS_SUMMED = 1_000
 ROUNDS_FILTER = "loop_rounds"  # what the compiler wraps loops in (not meant for templates)
 
 
@@ -225,17 +230,36 @@ def _predict_indent(value: Any, params: tuple[Any, ...], kwargs: Mapping[str, An
 
 def _predict_wordwrap(value: Any, params: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     width = _arg(params, kwargs, 0, "width")
+    breaks = _arg(params, kwargs, 1, "break_long_words")
     wrap = _arg(params, kwargs, 2, "wrapstring") or "\n"
     size = _length_of(value)
-    lines = size
-    if isinstance(width, int) and width > 0 and isinstance(value, str):
-        lines = min(size, size // width + value.count(" ") + value.count("\n") + 1)
-    check_size(size + lines * len(str(wrap)))
+    if not (isinstance(width, int) and width > 0 and isinstance(value, str)):
+        width = 1
+    # Two lines in a row hold more than a line's width, so there are at most 2·size/width.
+    check_size(size + (2 * size // width + 1) * len(str(wrap)))
+    if breaks is not False and isinstance(value, str) and size > width:
+        # Python's textwrap cuts a long word one line at a time: time grows with its square.
+        longest = max(map(len, value.split()), default=0)
+        if longest * longest // width > MAX_WRAP_WORK:
+            raise OverBudget(*WORDS_TOO_LONG)
+
+
+def _predict_sum(value: Any, params: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    # Lists are added up by copying the total so far each time: time grows with the square.
+    start = _arg(params, kwargs, 1, "start")
+    if isinstance(start, list | tuple) and isinstance(value, list | tuple):
+        total: int
+        if _arg(params, kwargs, 0, "attribute") is not None:
+            total = len(value) * MAX_LISTS_SUMMED  # the lists come from each item: unknown
+        else:
+            total = sum(len(item) for item in value if isinstance(item, Sized))
+        if len(value) * total > MAX_SUM_WORK:
+            raise OverBudget(*TOO_MANY_LISTS)
 
 
 def _predict_urlize(value: Any, params: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
     # Each link may repeat target and rel; the link markup itself is checked afterwards.
-    extra = sum(len(str(_arg(params, kwargs, i, n) or "")) for i, n in ((3, "target"), (4, "rel")))
+    extra = sum(len(str(_arg(params, kwargs, i, n) or "")) for i, n in ((2, "target"), (3, "rel")))
     words = value.count(" ") + value.count("\n") + 1 if isinstance(value, str) else 1
     check_size(_length_of(value) + words * extra)
 
@@ -291,6 +315,7 @@ _PREDICTIONS: dict[str, _Prediction] = {
     "tojson": _predict_tojson,
     "pprint": _predict_pprint,
     "format": _predict_format,
+    "sum": _predict_sum,
 }
 
 
@@ -396,6 +421,9 @@ class Sandbox(ImmutableSandboxedEnvironment):
     def call(self, context: Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         budget = current()
         budget.tick()
+        if isinstance(obj, LoopContext) and args:
+            # ``loop(children)`` in a recursive loop: its rounds count like any loop's.
+            args = (Rounds(args[0]), *args[1:])
         args = _check_method(obj, args, kwargs)
         return _produced(super().call(context, obj, *args, **kwargs), budget)
 

@@ -169,6 +169,33 @@ def test_text_built_step_by_step_is_capped_too(source: str) -> None:
     assert "this template produces too much text (over 1 MB)" in refused.value.message
 
 
+@pytest.mark.parametrize(
+    ("source", "words"),
+    [
+        ("{{ ([[1]] * 100000) | sum(start=[]) | length }}", "adds up too many lists at once"),
+        ("{{ ('a' * 100000) | wordwrap(1) }}", "breaks very long words into too many lines"),
+        (
+            "{% for x in [1] recursive %}{% if x == 1 %}{{ loop(['a'] * 200000) }}{% endif %}"
+            "{% endfor %}",
+            "repeats its loops too many times",
+        ),
+    ],
+)
+def test_steps_a_clock_cannot_interrupt_are_refused_before_they_run(
+    source: str, words: str
+) -> None:
+    started = time.monotonic()
+    with pytest.raises(Invalid) as refused:
+        check_message(MessageIn(key="k", channel="sms", text=source))
+    assert f"this template {words}" in refused.value.message
+    assert time.monotonic() - started < 1.5
+
+
+def test_a_long_text_wrapped_at_a_normal_width_is_fine() -> None:
+    text = "{{ ('lorem ipsum ' * 20000) | wordwrap(72) | length }}"
+    check_message(MessageIn(key="k", channel="sms", text=text))
+
+
 def test_a_subject_and_an_sms_have_smaller_limits_than_a_body() -> None:
     long_subject = MessageIn(key="k", subject="{{ 'x' * 3000 }}", html="<p>Hi</p>")
     with pytest.raises(Invalid) as refused:
