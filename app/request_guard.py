@@ -10,6 +10,8 @@ alike:
 - **Text.** PostgreSQL cannot store the NUL character in text or JSON, and no database can store
   half of a UTF-16 surrogate pair; either would fail deep in a write, as a 500. Such text is
   refused with 422 wherever it comes: path, query string, JSON (keys, values, nested) or form.
+- **Numbers.** ``NaN`` and ``Infinity`` (which Python's JSON reader accepts) are refused with
+  422: PostgreSQL's JSON cannot hold them.
 - **Nesting.** JSON nested deeper than ``MAX_JSON_DEPTH`` is refused with 422: nothing Parcours
   takes is that deep, and recursive code further on should never meet it.
 
@@ -35,8 +37,9 @@ MAX_JSON_DEPTH = 100
 EVENT_PATHS = ("/api/v1/events",)
 UPLOAD_PATHS = frozenset({"/contacts/import"})
 
-# Cheap byte-level hints that a body may hold unstorable text; only then is it decoded fully.
-_ESCAPED_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})")
+# Cheap byte-level hints that a body may hold unstorable text or numbers (Python's JSON reader
+# takes NaN and Infinity, which PostgreSQL's JSON refuses); only then is it decoded fully.
+_SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|NaN|Infinity")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 
@@ -147,9 +150,9 @@ def check_body(body: bytes, content_type: str) -> None:
         return
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _json_depth(body) > MAX_JSON_DEPTH:
         raise Refused(422, DEPTH_MESSAGE)
-    if _ESCAPED_SUSPECT.search(body):
+    if _SUSPECT.search(body):
         try:
-            document = json.loads(body)
+            document = json.loads(body, parse_constant=_not_a_number)
         except ValueError:
             return  # not JSON: the route answers that in its own words
         for text in _strings(document):
@@ -157,6 +160,10 @@ def check_body(body: bytes, content_type: str) -> None:
                 raise Refused(422, NUL_MESSAGE)
             if not text.isascii() and not _encodes(text):
                 raise Refused(422, SURROGATE_MESSAGE)
+
+
+def _not_a_number(constant: str) -> float:
+    raise Refused(422, f"{constant} is not a number Parcours can store; send a finite number.")
 
 
 def _json_depth(body: bytes) -> int:
