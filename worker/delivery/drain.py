@@ -1,11 +1,12 @@
 """The outbox drainer: claims due rows in chunks, sends them, writes the outcomes back.
 
 Exactly once, and the one window where it is not: a message accepted by the SMTP server is
-marked ``sent`` in the next bulk write, at most ``FLUSH_EVERY`` sends later. If the worker
-dies inside that window, those few messages are sent again once their lease runs out — the
-smallest window possible without one commit per message (the SMTP server may deduplicate
-them by their Message-ID, which is the row's idempotency key). Mailbox "sends" have no
-window at all: the copy and the ``sent`` mark are written in the same transaction.
+marked ``sent`` in the next bulk write, at most ``FLUSH_EVERY`` sends later, but each accept
+is also marked in Redis at once (``accepted.py``), and a row claimed again after a crash is
+not sent again when its mark says it was accepted. So a worker killed mid-drain re-sends at
+most the one message that was in flight on its connection (the SMTP server may deduplicate
+it by its Message-ID, the row's idempotency key). Mailbox "sends" have no window at all:
+the copy and the ``sent`` mark are written in the same transaction.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from app.clock import Clock
 from app.config import Settings
 from app.db import read_only, session_scope
 from worker.delivery import outcomes
+from worker.delivery.accepted import AcceptedMarks
 from worker.delivery.compose import (
     Composer,
     EmailJob,
@@ -72,10 +74,11 @@ class Delivery:
         self.lease = timedelta(seconds=max(120, 3 * chunk_seconds))
         self._buffer: list[Outcome] = []
         self._claimed: dict[int, Claimed] = {}
+        self.marks = AcceptedMarks(self.redis)
+        self._accepted_before: set[int] = set()
 
     async def run(self) -> dict[str, int]:
-        ttl_ms = int(self.lease.total_seconds() * 1000)
-        lease = DrainLease(self.redis, ttl_ms) if self.redis is not None else None
+        lease = DrainLease(self.redis) if self.redis is not None else None
         if lease is not None and not await lease.acquire():
             return {"busy": 1}
         upcoming: asyncio.Task[tuple[list[Claimed], Prepared]] | None = None
@@ -91,8 +94,8 @@ class Delivery:
                 if time.monotonic() - started < TIME_BUDGET_SECONDS:
                     upcoming = asyncio.create_task(self._next_chunk())
                 await self.deliver(rows, prepared)
-                if lease is not None and not await lease.renew():
-                    break  # another worker took over: stop sending
+                if lease is not None and lease.lost:
+                    break  # the heartbeat could not renew it: another worker may drain now
         finally:
             # Whatever went wrong above, the lease is let go: a drain that kept it would stop
             # every send of every worker until it expired, and it is renewed after each chunk.
@@ -138,6 +141,9 @@ class Delivery:
 
     async def deliver(self, rows: list[Claimed], prepared: Prepared) -> None:
         self._claimed.update({row.id: row for row in rows})
+        # Rows claimed before whose send was answered but whose outcome was never written
+        # (the worker died): sent already, not again.
+        self._accepted_before = await self.marks.accepted(r.id for r in rows if r.attempts > 1)
         self._buffer.extend(prepared.decided)
         for email in prepared.emails:
             await self._add(await self._send_email(email))
@@ -150,28 +156,39 @@ class Delivery:
     async def _send_email(self, job: EmailJob) -> Outcome:
         if self.smtp is None:
             return outcomes.sent(job.row.id, mailbox=job.mailbox)
+        if job.row.id in self._accepted_before:
+            return outcomes.sent(job.row.id)
         try:
             await self.smtp.send(job.envelope)
         except Exception as exc:
             return _failure(job.row.id, exc)
+        await self.marks.mark(job.row.id)
         return outcomes.sent(job.row.id)
 
     async def _send_sms(self, job: SmsJob) -> Outcome:
+        mailbox = job.mailbox if self.sms.keeps_copy else None
+        if job.row.id in self._accepted_before:
+            return outcomes.sent(job.row.id, mailbox=mailbox)
         try:
             await self.sms.send(job.sms)
         except Exception as exc:
             return _failure(job.row.id, exc)
-        return outcomes.sent(job.row.id, mailbox=job.mailbox if self.sms.keeps_copy else None)
+        if not self.sms.keeps_copy:  # a mailbox copy is written with its outcome
+            await self.marks.mark(job.row.id)
+        return outcomes.sent(job.row.id, mailbox=mailbox)
 
     async def _send_webhooks(self, jobs: list[WebhookJob]) -> None:
         gate = asyncio.Semaphore(WEBHOOK_CONCURRENCY)
 
         async def one(job: WebhookJob) -> Outcome:
+            if job.row.id in self._accepted_before:
+                return outcomes.sent(job.row.id)
             async with gate:
                 try:
                     await self.webhooks.call(job.call)
                 except Exception as exc:
                     return _failure(job.row.id, exc)
+                await self.marks.mark(job.row.id)
                 return outcomes.sent(job.row.id)
 
         for outcome in await asyncio.gather(*(one(job) for job in jobs)):
@@ -194,6 +211,7 @@ class Delivery:
             self.clock.now(),
             self.settings.delivery_max_attempts,
         )
+        await self.marks.forget(o.row_id for o in batch)
         self.totals.update(o.kind for o in batch)
 
     async def close(self) -> None:
