@@ -137,6 +137,9 @@ class NotifyTeamConfig(BlockConfig):
             found.append(ConfigProblem("to", f"{quote(self.to)} is not an email address"))
         return found + required(self.message, "message", "write the message for your team")
 
+    def templates(self) -> list[tuple[str, str, str]]:
+        return [("message", "the team alert", self.message)] if self.message else []
+
 
 class WebhookConfig(BlockConfig):
     url: str | None = None
@@ -155,6 +158,9 @@ class WebhookConfig(BlockConfig):
             allowed = ", ".join(WEBHOOK_METHODS)
             found.append(ConfigProblem("method", f"{quote(self.method)} is not one of {allowed}"))
         return found
+
+    def templates(self) -> list[tuple[str, str, str]]:
+        return [("body", "the webhook body", self.body)] if self.body else []
 
 
 class ExitConfig(BlockConfig):

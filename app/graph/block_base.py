@@ -57,6 +57,10 @@ class BlockConfig(GraphModel):
     def references(self) -> list[Reference]:
         return []
 
+    def templates(self) -> list[tuple[str, str, str]]:
+        """Settings filled in at send time: (setting, what a marketer calls it, template)."""
+        return []
+
 
 class BlockBase(GraphModel):
     """One block of the canvas. Subclasses pin ``type`` and ``kind`` and their config model."""

@@ -6,7 +6,7 @@ it) are shown on the canvas but let the scenario go live.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Set
+from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 
 from app.graph.block_base import BlockBase, Reference
@@ -28,6 +28,9 @@ class KnownRefs:
     messages: Mapping[str, Channel] = field(default_factory=dict)
     lists: Set[str] = frozenset()
     segments: Set[str] = frozenset()
+    # (what it is called, template) -> what is wrong with it, in plain words, or None. Given
+    # by the caller: rendering is not graph code.
+    template_problem: Callable[[str, str], str | None] | None = None
 
 
 def check_draft(raw: object, known: KnownRefs | None = None) -> tuple[Document | None, list[Issue]]:
@@ -66,6 +69,7 @@ def validate(document: Document, known: KnownRefs | None = None) -> list[Issue]:
                 for reference in block.config.references()
                 if (issue := _reference_issue(block.id, reference, known))
             ]
+            issues += _template_issues(block, known)
     usable, edge_issues = _usable_edges(document.edges, blocks)
     issues += edge_issues
     successors: dict[str, list[str]] = {block_id: [] for block_id in blocks}
@@ -87,6 +91,21 @@ def _config_issues(block: BlockBase) -> list[Issue]:
             field=f"config.{problem.field}",
         )
         for problem in block.config.problems()
+    ]
+
+
+def _template_issues(block: BlockBase, known: KnownRefs) -> list[Issue]:
+    if known.template_problem is None:
+        return []
+    return [
+        Issue(
+            node=block.id,
+            code=IssueCode.invalid_config,
+            message=f"{block_label(block.id)}: {problem}",
+            field=f"config.{setting}",
+        )
+        for setting, label, source in block.config.templates()
+        if (problem := known.template_problem(label, source))
     ]
 
 

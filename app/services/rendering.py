@@ -101,6 +101,17 @@ def check_template(item: TemplateField) -> None:
         pass
 
 
+@lru_cache(maxsize=256)
+def template_problem(label: str, source: str) -> str | None:
+    """What ``check_template`` refuses in a template kept in a scenario block (a webhook body,
+    a team alert), or None. Cached: a draft is checked again on every autosave."""
+    try:
+        check_template(TemplateField("text", label, source))
+    except Invalid as exc:
+        return exc.message
+    return None
+
+
 def _plain(message: str | None) -> str:
     text = (message or "the template could not be read").strip()
     return text[0].upper() + text[1:] if text else text

@@ -31,6 +31,7 @@ from app.models import (
 from app.scenario_templates import scenario_templates
 from app.services.enrollments import enroll_manually
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.rendering import template_problem
 from app.services.scenario_bundles import ImportReport, ScenarioBundle, install_dependencies
 
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
@@ -61,6 +62,7 @@ def known_refs(session: Session) -> KnownRefs:
         messages={key: str(channel) for key, channel in messages},  # type: ignore[misc]
         lists=frozenset(lists),
         segments=frozenset(segments),
+        template_problem=template_problem,
     )
 
 

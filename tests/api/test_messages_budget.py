@@ -324,3 +324,63 @@ def test_a_failed_send_s_reason_shows_on_the_statistics_page(
 
     assert page.status_code == 200
     assert reason in page.text
+
+
+def hook_scenario(body: str, alert: str) -> dict[str, Any]:
+    return {
+        "schema": 1,
+        "nodes": [
+            {"id": "start", "type": "trigger", "kind": "event", "config": {"event": "purchase"}},
+            {
+                "id": "hook",
+                "type": "action",
+                "kind": "webhook",
+                "config": {"url": "https://crm.example/hook", "method": "POST", "body": body},
+            },
+            {
+                "id": "alert",
+                "type": "action",
+                "kind": "notify_team",
+                "config": {"to": "sales@shop.example", "message": alert},
+            },
+        ],
+        "edges": [{"from": "start", "to": "hook"}, {"from": "hook", "to": "alert"}],
+        "settings": {"reentry": "once", "exit_when": None},
+    }
+
+
+def test_webhook_bodies_and_team_alerts_over_budget_keep_a_scenario_from_going_live(
+    client: TestClient, api_key: str
+) -> None:
+    client.headers["Authorization"] = f"Bearer {api_key}"
+    heavy = hook_scenario(
+        '{"pad": {{ contact.email.ljust(50000) | tojson }}}',
+        "{% for i in range(1000) %}{% for j in range(1000) %}{% endfor %}{% endfor %}",
+    )
+    created = client.post("/api/v1/scenarios", json={"name": "CRM", "graph": heavy})
+    assert created.status_code == 201, "a draft is saved with its issues"
+    issues = {issue["field"]: issue["message"] for issue in created.json()["issues"]}
+    assert issues["config.body"].startswith(
+        "Block 'hook': In the webhook body, this template pads, aligns or indents text too widely"
+    )
+    assert (
+        "In the team alert, this template repeats its loops too many times"
+        in (issues["config.message"])
+    )
+
+    refused = client.post(f"/api/v1/scenarios/{created.json()['id']}/activate")
+    assert refused.status_code == 422
+    assert {i["field"] for i in refused.json()["detail"]["issues"]} == {
+        "config.body",
+        "config.message",
+    }
+
+    fine = hook_scenario(
+        '{"email": {{ contact.email | tojson }}}', "New order from {{ contact.email }}"
+    )
+    saved = client.put(
+        f"/api/v1/scenarios/{created.json()['id']}/graph",
+        json={"graph": fine, "revision": created.json()["revision"]},
+    )
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["issues"] == []
