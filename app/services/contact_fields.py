@@ -262,6 +262,9 @@ def parse_consent(
         if given_source is not None and not isinstance(given_source, str):
             problems.append(f"{channel} consent: the source must be text, e.g. signup form")
             return None
+        if given_source is not None and len(given_source) > MAX_NAME:
+            problems.append(f"{channel} consent: the source is longer than {MAX_NAME} characters")
+            return None
         at = now
         if raw.get("at") is not None:
             try:

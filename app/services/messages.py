@@ -25,6 +25,7 @@ from app.services.unique_rows import add_unique
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 MAX_BODY = 500_000
+MAX_ADDRESS = 320  # the columns' size
 
 
 class MessageIn(BaseModel):
@@ -95,6 +96,8 @@ def check_message(data: MessageIn) -> MessageIn:
         for field, label in (("from_email", "sender address"), ("reply_to", "reply-to address")):
             if values[field] is not None and not EMAIL.fullmatch(values[field]):
                 raise Invalid(f"The {label} “{values[field]}” is not an email address.")
+            if values[field] is not None and len(values[field]) > MAX_ADDRESS:
+                raise Invalid(f"The {label} is too long ({MAX_ADDRESS} characters at most).")
         if values["from_name"] is not None and len(values["from_name"]) > 200:
             raise Invalid("The sender name is too long (200 characters at most).")
     else:

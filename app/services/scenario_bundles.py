@@ -52,7 +52,7 @@ class ScenarioBundle(BaseModel):
     lists: list[ListSpec] = Field(default_factory=list)
     messages: list[MessageSpec] = Field(default_factory=list)
     # Only in ready-made templates.
-    key: str | None = None
+    key: str | None = Field(default=None, max_length=100)
     when_to_use: str | None = None
 
 

@@ -323,3 +323,60 @@ def test_json_nested_too_deeply_is_refused(api: TestClient, session: Session) ->
     assert "nested more than" in response.json()["detail"]
     assert brackets_in_text.status_code == 201, brackets_in_text.text
     assert rows(session)["ContactList"] == before["ContactList"] + 1
+
+
+LONG = "x" * 600
+LONG_TEXT = [
+    (
+        "/api/v1/contacts",
+        {"email": "lea@shop.example", "consent": {"email": {"granted": True, "source": LONG}}},
+    ),
+    ("/api/v1/messages", {"key": "hi", "name": LONG, "subject": "Hi", "html": "<p>Hi</p>"}),
+    ("/api/v1/messages", {"key": "hi", "name": "Hi", "subject": LONG, "html": "<p>Hi</p>"}),
+    (
+        "/api/v1/messages",
+        {"key": "hi", "name": "Hi", "subject": "Hi", "html": "<p>Hi</p>", "from_name": LONG},
+    ),
+    (
+        "/api/v1/messages",
+        {
+            "key": "hi",
+            "name": "Hi",
+            "subject": "Hi",
+            "html": "<p>Hi</p>",
+            "reply_to": LONG + "@shop.example",
+        },
+    ),
+    ("/api/v1/scenarios/import", {"name": "Shared", "graph": EMPTY_GRAPH, "key": LONG}),
+    (
+        "/api/v1/scenarios/import",
+        {"name": "Shared", "graph": EMPTY_GRAPH, "lists": [{"key": "k", "name": LONG}]},
+    ),
+    (
+        "/api/v1/scenarios/import",
+        {
+            "name": "Shared",
+            "graph": EMPTY_GRAPH,
+            "messages": [{"key": "m", "name": LONG, "subject": "Hi"}],
+        },
+    ),
+    (
+        "/api/v1/segments",
+        {"key": "s", "name": "S", "description": LONG * 100, "condition": {"all": []}},
+    ),
+]
+
+
+@pytest.mark.parametrize(("url", "body"), LONG_TEXT)
+def test_text_longer_than_its_column_is_refused(
+    api: TestClient, session: Session, url: str, body: Any
+) -> None:
+    before = rows(session)
+
+    response = api.post(url, json=body)
+
+    assert response.status_code in (201, 422), response.text
+    if response.status_code == 201:  # kept whole, or refused: never cut short silently
+        assert LONG in response.text
+    else:
+        assert rows(session) == before
