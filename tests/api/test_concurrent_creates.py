@@ -90,7 +90,13 @@ async def test_the_same_new_segment_sent_at_once_is_created_once_and_refused_to_
 async def test_the_same_new_message_sent_at_once_is_created_once_and_updated_by_the_others(
     committed_engine: Engine, settings: Settings, redis: Any
 ) -> None:
-    body = {"key": "welcome", "name": "Welcome", "channel": "email", "subject": "Hi", "html": "<p>Hi</p>"}
+    body = {
+        "key": "welcome",
+        "name": "Welcome",
+        "channel": "email",
+        "subject": "Hi",
+        "html": "<p>Hi</p>",
+    }
 
     answers = await send_all(
         settings, committed_engine, [("POST", "/api/v1/messages", body)] * TIMES
