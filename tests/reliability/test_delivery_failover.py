@@ -15,7 +15,7 @@ from sqlalchemy import Engine, func, select, update
 from app.models import OutboxMessage, OutboxStatus
 from tests.fixtures.smtp import SmtpSink
 from tests.reliability.test_worker_failures import count, prepare
-from tests.reliability.workers import running_workers, wait_until
+from tests.reliability.workers import quiet_for, running_workers, wait_until
 
 pytestmark = pytest.mark.reliability
 EMAILS = 600
@@ -48,7 +48,8 @@ def test_killing_the_sender_pauses_email_briefly_and_repeats_at_most_one(
             limit=RESUMES_WITHIN_SECONDS,
         )
         # The dead drainer's claimed rows come back when their lease runs out (minutes):
-        # let that moment come now.
+        # once the live one is done with the rest, let that moment come now.
+        wait_until(quiet_for(3, lambda: len(smtp_sink.messages)), "the live sender to be done")
         with committed_engine.begin() as conn:
             conn.execute(
                 update(OutboxMessage)

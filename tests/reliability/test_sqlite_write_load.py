@@ -106,6 +106,6 @@ def test_contacts_posted_while_the_engine_is_busy_are_all_saved_and_never_a_500(
     posted = select(func.count()).select_from(Contact).where(Contact.email.like("load%"))  # type: ignore[attr-defined]
     assert count(engine, posted) == POSTS
     took.sort()
-    print(f"\np50 {took[len(took)//2]:.3f} p90 {took[int(len(took)*.9)]:.3f}")
+    print(f"\np50 {took[len(took) // 2]:.3f} p90 {took[int(len(took) * 0.9)]:.3f}")
     print(f"\nslowest write {slowest:.2f} s, 503s {statuses.count(503)}, busy {busy_while_posting}")
     engine.dispose()

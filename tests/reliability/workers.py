@@ -46,6 +46,13 @@ class Workers:
         process.send_signal(signal.SIGKILL)
         process.wait()
 
+    def kill(self, pid: int) -> None:
+        """SIGKILL the worker with this process id."""
+        process = next(p for p in self.processes if p.pid == pid)
+        self.processes.remove(process)
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+
     def stop(self) -> None:
         for process in self.processes:
             process.terminate()
@@ -64,6 +71,19 @@ def running_workers(database_url: str, redis_url: str, data_dir: Path) -> Iterat
         yield workers
     finally:
         workers.stop()
+
+
+def quiet_for(seconds: float, size: Callable[[], int]) -> Callable[[], bool]:
+    """A condition that holds once ``size()`` has not changed for ``seconds``."""
+    seen = {"size": -1, "since": time.monotonic()}
+
+    def quiet() -> bool:
+        now = size()
+        if now != seen["size"]:
+            seen.update(size=now, since=time.monotonic())
+        return time.monotonic() - seen["since"] > seconds
+
+    return quiet
 
 
 def wait_until(condition: Callable[[], bool], what: str, limit: float = WAIT_LIMIT_SECONDS) -> None:

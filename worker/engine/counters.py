@@ -122,6 +122,15 @@ async def rebuild(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
     await write_rebuilt(redis, version_id, stats, final=True)
 
 
+async def unbuilt(redis: Redis, version_ids: list[int]) -> list[int]:
+    """The versions whose counts Redis does not hold as built from the step log."""
+    async with redis.pipeline(transaction=False) as pipe:
+        for version_id in version_ids:
+            pipe.hexists(COUNTERS.format(version_id=version_id), BUILT)
+        built = await pipe.execute()
+    return [v for v, ok in zip(version_ids, built, strict=True) if not ok]
+
+
 async def due_rechecks(redis: Redis) -> list[int]:
     raw = await redis.zrangebyscore(RECHECK, "-inf", time.time())
     return [int(v) for v in raw]

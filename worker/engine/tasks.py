@@ -11,7 +11,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.clock import Clock
 from app.db import is_database_locked, read_only, session_scope
@@ -180,14 +180,26 @@ async def publish_counters(ctx: dict[str, Any], changes: Mapping[CounterKey, int
 
 
 async def recheck_counters(ctx: dict[str, Any]) -> int:
-    """With the engine idle, versions rebuilt lately are read from the step log once more:
-    a chunk that committed while a rebuild was reading the log is then counted exactly."""
+    """With the engine idle: versions rebuilt lately are read from the step log once more (a
+    chunk that committed while a rebuild was reading the log is then counted exactly), and
+    versions Redis lost while nothing ran are rebuilt, so readers need not go to the log."""
     redis = ctx["redis"]
-    versions = await counters.due_rechecks(redis)
-    for version_id in versions:
+    rechecks = await counters.due_rechecks(redis)
+    published = await asyncio.to_thread(_published_versions, ctx["engine"])
+    lost = [v for v in await counters.unbuilt(redis, published) if v not in rechecks]
+    for version_id in rechecks:
         stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
         await counters.checked(redis, version_id, stats)
-    return len(versions)
+    for version_id in lost:
+        if await counters.claim_rebuild(redis, version_id):
+            stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
+            await counters.rebuild(redis, version_id, stats)
+    return len(rechecks) + len(lost)
+
+
+def _published_versions(engine: Engine) -> list[int]:
+    with Session(read_only(engine)) as session:
+        return list(session.exec(select(ScenarioVersion.id)).all())  # type: ignore[arg-type]
 
 
 def _version_stats(engine: Engine, version_id: int) -> ScenarioStats:
