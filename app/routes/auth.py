@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import CurrentUser, SessionDep, SettingsDep
+from app.routes.api.intake import client_address
 from app.security import new_csrf_token
 from app.services.login_throttle import (
     DEVICE_COOKIE,
@@ -59,7 +60,7 @@ async def login(
     password: Annotated[str, Form(max_length=1000)],
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    address = request.client.host if request.client else "unknown"
+    address = client_address(request)  # an IPv6 /64 is one address, as for the site key
     secret = settings.resolved_secret_key()
     device = device_for(secret, normalize_email(email), request.cookies.get(DEVICE_COOKIE))
     attempt = attempt_for(email=normalize_email(email), address=address, device=device)

@@ -144,3 +144,15 @@ def test_no_password_work_is_spent_on_a_throttled_attempt(
 
     assert _try(attacker, user.email, "guess").status_code == 429
     assert verified == []
+
+
+def test_one_ipv6_block_guessing_many_accounts_is_throttled_as_one_address(
+    attacker: TestClient, user: User, clock: FrozenClock
+) -> None:
+    # A subscriber holds a whole /64: a new address in it for each guess is still one address.
+    for n in range(ADDRESS.free + 1):
+        guesser = another_browser(attacker, f"2001:db8:1:2::{n + 1:x}")
+        assert _try(guesser, f"someone{n}@shop.example", "guess").status_code == 401
+
+    refused = _try(another_browser(attacker, "2001:db8:1:2::ffff"), "x@shop.example", "guess")
+    assert refused.status_code == 429
