@@ -380,3 +380,15 @@ def test_text_longer_than_its_column_is_refused(
         assert LONG in response.text
     else:
         assert rows(session) == before
+
+
+def test_pages_refuse_nul_in_multipart_forms_too(logged_in: Browser, session: Session) -> None:
+    # Every Form() route also takes multipart/form-data: NUL there must not reach the database.
+    before = rows(session)
+    fields = {"key": (None, "news"), "name": (None, NUL), "csrf_token": (None, logged_in.csrf)}
+
+    form = logged_in.client.post("/lists", files=fields)
+
+    assert form.status_code == 422, form.text
+    assert "NUL character" in form.text
+    assert rows(session) == before
