@@ -272,6 +272,7 @@ def test_purchases_matched_long_after_their_cart_still_spare_the_buyers_a_remind
     # matched (and parked on the wait) batches before the purchases that followed them.
     scenario = engine.scenario(cart_graph(reentry="always"))
     start = engine.clock.now()
+    engine.clock.advance(seconds=30)  # they reach us, and the matcher, after they happened
     contacts = [engine.contact() for _ in range(1000)]
     buyers = {c.id for c in contacts[::2]}
     for i, contact in enumerate(contacts):
@@ -282,7 +283,6 @@ def test_purchases_matched_long_after_their_cart_still_spare_the_buyers_a_remind
         if contact.id in buyers:
             bought = start + timedelta(milliseconds=i + 200)
             engine.event(contact, "purchase", occurred_at=bought, cart_id=f"c{i}")
-    engine.clock.advance(seconds=30)
     engine.run(batch=50)
 
     engine.later(hours=2)
@@ -297,8 +297,8 @@ def test_a_purchase_that_comes_after_the_wait_ended_does_not_count(engine: Engin
     late, start = engine.contact(), engine.clock.now()
     engine.event(late, "cart_updated", cart_id="A")
     engine.run()
+    engine.clock.advance(hours=2)  # the purchase reaches us, and the matcher, only now
     engine.event(late, "purchase", occurred_at=start + timedelta(hours=1, minutes=5), cart_id="A")
-    engine.clock.advance(hours=2)  # the matcher reaches both only now
 
     engine.run()
 
@@ -309,13 +309,60 @@ def test_a_goal_event_matched_late_ends_only_journeys_it_came_after(engine: Engi
     scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
     earlier, later = engine.contact(), engine.contact()
     start = engine.clock.now()
+    engine.clock.advance(seconds=30)  # all posted (and matched) after they happened
     engine.event(earlier, "cart_updated", occurred_at=start + timedelta(seconds=5), cart_id="A")
     engine.event(later, "cart_updated", occurred_at=start + timedelta(seconds=5), cart_id="B")
     engine.event(earlier, "purchase", occurred_at=start + timedelta(seconds=1), cart_id="Z")
     engine.event(later, "purchase", occurred_at=start + timedelta(seconds=9), cart_id="B")
-    engine.clock.advance(seconds=30)
 
     engine.run(batch=1)
 
     states = {e.contact_id: e.state for e in engine.enrollments(scenario)}
     assert states == {earlier.id: EnrollmentState.waiting, later.id: EnrollmentState.exited}
+
+
+def test_a_browser_clock_running_ahead_cannot_move_a_cart_past_its_purchase(
+    engine: Engine,
+) -> None:
+    engine.scenario(cart_graph(reentry="always"))
+    buyer, now = engine.contact(), engine.clock.now()
+    # The snippet stamps the cart with a clock ten minutes fast; the shop posts the purchase.
+    engine.event(buyer, "cart_updated", occurred_at=now + timedelta(minutes=10), cart_id="A")
+    engine.clock.advance(seconds=30)
+    engine.event(buyer, "purchase", cart_id="A")
+    engine.run()
+
+    engine.later(hours=2)
+
+    assert engine.sent() == []
+
+
+def test_a_later_wait_for_the_same_event_counts_only_what_came_once_it_began(
+    engine: Engine,
+) -> None:
+    engine.message("nudge")
+    engine.scenario(
+        graph(
+            [
+                {"id": "signup", "type": "trigger", "kind": "event", "config": {"event": "signup"}},
+                {"id": "first", "type": "delay", "kind": "wait_for_event",
+                 "config": {"event": "click", "timeout_seconds": 3600}},
+                {"id": "day", "type": "delay", "kind": "wait", "config": {"seconds": 86400}},
+                {"id": "again", "type": "delay", "kind": "wait_for_event",
+                 "config": {"event": "click", "timeout_seconds": 3600}},
+                {"id": "nudge", "type": "action", "kind": "send_email", "config": {"message": "nudge"}},
+            ],
+            [("signup", "first"), ("first", "yes", "day"), ("day", "again"), ("again", "no", "nudge")],
+        )
+    )  # fmt: skip
+    clicker = engine.contact()
+    engine.event(clicker, "signup")
+    engine.run()
+    engine.clock.advance(minutes=5)
+    engine.event(clicker, "click")
+    engine.run()  # the first wait: yes
+
+    engine.later(days=1, seconds=1)  # the second wait begins; that click came before it
+    engine.later(hours=2)
+
+    assert [message for _, _, message in engine.sent()] == ["nudge"]

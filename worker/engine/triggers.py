@@ -25,7 +25,7 @@ from app.services.enrollments import SHARES, Candidate, admit, try_share
 from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans, events_heard
-from worker.engine.steps.delays import after_trigger, awaited
+from worker.engine.steps.delays import HAPPENED_AT, after_trigger, awaited, in_wait
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
@@ -100,7 +100,7 @@ def _claim(session: Session, now: datetime, limit: int, share: int | None) -> li
         .where(EVENTS.c.id.in_(pending.scalar_subquery()))
         .values(processed_at=now)
         .returning(EVENTS.c.id, EVENTS.c.contact_id, EVENTS.c.name, EVENTS.c.properties,
-                   EVENTS.c.occurred_at)
+                   HAPPENED_AT.label("occurred_at"))
     )  # fmt: skip
     return sorted(claimed, key=lambda event: event.id)
 
@@ -177,10 +177,12 @@ def _goals_since(session: Session, entered: list[Visit], goals: dict[int, str]) 
     if not wanted:
         return set()
     rows = session.execute(
-        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.name, EVENTS.c.occurred_at).where(
+        select(
+            EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.name, HAPPENED_AT.label("occurred_at")
+        ).where(
             among(session, EVENTS.c.contact_id, {v.contact_id for v in wanted}),
             among(session, EVENTS.c.name, {goals[v.version_id] for v in wanted}),
-            EVENTS.c.occurred_at >= min(since, default=datetime.min.replace(tzinfo=UTC)),
+            min(since, default=datetime.min.replace(tzinfo=UTC)) <= HAPPENED_AT,
         )
     ).all()
     done: dict[int, list[Any]] = defaultdict(list)
@@ -278,7 +280,7 @@ def _resume_waits(session: Session, plans: Plans, events: list[Any], now: dateti
         visit = Visit.from_row(row)
         for event in by_contact.get((row.contact_id, row.wait_event), []):
             # What happened after the trigger and before the wait's deadline counts.
-            if not _after_trigger(visit, event) or event.occurred_at > row.wake_at:
+            if not in_wait(visit, event.id, event.occurred_at) or event.occurred_at > row.wake_at:
                 continue
             if awaited(event.properties or {}, match_key, row.wait_key):
                 resumed.append({"b_id": row.id, "b_seq": row.seq})

@@ -49,6 +49,10 @@ class Visit:
     # When the triggering event happened, and which it was: awaited events count from there.
     trigger_at: datetime | None = None
     trigger_event_id: int | None = None
+    # Entering now (not read from the table): a wait it reaches counts from the trigger.
+    fresh: bool = False
+    # When it reached the wait it is parked on, if not as its journey began (None then).
+    wait_began: datetime | None = None
 
     def __post_init__(self) -> None:
         self.claimed_seq = self.seq
@@ -87,6 +91,7 @@ class Visit:
             waking=False,
             trigger_at=candidate.event_at or now,
             trigger_event_id=candidate.event_id,
+            fresh=True,
         )
 
     @classmethod
@@ -110,4 +115,6 @@ class Visit:
             last_error=row.last_error,
             trigger_at=row.trigger_at or row.entered_at,
             trigger_event_id=row.trigger_event_id,
+            # Parked as it entered (not moved since): the wait began with the trigger.
+            wait_began=None if row.updated_at == row.entered_at else row.updated_at,
         )

@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlmodel import SQLModel
 
 from app.bulk import among
@@ -20,6 +20,13 @@ from worker.engine.steps.group import Group
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
+# When an event happened: its own time, but never later than when it reached us — a browser
+# whose clock runs ahead must not move a cart into the future, past the purchase that
+# followed it (waits and goals compare these times).
+HAPPENED_AT = case(
+    (EVENTS.c.received_at < EVENTS.c.occurred_at, EVENTS.c.received_at),
+    else_=EVENTS.c.occurred_at,
+)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -62,6 +69,7 @@ def wait_for_event(group: Group) -> None:
         detail = {"text": text, "event_came": visit.id in came}
         group.leave(visit, outcome.value, outcome, detail)
     for visit in parking:
+        visit.wait_began = None if visit.fresh else group.now
         group.park(
             visit,
             group.later(config.timeout_seconds),
@@ -78,20 +86,26 @@ def wait_for_event(group: Group) -> None:
 
 
 def awaited_came(group: Group, visits: list[Visit]) -> set[int]:
-    """The visits whose awaited event happened between their triggering event and their
-    wait's deadline, read from the events table whether matched yet or not: the outcome
-    depends on when things happened, never on when the matcher reached them. One query."""
+    """The visits whose awaited event happened after they reached the wait (see
+    ``in_wait``) and by its deadline, read from the events table whether matched yet or
+    not: the outcome depends on when things happened, never on when the matcher reached
+    them. One query."""
     if not visits:
         return set()
     config = group.config
-    since = {v.id: v.trigger_at or group.now for v in visits}
+    since = {v.id: v.wait_began or v.trigger_at or group.now for v in visits}
     until = {v.id: v.wake_at or group.now for v in visits}
     rows = group.session.execute(
-        select(EVENTS.c.contact_id, EVENTS.c.id, EVENTS.c.occurred_at, EVENTS.c.properties).where(
+        select(
+            EVENTS.c.contact_id,
+            EVENTS.c.id,
+            HAPPENED_AT.label("occurred_at"),
+            EVENTS.c.properties,
+        ).where(
             among(group.session, EVENTS.c.contact_id, {v.contact_id for v in visits}),
             EVENTS.c.name == config.event,
-            EVENTS.c.occurred_at >= min(since.values()),
-            EVENTS.c.occurred_at <= max(until.values()),
+            min(since.values()) <= HAPPENED_AT,
+            max(until.values()) >= HAPPENED_AT,
         )
     ).all()
     by_contact: dict[int, list[Any]] = defaultdict(list)
@@ -101,7 +115,7 @@ def awaited_came(group: Group, visits: list[Visit]) -> set[int]:
         visit.id
         for visit in visits
         if any(
-            after_trigger(visit, row.id, row.occurred_at)
+            in_wait(visit, row.id, row.occurred_at)
             and row.occurred_at <= until[visit.id]
             and awaited(row.properties or {}, config.match_key, visit.wait_key)
             for row in by_contact[visit.contact_id]
@@ -118,6 +132,16 @@ def after_trigger(visit: Visit, event_id: int, occurred_at: datetime) -> bool:
     if visit.trigger_event_id is None:
         return occurred_at >= since
     return (occurred_at, event_id) > (since, visit.trigger_event_id)
+
+
+def in_wait(visit: Visit, event_id: int, occurred_at: datetime) -> bool:
+    """Whether an event happened after the contact reached its wait. A wait reached as the
+    journey began counts from the triggering event, whenever either was matched (the cart,
+    then its purchase); a wait reached later, after a delay, from when the contact got there
+    (a second "wait for an open" is not answered by the first email's open)."""
+    if visit.wait_began is None:
+        return after_trigger(visit, event_id, occurred_at)
+    return occurred_at >= visit.wait_began
 
 
 def awaited(properties: dict[str, Any], match_key: str | None, wait_key: str | None) -> bool:
