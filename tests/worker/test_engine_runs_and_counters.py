@@ -195,7 +195,7 @@ async def test_the_idle_engine_checks_rebuilt_counters_once_more(
     version_id = _live_scenario(committed_engine, clock, PAUSE)
     _purchases(committed_engine, clock, 6)
     await tasks.match_triggers({**worker_ctx})
-    assert await counters.due_rechecks(redis) == []
+    assert await counters.due_rechecks(redis) == {}
     key = counters.COUNTERS.format(version_id=version_id)
     await redis.hincrby(key, "pause:entered", 2)  # a chunk counted twice during a rebuild
     await redis.zadd(counters.RECHECK, {str(version_id): 0})
@@ -203,7 +203,7 @@ async def test_the_idle_engine_checks_rebuilt_counters_once_more(
     assert await tasks.recheck_counters({**worker_ctx}) == 1
 
     assert await _hot(redis, version_id) == _truth(committed_engine, version_id)
-    assert await counters.due_rechecks(redis) == []
+    assert await counters.due_rechecks(redis) == {}
 
 
 def test_a_job_id_removed_twice_from_the_running_jobs_is_no_error() -> None:
@@ -212,3 +212,40 @@ def test_a_job_id_removed_twice_from_the_running_jobs_is_no_error() -> None:
     del running["kick:deliver_outbox"]
     del running["kick:deliver_outbox"]  # arq did this after a flush: KeyError, a failed job
     assert running == {}
+
+
+async def test_a_chunk_whose_worker_died_before_publishing_is_counted_once_all_is_quiet(
+    worker_ctx: dict[str, Any], committed_engine: Engine, clock: FrozenClock, redis: Any
+) -> None:
+    version_id = _live_scenario(committed_engine, clock, PAUSE)
+    _purchases(committed_engine, clock, 8)
+    await tasks.match_triggers({**worker_ctx})
+    # Committed, never published: the worker was killed in between.
+    _purchases(committed_engine, clock, 3)
+    with session_scope(committed_engine) as session:
+        from worker.engine.triggers import match_events
+
+        while match_events(session, worker_ctx["plans"], clock.now()):
+            pass
+    assert (await _hot(redis, version_id))["pause"]["entered"] == 8
+    await redis.zadd(counters.RECHECK, {str(version_id): 0})  # as if quiet long enough
+
+    await tasks.recheck_counters({**worker_ctx})
+
+    assert await _hot(redis, version_id) == _truth(committed_engine, version_id)
+    assert (await _hot(redis, version_id))["pause"]["entered"] == 11
+
+
+async def test_a_chunk_published_during_a_recheck_keeps_the_version_for_another_look(
+    worker_ctx: dict[str, Any], committed_engine: Engine, clock: FrozenClock, redis: Any
+) -> None:
+    version_id = _live_scenario(committed_engine, clock, PAUSE)
+    _purchases(committed_engine, clock, 4)
+    await tasks.match_triggers({**worker_ctx})
+    await redis.zadd(counters.RECHECK, {str(version_id): 0})
+    # Another worker is rebuilding it right now: the recheck leaves it to a later look.
+    assert await counters.claim_rebuild(redis, version_id)
+
+    assert await tasks.recheck_counters({**worker_ctx}) == 0
+
+    assert str(version_id).encode() in await redis.zrange(counters.RECHECK, 0, -1)

@@ -110,7 +110,7 @@ async def test_counters_rebuilt_from_the_step_log_after_redis_lost_them(
     from app.services.scenario_stats import BlockCounters, ScenarioStats
 
     stats = ScenarioStats(version=1, nodes={"first": BlockCounters(entered=4, yes=3, no=1)})
-    await counters.rebuild(redis, 77, stats)
+    assert await counters.write_rebuilt(redis, 77, stats, final=True)
 
     assert await counters.read(redis, 77) == {"first": {"entered": 4, "yes": 3, "no": 1}}
     assert UTC is not None

@@ -6,8 +6,10 @@ the step log: a hash without it (Redis was flushed or restarted empty, or it was
 is not incremented — the engine rebuilds it from the log after its commit instead, and readers
 read the log meanwhile. Being a field of the hash itself, the mark cannot outlive the counts.
 A chunk published while another worker rebuilds marks the version dirty, and the rebuilder
-reads the log again before it writes; after a rebuild the version is also checked once more
-when the engine is idle, so no chunk stays counted twice or lost.
+reads the log again before it writes. Every version that moved is also read from the log
+once the engine has been idle a while (``RECHECK_AFTER_SECONDS`` after its last chunk), under
+the same claim: a chunk committed by a worker killed before it published, or counted twice
+in a race with a rebuild, is set right then.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ REBUILDING = "parcours:counters-rebuilding:{version_id}"
 DIRTY = "parcours:counters-dirty:{version_id}"
 REBUILD_ROUNDS = 5
 RECHECK = "parcours:counters-recheck"  # sorted set: version id -> when to check again
-RECHECK_AFTER_SECONDS = 5
+RECHECK_AFTER_SECONDS = 30
 
 # KEYS: one hash per version; ARGV: for each key, a field count then field, delta pairs.
 # Increments only hashes that were built from the step log; returns the indexes of the others.
@@ -68,6 +70,8 @@ async def publish(redis: Redis, counters: Mapping[CounterKey, int]) -> list[int]
     keys = [COUNTERS.format(version_id=v) for v in versions]
     missing = await redis.eval(_INCREMENT, len(keys), *keys, *args)  # type: ignore[misc]
     async with redis.pipeline(transaction=False) as pipe:
+        recheck_at = time.time() + RECHECK_AFTER_SECONDS
+        pipe.zadd(RECHECK, {str(version_id): recheck_at for version_id in versions})
         for scenario_id, published in scenarios.items():
             message = json.dumps({"scenario": scenario_id, "versions": sorted(published)})
             pipe.publish(LIVE_CHANNEL.format(scenario_id=scenario_id), message)
@@ -75,15 +79,14 @@ async def publish(redis: Redis, counters: Mapping[CounterKey, int]) -> list[int]
     return [versions[int(index) - 1] for index in missing]
 
 
-# KEYS: the hash, the dirty flag, the rebuilding claim, the recheck set. ARGV: the version,
-# when to check again, whether to write even if dirty, then field, count pairs.
-# Writes the counts unless a chunk was published meanwhile (then answers 0: read again).
+# KEYS: the hash, the dirty flag, the rebuilding claim. ARGV: whether to write even if
+# dirty, then field, count pairs. Writes the counts unless a chunk was published meanwhile
+# (then answers 0: read the log again); lets the claim go either way.
 _WRITE = """
-if redis.call('DEL', KEYS[2]) == 1 and ARGV[3] == '0' then return 0 end
+if redis.call('DEL', KEYS[2]) == 1 and ARGV[1] == '0' then return 0 end
 redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 redis.call('DEL', KEYS[3])
-redis.call('ZADD', KEYS[4], 'NX', ARGV[2], ARGV[1])
 return 1
 """
 
@@ -111,15 +114,14 @@ async def write_rebuilt(
         COUNTERS.format(version_id=version_id),
         DIRTY.format(version_id=version_id),
         REBUILDING.format(version_id=version_id),
-        RECHECK,
     ]
-    args = [version_id, time.time() + RECHECK_AFTER_SECONDS, int(final), *fields]
+    args = [int(final), *fields]
     written = await redis.eval(_WRITE, len(keys), *keys, *map(str, args))  # type: ignore[misc]
     return bool(written)
 
 
-async def rebuild(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
-    await write_rebuilt(redis, version_id, stats, final=True)
+async def let_go(redis: Redis, version_id: int) -> None:
+    await redis.delete(REBUILDING.format(version_id=version_id))
 
 
 async def unbuilt(redis: Redis, version_ids: list[int]) -> list[int]:
@@ -131,15 +133,22 @@ async def unbuilt(redis: Redis, version_ids: list[int]) -> list[int]:
     return [v for v, ok in zip(version_ids, built, strict=True) if not ok]
 
 
-async def due_rechecks(redis: Redis) -> list[int]:
-    raw = await redis.zrangebyscore(RECHECK, "-inf", time.time())
-    return [int(v) for v in raw]
+async def due_rechecks(redis: Redis) -> dict[int, float]:
+    """The versions to read from the log again now, with when each was due."""
+    raw = await redis.zrangebyscore(RECHECK, "-inf", time.time(), withscores=True)
+    return {int(v): float(score) for v, score in raw}
 
 
-async def checked(redis: Redis, version_id: int, stats: ScenarioStats) -> None:
-    """The idle engine's last look after a rebuild: the log's counts, and no more checks."""
-    await rebuild(redis, version_id, stats)
-    await redis.zrem(RECHECK, str(version_id))
+async def checked(redis: Redis, version_id: int, due_at: float) -> None:
+    """No more checks for this version, unless a chunk moved it since (its check is later)."""
+    await redis.eval(_FORGET, 1, RECHECK, str(version_id), str(due_at))  # type: ignore[misc]
+
+
+_FORGET = """
+local due = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if due and tonumber(due) <= tonumber(ARGV[2]) then redis.call('ZREM', KEYS[1], ARGV[1]) end
+return 0
+"""
 
 
 async def read(redis: Redis, version_id: int) -> dict[str, dict[str, int]]:

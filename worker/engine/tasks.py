@@ -168,33 +168,45 @@ async def _advance_lane(ctx: dict[str, Any], index: int, lanes: int) -> int:
 async def publish_counters(ctx: dict[str, Any], changes: Mapping[CounterKey, int]) -> None:
     """Adds a committed chunk's counts to the hot counters, or rebuilds from the step log the
     versions Redis has lost (read after this chunk's commit, so it is counted)."""
+    for version_id in await counters.publish(ctx["redis"], changes):
+        await _rebuild(ctx, version_id)
+
+
+async def _rebuild(ctx: dict[str, Any], version_id: int) -> bool:
+    """Reads a version's counts from the step log into Redis, unless another worker is at
+    it; again while chunks came in meanwhile (a few rounds, then as they are)."""
     redis = ctx["redis"]
-    for version_id in await counters.publish(redis, changes):
-        if not await counters.claim_rebuild(redis, version_id):
-            continue
+    if not await counters.claim_rebuild(redis, version_id):
+        return False
+    try:
         for round_ in range(counters.REBUILD_ROUNDS):
             stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
             last = round_ == counters.REBUILD_ROUNDS - 1
             if await counters.write_rebuilt(redis, version_id, stats, final=last):
-                break
+                return True
+    except BaseException:
+        await counters.let_go(redis, version_id)
+        raise
+    return True
 
 
 async def recheck_counters(ctx: dict[str, Any]) -> int:
-    """With the engine idle: versions rebuilt lately are read from the step log once more (a
-    chunk that committed while a rebuild was reading the log is then counted exactly), and
-    versions Redis lost while nothing ran are rebuilt, so readers need not go to the log."""
+    """With the engine idle: versions that moved are read from the step log once more (a
+    chunk whose worker died before it published, or one counted twice while a rebuild read
+    the log, is set right), and versions Redis lost while nothing ran are rebuilt, so
+    readers need not go to the log."""
     redis = ctx["redis"]
     rechecks = await counters.due_rechecks(redis)
     published = await asyncio.to_thread(_published_versions, ctx["engine"])
     lost = [v for v in await counters.unbuilt(redis, published) if v not in rechecks]
-    for version_id in rechecks:
-        stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
-        await counters.checked(redis, version_id, stats)
+    done = 0
+    for version_id, due_at in rechecks.items():
+        if await _rebuild(ctx, version_id):
+            await counters.checked(redis, version_id, due_at)
+            done += 1
     for version_id in lost:
-        if await counters.claim_rebuild(redis, version_id):
-            stats = await asyncio.to_thread(_version_stats, ctx["engine"], version_id)
-            await counters.rebuild(redis, version_id, stats)
-    return len(rechecks) + len(lost)
+        done += await _rebuild(ctx, version_id)
+    return done
 
 
 def _published_versions(engine: Engine) -> list[int]:
