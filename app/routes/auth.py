@@ -18,8 +18,14 @@ from app.services.login_throttle import (
     attempt_for,
     device_for,
     new_device_cookie,
+    wait_words,
 )
-from app.services.user_sessions import end_session, end_user_sessions, start_session
+from app.services.user_sessions import (
+    end_session,
+    end_user_sessions,
+    forget_expired_sessions,
+    start_session,
+)
 from app.services.users import authenticate, normalize_email
 from app.templating import render
 
@@ -35,13 +41,6 @@ def _safe_next(target: str | None) -> str:
 
 def _throttle(request: Request) -> LoginThrottle:
     return LoginThrottle(request.app.state.queue.redis)
-
-
-def _wait_words(seconds: int) -> str:
-    if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
-    minutes = -(-seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -70,7 +69,7 @@ async def login(
     if wait:
         error = (
             "Too many failed attempts. To protect this account, "
-            f"wait {_wait_words(wait)} before trying again."
+            f"wait {wait_words(wait)} before trying again."
         )
         return render(
             request,
@@ -87,6 +86,12 @@ async def login(
     user_agent = request.headers.get("user-agent", "")
     sid = await run_in_threadpool(
         start_session, session, user, user_agent=user_agent, now=clock.now()
+    )
+    await run_in_threadpool(
+        forget_expired_sessions,
+        session,
+        now=clock.now(),
+        max_age=settings.session_max_age_seconds,
     )
     # A fresh session on login: nothing planted before it survives (session fixation).
     request.session.clear()

@@ -6,12 +6,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.inputs import Int32
 from app.models import User
+from app.routes.api.intake import client_address
 from app.services import api_keys, user_sessions, users
 from app.services.errors import ServiceError
+from app.services.login_throttle import LoginThrottle, attempt_for, wait_words
 from app.templating import render
 
 router = APIRouter(
@@ -55,7 +58,7 @@ def settings_page(request: Request, session: SessionDep, settings: SettingsDep) 
 
 
 @router.post("/password")
-def change_password(
+async def change_password(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
@@ -63,14 +66,27 @@ def change_password(
     current_password: Annotated[str, Form(max_length=1000)] = "",
     new_password: Annotated[str, Form(max_length=1000)] = "",
 ) -> HTMLResponse:
+    # Guessing the current password from a stolen session is throttled like logging in.
+    attempt = attempt_for(email=user.email, address=client_address(request), device=None)
+    throttle = LoginThrottle(request.app.state.queue.redis)
+    wait = await throttle.admit(attempt, now=request.app.state.clock.now().timestamp())
+    if wait:
+        error = f"Too many wrong passwords. Wait {wait_words(wait)} before trying again."
+        response = _page(
+            request, session, settings, block="account", status_code=429, account_error=error
+        )
+        response.headers["Retry-After"] = str(wait)
+        return response
     try:
-        users.change_password(
+        await run_in_threadpool(
+            users.change_password,
             session,
             user,
             current=current_password,
             new=new_password,
             keep_session=request.session.get("sid"),
         )
+        await throttle.succeeded(attempt)
     except ServiceError as exc:
         return _page(
             request, session, settings, block="account", status_code=422, account_error=exc.message

@@ -8,8 +8,9 @@ its attempt back (an office behind one address logs in all day).
 
 So that an attacker cannot lock the real user out, a browser that has logged into an account
 before carries a signed "device" cookie: its attempts on that account are counted under the
-device instead of the account (OWASP's device cookies). Redis losing its data forgets the
-counts, which only gives an attacker a fresh start of a few attempts.
+device alone, not the account nor the address (OWASP's device cookies). Redis losing its
+data forgets the counts, which only gives an attacker a fresh start of a few attempts. The
+current password asked to change it is throttled the same way.
 """
 
 from __future__ import annotations
@@ -97,8 +98,14 @@ class Attempt:
 
     @property
     def keys(self) -> list[tuple[str, Rule]]:
-        owner = (f"dev:{self.device}", DEVICE) if self.device else (f"acct:{self.account}", ACCOUNT)
-        return [(_PREFIX + f"addr:{self.address}", ADDRESS), (_PREFIX + owner[0], owner[1])]
+        # A known browser counts on its own only: neither guesses on the account nor a
+        # shared address (an office, a proxy) can lock it out.
+        if self.device:
+            return [(_PREFIX + f"dev:{self.device}", DEVICE)]
+        return [
+            (_PREFIX + f"addr:{self.address}", ADDRESS),
+            (_PREFIX + f"acct:{self.account}", ACCOUNT),
+        ]
 
 
 def attempt_for(*, email: str, address: str, device: str | None) -> Attempt:
@@ -125,11 +132,19 @@ class LoginThrottle:
 
     async def succeeded(self, attempt: Attempt) -> None:
         """Clear the account's (or device's) count and give the address its attempt back."""
-        (address, _), (owner, _) = attempt.keys
+        *address, (owner, _) = attempt.keys
         try:
             pipe = self._redis.pipeline(transaction=False)
-            pipe.hincrby(address, "attempts", -1)
+            for key, _ in address:
+                pipe.hincrby(key, "attempts", -1)
             pipe.delete(owner)
             await pipe.execute()
         except Exception:
             log.warning("login throttle unavailable; count not cleared", exc_info=True)
+
+
+def wait_words(seconds: int) -> str:
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"

@@ -104,3 +104,23 @@ def _colleague(session: Session) -> User:
     colleague = create_user(session, email="paul@shop.example", password=PASSWORD, name="Paul")
     session.commit()
     return colleague
+
+
+def test_sessions_past_their_age_are_cleared_at_the_next_login(
+    app: FastAPI, logged_in: Browser, user: User, session: Session
+) -> None:
+    from datetime import timedelta
+
+    from sqlmodel import func, select
+
+    from app.models import UserSession
+
+    stale = session.exec(select(UserSession)).one()
+    stale.created_at -= timedelta(seconds=app.state.settings.session_max_age_seconds + 60)
+    session.add(stale)
+    session.commit()
+    assert logged_in.client.get("/").status_code == 303  # too old to count
+
+    assert log_in(another_browser(logged_in.client), user.email, PASSWORD)[0] == 303
+
+    assert session.exec(select(func.count()).select_from(UserSession)).one() == 1

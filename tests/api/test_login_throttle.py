@@ -156,3 +156,36 @@ def test_one_ipv6_block_guessing_many_accounts_is_throttled_as_one_address(
 
     refused = _try(another_browser(attacker, "2001:db8:1:2::ffff"), "x@shop.example", "guess")
     assert refused.status_code == 429
+
+
+def test_guessing_from_a_shared_address_never_locks_out_a_known_browser_there(
+    attacker: TestClient, user: User, clock: FrozenClock
+) -> None:
+    colleague = another_browser(attacker, "203.0.113.7")  # the same office address
+    assert _try(colleague, user.email, PASSWORD).status_code == 303  # now a known browser
+    colleague.post("/logout", data={"csrf_token": csrf_from(colleague.get("/settings").text)})
+
+    for n in range(ADDRESS.free + 2):
+        _try(attacker, f"someone{n}@shop.example", "guess")
+    assert _try(attacker, "another@shop.example", "guess").status_code == 429
+
+    assert _try(colleague, user.email, PASSWORD).status_code == 303
+
+
+def test_guessing_the_current_password_from_a_stolen_session_is_throttled(
+    attacker: TestClient, user: User, clock: FrozenClock
+) -> None:
+    assert _try(attacker, user.email, PASSWORD).status_code == 303  # a session, stolen
+    csrf = csrf_from(attacker.get("/settings").text)
+
+    def change(current: str):  # type: ignore[no-untyped-def]
+        data = {"current_password": current, "new_password": "the thief's own", "csrf_token": csrf}
+        return attacker.post("/settings/password", data=data)
+
+    statuses = [change("guess").status_code for _ in range(ACCOUNT.free + 1)]
+
+    assert statuses == [422] * (ACCOUNT.free + 1)
+    refused = change(PASSWORD)
+    assert refused.status_code == 429
+    assert "Too many wrong passwords" in refused.text
+    assert int(refused.headers["Retry-After"]) >= 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from urllib.parse import unquote
 
 import pytest
@@ -272,3 +273,54 @@ def test_email_bytes_read_back_whole_and_placeholders_cannot_add_headers() -> No
     assert parsed["From"] == "Boutique Léa <hello@shop.example>"
     assert parsed.get_body(("plain",)).get_content() == text
     assert parsed.get_body(("html",)).get_content().strip() == "<p>Bonjour <b>Léa</b> = 100%</p>"
+
+
+async def test_what_was_sent_before_redis_failed_mid_chunk_is_written_as_sent(
+    committed_engine: Engine,
+    clock: FrozenClock,
+    settings: Settings,
+    smtp_sink: SmtpSink,
+    redis_url: str,
+    tmp_path: Path,
+) -> None:
+    from redis.asyncio import Redis
+
+    from app.redis import EmbeddedRedis
+    from tests.worker.delivery_kit import frozen_sleep
+    from worker.delivery import Delivery
+    from worker.delivery.accepted import AcceptedMarks
+
+    with session_scope(committed_engine) as session:
+        add_template(session)
+        for i in range(4):
+            queue(session, clock, add_contact(session, email=f"m{i}@example.com"), key=f"{i}:s:1")
+    marks_redis = EmbeddedRedis(tmp_path / "marks")
+    marks = Redis.from_url(marks_redis.start())
+    lease_redis = Redis.from_url(redis_url)
+    await lease_redis.flushdb()
+    delivery = Delivery(
+        engine=committed_engine,
+        clock=clock,
+        settings=with_settings(settings, smtp_url=smtp_sink.url),
+        sleep=frozen_sleep(clock),
+        redis=lease_redis,
+    )
+    delivery.marks = AcceptedMarks(marks)
+    real_send = delivery.smtp.send  # type: ignore[union-attr]
+
+    async def send_then_lose_redis(envelope):  # type: ignore[no-untyped-def]
+        await real_send(envelope)
+        if len(smtp_sink.messages) == 2:
+            marks_redis.stop()  # the marks' Redis goes away after the second accept
+
+    delivery.smtp.send = send_then_lose_redis  # type: ignore[method-assign, union-attr]
+
+    with pytest.raises(Exception):  # noqa: B017, PT011 — whatever Redis raises
+        await delivery.run()
+
+    # The first was accepted and marked: written as sent. The second was accepted but its
+    # mark failed: left for the reclaim (the one message in flight). The rest: not sent yet.
+    rows = outbox(committed_engine)
+    assert sorted(str(r.status) for r in rows.values()) == ["pending"] * 3 + ["sent"]
+    await marks.aclose()
+    await lease_redis.aclose()

@@ -12,6 +12,7 @@ the copy and the ``sent`` mark are written in the same transaction.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ from worker.delivery.smtp import SendError, SmtpTransport, parse_smtp_url
 from worker.delivery.store import Claimed, claim_due, record, release
 from worker.delivery.webhook import AllowList, WebhookSender
 
+log = logging.getLogger("parcours.delivery")
 FLUSH_EVERY = 50  # sends between two writes of their outcomes
 WEBHOOK_CONCURRENCY = 10
 TIME_BUDGET_SECONDS = 240  # then the job ends and the next kick or sweep carries on
@@ -98,8 +100,9 @@ class Delivery:
                     break  # the heartbeat could not renew it: another worker may drain now
         finally:
             # Whatever went wrong above, the lease is let go: a drain that kept it would stop
-            # every send of every worker until it expired, and it is renewed after each chunk.
+            # every send of every worker until it expired. What was sent is written first.
             try:
+                await self._flush_what_was_sent()
                 if upcoming is not None:
                     await self._give_back(upcoming)
                 await self.close()
@@ -107,6 +110,14 @@ class Delivery:
                 if lease is not None:
                     await lease.release(self._hold_ms())
         return dict(self.totals)
+
+    async def _flush_what_was_sent(self) -> None:
+        """After a failure mid-chunk: the outcomes already known are written, so those rows
+        are not left to the accept marks alone (Redis may be the part that failed)."""
+        try:
+            await self._flush()
+        except Exception:
+            log.warning("could not write %d delivery outcomes", len(self._buffer), exc_info=True)
 
     async def _give_back(self, upcoming: asyncio.Task[tuple[list[Claimed], Prepared]]) -> None:
         """Claimed but not sent: the rows are due again at once rather than at lease end."""
