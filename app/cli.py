@@ -14,7 +14,7 @@ import typer
 
 from app.config import get_settings
 from app.db import create_db_engine, session_scope
-from app.services.demo import DemoCredentials, seed_demo
+from app.services.account.demo import DemoCredentials, seed_demo
 
 cli = typer.Typer(help="Parcours: marketing-automation scenarios.", no_args_is_help=True)
 users_cli = typer.Typer(help="People who can log into the UI.", no_args_is_help=True)
@@ -76,8 +76,8 @@ def users_create(
     ] = "",
 ) -> None:
     """Create a person who can log in."""
+    from app.services.account.users import create_user
     from app.services.errors import ServiceError
-    from app.services.users import create_user
 
     engine = create_db_engine(get_settings().database_url)
     try:
@@ -92,7 +92,7 @@ def users_create(
 @apikey_cli.command("create")
 def apikey_create(name: str) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
-    from app.services.api_keys import create_api_key
+    from app.services.account.api_keys import create_api_key
 
     engine = create_db_engine(get_settings().database_url)
     with session_scope(engine) as session:

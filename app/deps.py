@@ -13,8 +13,8 @@ from app.config import Settings
 from app.db import read_only
 from app.models import ApiKey, User
 from app.security import tokens_match
-from app.services.api_keys import find_active_key
-from app.services.user_sessions import session_user
+from app.services.account.api_keys import find_active_key
+from app.services.account.sessions import session_user
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"

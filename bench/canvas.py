@@ -30,8 +30,8 @@ from app.config import Settings
 from app.db import create_db_engine, session_scope
 from app.main import create_app
 from app.migrate import upgrade
-from app.services.scenarios import create_scenario
-from app.services.users import create_user
+from app.services.account.users import create_user
+from app.services.scenarios.scenarios import create_scenario
 
 BLOCKS = int(os.environ.get("BENCH_CANVAS_BLOCKS", "200"))
 RUNS = int(os.environ.get("BENCH_CANVAS_RUNS", "5"))

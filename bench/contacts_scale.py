@@ -28,11 +28,11 @@ from app.db import create_db_engine
 from app.graph import parse_condition
 from app.migrate import upgrade
 from app.models import ContactList
-from app.services.condition_sql import CONTACTS
-from app.services.contact_search import ContactFilter, search_contacts
-from app.services.contacts import new_contact_row
-from app.services.lists import member_count
-from app.services.segments import count_members
+from app.services.contacts.condition_sql import CONTACTS
+from app.services.contacts.contacts import new_contact_row
+from app.services.contacts.lists import member_count
+from app.services.contacts.search import ContactFilter, search_contacts
+from app.services.contacts.segments import count_members
 from bench._databases import on_each_database
 
 TOTAL = int(os.environ.get("BENCH_SCALE_CONTACTS", "1000000"))

@@ -30,7 +30,7 @@ from app.config import Settings
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.models import Contact, MessageTemplate
-from app.services.outbox import OutboxEntry, add_to_outbox
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 from worker.delivery import Delivery
 from worker.delivery.compose import Composer
 from worker.delivery.store import claim_due

@@ -34,7 +34,7 @@ from app.clock import SystemClock
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.models import Contact, ContactList, MessageTemplate, StepLog
-from app.services import scenarios
+from app.services.scenarios import scenarios
 
 GRAPH: dict[str, Any] = {
     "schema": 1,
@@ -151,7 +151,7 @@ async def run_naive(url: str, redis_url: str, sample: int) -> tuple[int, float]:
     from arq import create_pool
     from arq.worker import Worker
 
-    from app.services.enrollments import Candidate, enroll
+    from app.services.scenarios.enrollments import Candidate, enroll
     from worker.engine.advance import advance_chunk
     from worker.engine.plans import Plans
     from worker.queue import redis_settings

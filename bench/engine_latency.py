@@ -25,7 +25,7 @@ from sqlalchemy import insert, text
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.models import Contact, ContactList, Event
-from app.services import scenarios
+from app.services.scenarios import scenarios
 from worker.queue import Queue
 
 RATE = 100  # events per second

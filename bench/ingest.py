@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).parents[1]))
 
 from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 from bench._databases import on_each_database
 
 ROOT = Path(__file__).parents[1]

@@ -11,7 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from app.services.contact_import_run import fail_import, run_import
+from app.services.contacts.import_run import fail_import, run_import
 from worker.queue import QUEUE_NAME
 
 log = logging.getLogger("parcours.import")

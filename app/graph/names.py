@@ -1,6 +1,6 @@
 """Which names Parcours accepts for custom attributes, and for the other names conditions use.
 
-The attribute rule is shared by every intake path (``app/services/contact_fields.py``) and by
+The attribute rule is shared by every intake path (``app/services/contacts/fields.py``) and by
 the condition language, so a condition can only name an attribute a contact can have.
 """
 

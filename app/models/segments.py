@@ -34,7 +34,7 @@ class Suppression(SQLModel, table=True):
     """What stays of an erased contact: a SHA-256 of the normalised email, nothing readable.
 
     While it is here, imports skip that email and the API never grants it marketing consent
-    again unless the person opts in anew (see ``app/services/gdpr.py``).
+    again unless the person opts in anew (see ``app/services/contacts/gdpr.py``).
     """
 
     __tablename__ = "suppressions"

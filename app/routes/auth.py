@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import CurrentUser, SessionDep, SettingsDep
 from app.routes.api.intake import client_address
 from app.security import new_csrf_token
-from app.services.login_throttle import (
+from app.services.account.login_throttle import (
     DEVICE_COOKIE,
     DEVICE_COOKIE_MAX_AGE,
     LoginThrottle,
@@ -20,13 +20,13 @@ from app.services.login_throttle import (
     new_device_cookie,
     wait_words,
 )
-from app.services.user_sessions import (
+from app.services.account.sessions import (
     end_session,
     end_user_sessions,
     forget_expired_sessions,
     start_session,
 )
-from app.services.users import authenticate, normalize_email
+from app.services.account.users import authenticate, normalize_email
 from app.templating import render
 
 router = APIRouter(tags=["auth"], include_in_schema=False)

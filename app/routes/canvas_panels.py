@@ -12,8 +12,8 @@ from app.graph.issues import block_label
 from app.models import MessageTemplate
 from app.routes.canvas_forms import UNIT_CHOICES, WEEKDAY_CHOICES, form_values
 from app.routes.condition_builder import builder_context, builder_tree
-from app.services.block_catalog import BlockInfo, block_info, port_label, shown_as
-from app.services.scenarios import known_refs
+from app.services.scenarios.block_catalog import BlockInfo, block_info, port_label, shown_as
+from app.services.scenarios.scenarios import known_refs
 
 # Settings the parser had to drop: what was typed cannot be kept, so the panel refuses it.
 UNREADABLE = frozenset({IssueCode.invalid_field, IssueCode.unknown_field})

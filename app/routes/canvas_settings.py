@@ -16,7 +16,7 @@ from app.graph import IssueCode, check_draft
 from app.routes.canvas_forms import FormReader, PanelErrors, split_duration
 from app.routes.canvas_panels import Problem, canvas_choices
 from app.routes.condition_builder import builder_tree
-from app.services.scenarios import known_refs
+from app.services.scenarios.scenarios import known_refs
 
 REENTRY_CHOICES: tuple[tuple[str, str], ...] = (
     ("once", "Only once"),

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.services import segments
+from app.services.contacts import segments
 
 ATTRIBUTE_OPS: tuple[tuple[str, str], ...] = (
     ("eq", "is"),

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from app.deps import SessionDep, get_current_user
 from app.graph import Condition
 from app.inputs import Int32, Int64
-from app.services import contact_views, contacts, gdpr, segments
-from app.services import lists as list_service
-from app.services.contact_export import write_csv
-from app.services.contact_search import FILTER_OPS, ContactFilter, search_contacts
+from app.services.contacts import contacts, gdpr, segments
+from app.services.contacts import lists as list_service
+from app.services.contacts import views as contact_views
+from app.services.contacts.export import write_csv
+from app.services.contacts.search import FILTER_OPS, ContactFilter, search_contacts
 from app.services.errors import ServiceError
 from app.templating import render
 

@@ -13,10 +13,10 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.inputs import Int32
 from app.models import ImportStatus
-from app.services import contact_import as service
+from app.services.account.tracking_keys import site_keys
+from app.services.contacts import import_ as service
+from app.services.contacts.lists import all_lists
 from app.services.errors import ServiceError
-from app.services.lists import all_lists
-from app.services.tracking_keys import site_keys
 from app.templating import render
 
 router = APIRouter(

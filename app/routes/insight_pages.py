@@ -14,12 +14,12 @@ from app.deps import CurrentUser, SessionDep, get_current_user
 from app.inputs import Int32, Int64
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
-from app.services import insight_contacts as people
-from app.services import insights
-from app.services import scenarios as scenario_service
 from app.services.errors import Invalid
-from app.services.graph_layout import layout
-from app.services.insight_stats import period, scenario_report
+from app.services.insights import contacts as people
+from app.services.insights import live_counters as insights
+from app.services.insights.stats import period, scenario_report
+from app.services.scenarios import scenarios as scenario_service
+from app.services.scenarios.graph_layout import layout
 from app.templating import render
 
 router = APIRouter(

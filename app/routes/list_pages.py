@@ -14,8 +14,8 @@ from fastapi.responses import HTMLResponse, Response
 from app.deps import SessionDep, get_current_user
 from app.models import Segment
 from app.routes.condition_builder import builder_context, builder_tree
-from app.services import lists as list_service
-from app.services import segments
+from app.services.contacts import lists as list_service
+from app.services.contacts import segments
 from app.services.errors import Invalid, ServiceError
 from app.templating import render
 

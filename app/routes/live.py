@@ -26,8 +26,8 @@ from sqlmodel import Session
 from app.deps import get_current_user
 from app.inputs import Int32
 from app.models import Scenario, ScenarioVersion
-from app.services import insights
 from app.services.errors import NotFound
+from app.services.insights import live_counters as insights
 from app.templating import templates
 
 router = APIRouter(dependencies=[Depends(get_current_user)], include_in_schema=False)

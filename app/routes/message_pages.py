@@ -15,12 +15,12 @@ from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.inputs import Int32, Int64
 from app.models import Channel, Contact
 from app.security_headers import EMAIL_FRAME_HEADERS
-from app.services import mailbox, messages
-from app.services.composition import default_sender
 from app.services.errors import Invalid, ServiceError
-from app.services.message_preview import preview_message
-from app.services.messages import MessageIn
-from app.services.unsubscribe import UnsubscribeLinks
+from app.services.messaging import mailbox, messages
+from app.services.messaging.composition import default_sender
+from app.services.messaging.messages import MessageIn
+from app.services.messaging.preview import preview_message
+from app.services.messaging.unsubscribe import UnsubscribeLinks
 from app.templating import is_htmx, render
 
 router = APIRouter(

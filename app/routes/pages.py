@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SessionDep, SettingsDep, get_current_user
-from app.services.overview import overview
+from app.services.insights.overview import overview
 from app.templating import render
 
 router = APIRouter(

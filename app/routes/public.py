@@ -17,8 +17,8 @@ from sqlmodel import Session
 from starlette.background import BackgroundTask
 
 from app.deps import SessionDep
-from app.services.tracking import SendRef, Tracker, record_tracking_event
-from app.services.unsubscribe import UnsubscribeLinks, unsubscribe
+from app.services.messaging.tracking import SendRef, Tracker, record_tracking_event
+from app.services.messaging.unsubscribe import UnsubscribeLinks, unsubscribe
 from app.templating import render
 
 log = logging.getLogger("parcours.public")

@@ -28,9 +28,9 @@ from app.routes.canvas_panels import (
 )
 from app.routes.canvas_settings import settings_context, settings_from_form, settings_problems
 from app.scenario_templates import scenario_templates
-from app.services import scenarios as service
-from app.services.block_catalog import FAMILIES, block_info, palette_json
 from app.services.errors import ServiceError
+from app.services.scenarios import scenarios as service
+from app.services.scenarios.block_catalog import FAMILIES, block_info, palette_json
 from app.templating import render
 
 router = APIRouter(

@@ -12,9 +12,10 @@ from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.inputs import Int32
 from app.models import User
 from app.routes.api.intake import client_address
-from app.services import api_keys, user_sessions, users
+from app.services.account import api_keys, users
+from app.services.account import sessions as user_sessions
+from app.services.account.login_throttle import LoginThrottle, attempt_for, wait_words
 from app.services.errors import ServiceError
-from app.services.login_throttle import LoginThrottle, attempt_for, wait_words
 from app.templating import render
 
 router = APIRouter(

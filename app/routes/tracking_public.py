@@ -1,9 +1,10 @@
 """``POST /api/track``: where the website snippet (``/static/js/parcours-track.js``) sends to.
 
-Public and key-scoped: the body carries a *site key* (see ``app.services.tracking_keys``), which
+Public and key-scoped: the body carries a *site key* (see
+``app.services.account.tracking_keys``), which
 can only add events for a visitor identified by email, and give a first and last name to a
 visitor it creates — never change an existing contact, read data, grant consent, change a
-score or touch lists (``app.services.site_tracking``). Its requests count against budgets of
+score or touch lists (``app.services.capture.site_tracking``). Its requests count against budgets of
 their own, per site key and per client address, never against the API key's. Bodies are plain
 text JSON so browsers send them without a CORS preflight (``navigator.sendBeacon``). Same rules
 as the events API: de-duplicated by event id, all or nothing, 202 once stored.
@@ -19,10 +20,10 @@ from starlette.concurrency import run_in_threadpool
 
 from app.deps import SessionDep
 from app.routes.api.intake import client_address, over_budget, read_body, wake_engine
-from app.services.contact_fields import ContactData, FieldProblem, contact_data
-from app.services.events import EventContact, EventIn, EventsRefused, batch_problems
-from app.services.site_tracking import record_visit
-from app.services.tracking_keys import find_by_site_key
+from app.services.account.tracking_keys import find_by_site_key
+from app.services.capture.site_tracking import record_visit
+from app.services.contacts.events import EventContact, EventIn, EventsRefused, batch_problems
+from app.services.contacts.fields import ContactData, FieldProblem, contact_data
 
 router = APIRouter(tags=["tracking"])
 MAX_BODY = 64_000

@@ -16,7 +16,7 @@ from typing import Any
 
 from app.message_templates import FOLDER as MESSAGE_FOLDER
 from app.message_templates import starters
-from app.services.scenario_bundles import ScenarioBundle
+from app.services.scenarios.bundles import ScenarioBundle
 
 FOLDER = Path(__file__).parent
 

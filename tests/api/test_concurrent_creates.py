@@ -19,7 +19,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.main import create_app
 from app.models import Contact, ContactList, MessageTemplate, Scenario, Segment
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 
 TIMES = 8
 

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
 from app.models import Contact, ContactList, Event, ListMembership, Suppression
-from app.services.contact_fields import email_hash
+from app.services.contacts.fields import email_hash
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from app.models import Contact, ContactImport, ContactList, Event, ImportStatus, Segment
-from app.services.demo import add_demo_contacts
+from app.services.account.demo import add_demo_contacts
 from tests.fixtures.web import Browser
 
 

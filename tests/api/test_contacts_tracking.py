@@ -11,8 +11,8 @@ from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.models import ApiKey, Contact, Event
-from app.services.api_keys import revoke_api_key
-from app.services.tracking_keys import site_keys
+from app.services.account.api_keys import revoke_api_key
+from app.services.account.tracking_keys import site_keys
 
 
 @pytest.fixture

@@ -215,7 +215,7 @@ def test_past_the_rate_limit_the_key_gets_429_with_retry_after(
 
 
 def test_the_rate_limit_is_counted_per_key(api: TestClient, app: Any, session: Session) -> None:
-    from app.services.api_keys import create_api_key
+    from app.services.account.api_keys import create_api_key
 
     _, other = create_api_key(session, name="Other site")
     session.commit()

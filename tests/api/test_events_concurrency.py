@@ -17,7 +17,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.main import create_app
 from app.models import Contact, Event
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 
 
 async def post_all(settings: Settings, requests: list[tuple[str, Any]]) -> list[httpx.Response]:

@@ -40,7 +40,7 @@ from sqlalchemy import Engine
 from app.config import Settings
 from app.db import session_scope
 from app.main import create_app
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 from tests.fixtures.browser import _free_port
 
 # Per operation, on each database: bounded so the suite stays quick. To search harder, run this

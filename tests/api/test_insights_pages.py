@@ -10,7 +10,7 @@ import redis as sync_redis
 from sqlmodel import Session, select
 
 from app.models import ContactList, Enrollment, ListMembership, MessageTemplate, Scenario, StepLog
-from app.services import scenarios
+from app.services.scenarios import scenarios
 from tests.fixtures.web import Browser
 from tests.worker.engine_harness import Engine
 
@@ -92,7 +92,7 @@ def test_the_drill_down_pages_searches_and_filters_who_is_at_a_block(
     assert 'data-testid="drill-total">1<' in found.text
     assert "buyer3@shop.test" in found.text
 
-    from app.services.insight_contacts import block_visitors
+    from app.services.insights.contacts import block_visitors
 
     first = block_visitors(flow.session, scenario.id or 0, "hour", limit=2)
     second = block_visitors(
@@ -235,7 +235,7 @@ def test_the_statistics_page_counts_entries_goals_messages_and_filters_by_versio
 def test_messages_per_block_count_sends_opens_and_clicks_of_this_scenario_only(
     flow: Engine,
 ) -> None:
-    from app.services.insight_stats import period, scenario_report
+    from app.services.insights.stats import period, scenario_report
 
     scenario = cart_scenario(flow)
     people = fill_cart(flow, scenario, count=2)

@@ -23,8 +23,8 @@ from app.config import Settings
 from app.db import create_db_engine
 from app.main import create_app
 from app.migrate import upgrade
-from app.services import scenarios
-from app.services.users import create_user
+from app.services.account.users import create_user
+from app.services.scenarios import scenarios
 from tests.fixtures.browser import _free_port
 from tests.worker.engine_harness import Engine
 from worker.engine import counters

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session
 
 from app.models import User
-from app.services.users import set_active
+from app.services.account.users import set_active
 from tests.fixtures.web import PASSWORD, Browser, another_browser, csrf_from, log_in
 
 
@@ -99,7 +99,7 @@ def test_a_cookie_from_before_login_grants_nothing(app: FastAPI, client: TestCli
 
 
 def _colleague(session: Session) -> User:
-    from app.services.users import create_user
+    from app.services.account.users import create_user
 
     colleague = create_user(session, email="paul@shop.example", password=PASSWORD, name="Paul")
     session.commit()

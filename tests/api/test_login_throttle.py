@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from app.clock import FrozenClock
 from app.models import User
-from app.services.login_throttle import ACCOUNT, ADDRESS, DEVICE
+from app.services.account.login_throttle import ACCOUNT, ADDRESS, DEVICE
 from tests.fixtures.web import PASSWORD, another_browser, csrf_from
 
 
@@ -137,7 +137,7 @@ def test_no_password_work_is_spent_on_a_throttled_attempt(
 ) -> None:
     _fail(attacker, user.email, ACCOUNT.free + 1)
     verified: list[str] = []
-    import app.services.users as users
+    import app.services.account.users as users
 
     real = users.verify_password
     monkeypatch.setattr(users, "verify_password", lambda p, h: verified.append(p) or real(p, h))

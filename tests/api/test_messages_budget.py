@@ -17,8 +17,8 @@ from sqlmodel import Session, func, select
 from app.message_templates import STARTERS
 from app.models import MessageTemplate
 from app.services.errors import Invalid
-from app.services.messages import MessageIn, check_message
-from app.services.rendering import (
+from app.services.messaging.messages import MessageIn, check_message
+from app.services.messaging.rendering import (
     SAMPLE_CONTACT,
     SAMPLE_EVENT,
     MessageParts,
@@ -29,7 +29,7 @@ from app.services.rendering import (
     render_field,
     render_parts,
 )
-from app.services.sandbox import _default
+from app.services.messaging.sandbox import _default
 from tests.fixtures.web import Browser
 
 # One template per budget, with the words the marketer is shown.
@@ -303,8 +303,8 @@ def test_a_failed_send_s_reason_shows_on_the_statistics_page(
 
     from app.clock import utcnow
     from app.models import OutboxMessage
-    from app.services import scenarios
-    from app.services.outbox import OutboxEntry, add_to_outbox
+    from app.services.messaging.outbox import OutboxEntry, add_to_outbox
+    from app.services.scenarios import scenarios
 
     scenario, _ = scenarios.create_from_template(session, "abandoned_cart", now=utcnow())
     entry = OutboxEntry(

@@ -9,7 +9,7 @@ from sqlmodel import Session, func, select
 
 from app.clock import FrozenClock
 from app.models import MailboxMessage, MessageTemplate, OutboxMessage
-from app.services.mailbox import store
+from app.services.messaging.mailbox import store
 from tests.fixtures.web import Browser
 from tests.worker.delivery_kit import add_contact
 
@@ -216,7 +216,7 @@ def test_sends_that_did_not_go_out_are_listed_with_the_reason(
 ) -> None:
     from sqlalchemy import update
 
-    from app.services.outbox import OutboxEntry, add_to_outbox
+    from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 
     lea = add_contact(session)
     add_to_outbox(
@@ -240,8 +240,8 @@ def test_a_contact_s_sends_and_a_block_s_outcomes_carry_the_reasons(session: Ses
     from sqlalchemy import update
 
     from app.models import Scenario
-    from app.services.mailbox import send_outcomes_by_block, sends_for_contact
-    from app.services.outbox import OutboxEntry, add_to_outbox
+    from app.services.messaging.mailbox import send_outcomes_by_block, sends_for_contact
+    from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 
     lea, hugo = add_contact(session), add_contact(session, email="hugo@example.com")
     scenario = Scenario(name="Welcome")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.services.errors import Invalid
-from app.services.messages import MessageIn, check_message
-from app.services.rendering import (
+from app.services.messaging.messages import MessageIn, check_message
+from app.services.messaging.rendering import (
     RenderContext,
     TemplateField,
     check_template,
@@ -14,7 +14,7 @@ from app.services.rendering import (
     event_context,
     render_parts,
 )
-from app.services.sms_count import count_sms
+from app.services.messaging.sms_count import count_sms
 
 
 def render(source: str, **context: object) -> str:

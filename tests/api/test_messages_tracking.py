@@ -10,9 +10,9 @@ from sqlmodel import Session, select
 
 from app.config import Settings
 from app.models import Contact, Event, OutboxMessage
-from app.services.outbox import OutboxEntry, add_to_outbox
-from app.services.tracking import SendRef, Tracker
-from app.services.unsubscribe import UnsubscribeLinks
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox
+from app.services.messaging.tracking import SendRef, Tracker
+from app.services.messaging.unsubscribe import UnsubscribeLinks
 from tests.worker.delivery_kit import add_contact, add_template
 
 

@@ -7,7 +7,7 @@ import re
 from sqlmodel import Session, col, func, select
 
 from app.models import Contact, ContactList, ListMembership
-from app.services.demo import add_demo_contacts
+from app.services.account.demo import add_demo_contacts
 from tests.fixtures.web import Browser
 
 

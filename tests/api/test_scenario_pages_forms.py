@@ -16,7 +16,7 @@ from app.routes.canvas_forms import (
     split_duration,
 )
 from app.routes.condition_builder import builder_tree
-from app.services.block_catalog import BLOCKS, FAMILIES, palette_json, shown_as
+from app.services.scenarios.block_catalog import BLOCKS, FAMILIES, palette_json, shown_as
 
 
 def form(**fields: str | list[str]) -> FormData:

@@ -17,8 +17,8 @@ from app.clock import utcnow
 from app.config import Settings
 from app.main import create_app
 from app.security_headers import EMAIL_FRAME_POLICY
-from app.services.scenarios import create_scenario
-from app.services.users import create_user
+from app.services.account.users import create_user
+from app.services.scenarios.scenarios import create_scenario
 from tests.fixtures.web import PASSWORD, Browser, log_in
 
 

@@ -23,9 +23,9 @@ from app.clock import FrozenClock
 from app.config import Settings
 from app.models import Contact, Event
 from app.routes.api.intake import ingest_rate_limit, rate_limit
-from app.services.contact_fields import contact_data
-from app.services.contacts import upsert_contact
-from app.services.tracking_keys import site_keys
+from app.services.account.tracking_keys import site_keys
+from app.services.contacts.contacts import upsert_contact
+from app.services.contacts.fields import contact_data
 
 NOW = datetime(2026, 3, 1, 12, 0, 2, tzinfo=UTC)
 

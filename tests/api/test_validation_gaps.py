@@ -17,9 +17,9 @@ from sqlmodel import Session, func, select
 
 from app.config import Settings
 from app.models import Contact, Event
-from app.services.contact_fields import normalize_email
-from app.services.demo import add_demo_contacts
-from app.services.tracking_keys import site_keys
+from app.services.account.demo import add_demo_contacts
+from app.services.account.tracking_keys import site_keys
+from app.services.contacts.fields import normalize_email
 
 
 @pytest.fixture

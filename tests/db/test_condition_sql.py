@@ -20,13 +20,13 @@ from sqlmodel import Session
 
 from app.graph import ContactFacts, EventFact, evaluate, parse_condition
 from app.models import Contact, ContactList, Event, ListMembership
-from app.services.condition_sql import (
+from app.services.contacts.condition_sql import (
     CONTACTS,
     ConditionSql,
     count_matching,
     matching_contact_ids,
 )
-from app.services.contact_facts import explain_chunk, load_facts
+from app.services.contacts.facts import explain_chunk, load_facts
 from tests.unit.graph.strategies import (
     EVENT_NAMES,
     LIST_KEYS,

@@ -8,12 +8,12 @@ import pytest
 from sqlmodel import Session
 
 from app.models import ContactList, Segment
-from app.services import contact_search
-from app.services.contact_fields import ContactData
-from app.services.contact_search import ContactFilter, search_contacts
-from app.services.contacts import upsert_contact
+from app.services.contacts import search as contact_search
+from app.services.contacts.contacts import upsert_contact
+from app.services.contacts.fields import ContactData
+from app.services.contacts.lists import add_members
+from app.services.contacts.search import ContactFilter, search_contacts
 from app.services.errors import Invalid
-from app.services.lists import add_members
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

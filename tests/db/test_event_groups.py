@@ -10,8 +10,8 @@ from sqlalchemy import Engine, event, func, select
 from sqlmodel import Session
 
 from app.models import Contact, Event
-from app.services.event_groups import GroupWriter
-from app.services.events import EventIn, EventsRefused, Ingested
+from app.services.contacts.event_groups import GroupWriter
+from app.services.contacts.events import EventIn, EventsRefused, Ingested
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ from sqlmodel import Session, select
 
 from app.clock import FrozenClock
 from app.models import Contact, OutboxMessage
-from app.services.outbox import OutboxEntry, add_to_outbox, step_key
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox, step_key
 
 
 def test_replayed_entries_are_added_once(session: Session) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session
 from app.graph.conditions import parse_condition
 from app.graph.sql_functions import epoch_us, fold_or_null, number_or_null
 from app.models import Contact
-from app.services.condition_sql import matching_contact_ids
+from app.services.contacts.condition_sql import matching_contact_ids
 from tests.unit.graph.strategies import NOW
 
 DATE_TEXTS = [

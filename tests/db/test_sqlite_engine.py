@@ -101,7 +101,7 @@ def test_a_write_that_waited_out_the_busy_timeout_is_a_503_to_retry(
     from app.db import session_scope
     from app.main import create_app
     from app.migrate import upgrade
-    from app.services.api_keys import create_api_key
+    from app.services.account.api_keys import create_api_key
 
     url = f"sqlite:///{tmp_path}/busy.db"
     upgrade(url)

@@ -15,8 +15,8 @@ from sqlmodel import select
 
 from app.db import create_db_engine, session_scope
 from app.models import ContactList, MessageTemplate, Scenario
-from app.services.api_keys import create_api_key
-from app.services.scenarios import create_scenario
+from app.services.account.api_keys import create_api_key
+from app.services.scenarios.scenarios import create_scenario
 from tests.fixtures.browser import LiveServer, log_in, screenshot
 
 pytestmark = pytest.mark.e2e

@@ -11,8 +11,8 @@ from sqlmodel import col, select
 from app.clock import utcnow
 from app.db import create_db_engine, session_scope
 from app.models import Contact, Segment
-from app.services.contact_fields import ContactData
-from app.services.contacts import upsert_contact
+from app.services.contacts.contacts import upsert_contact
+from app.services.contacts.fields import ContactData
 from tests.fixtures.browser import LiveServer, log_in, screenshot
 
 pytestmark = pytest.mark.e2e

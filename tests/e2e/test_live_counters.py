@@ -17,7 +17,7 @@ from arq import create_pool
 
 from app.clock import SystemClock
 from app.db import create_db_engine, session_scope
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 from tests.fixtures.browser import LiveServer, log_in, screenshot
 from worker.engine.tasks import match_triggers
 from worker.queue import QUEUE_NAME, redis_settings

@@ -105,8 +105,8 @@ def test_the_mailbox_shows_a_sent_email_and_the_unsubscribe_page_asks_first(  # 
     page, live_server: LiveServer
 ) -> None:
     from app.message_templates import starters
-    from app.services.mailbox import store
-    from app.services.unsubscribe import UnsubscribeLinks
+    from app.services.messaging.mailbox import store
+    from app.services.messaging.unsubscribe import UnsubscribeLinks
 
     add_contact(live_server, "ines@example.com", "Inès")
     engine = create_db_engine(live_server.settings.database_url)

@@ -26,7 +26,7 @@ from sqlmodel import col, select
 from app.clock import SystemClock
 from app.db import create_db_engine, session_scope
 from app.models import MailboxMessage
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 from tests.fixtures.browser import LiveServer, log_in, screenshot
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings

@@ -16,8 +16,8 @@ from sqlalchemy import Engine, func, insert, select, update
 
 from app.db import read_only, session_scope
 from app.models import Contact, Enrollment, Event, MessageTemplate, OutboxMessage, ScenarioVersion
-from app.services import scenarios
-from app.services.scenario_stats import version_stats
+from app.services.scenarios import scenarios
+from app.services.scenarios.stats import version_stats
 from tests.fixtures.smtp import SmtpSink
 from tests.reliability.test_worker_failures import count
 from tests.reliability.workers import Workers, quiet_for, running_workers, wait_until

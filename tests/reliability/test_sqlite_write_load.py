@@ -20,7 +20,7 @@ from app.db import create_db_engine, session_scope
 from app.main import create_app
 from app.migrate import upgrade
 from app.models import Contact, Event
-from app.services.api_keys import create_api_key
+from app.services.account.api_keys import create_api_key
 from tests.conftest import new_database_url
 from tests.reliability.test_worker_failures import count, prepare
 from tests.reliability.workers import running_workers, wait_until

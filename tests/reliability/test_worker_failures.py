@@ -23,7 +23,7 @@ from app.models import (
     OutboxMessage,
     StepLog,
 )
-from app.services import scenarios
+from app.services.scenarios import scenarios
 from tests.reliability.workers import running_workers, wait_until
 
 pytestmark = pytest.mark.reliability

@@ -20,7 +20,7 @@ from app.models import (
     OutboxMessage,
     Scenario,
 )
-from app.services.outbox import OutboxEntry, add_to_outbox
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 from worker.delivery import Delivery
 
 CART_HTML = """<html><head><style>h1 { color: #4f46e5; } .total { font-weight: bold; }</style>

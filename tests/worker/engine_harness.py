@@ -24,7 +24,7 @@ from app.models import (
     Scenario,
     StepLog,
 )
-from app.services import scenarios
+from app.services.scenarios import scenarios
 from worker.engine.advance import advance_chunk
 from worker.engine.book import CounterKey
 from worker.engine.plans import Plans

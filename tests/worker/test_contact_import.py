@@ -13,9 +13,11 @@ from app.clock import FrozenClock
 from app.db import session_scope
 from app.models import Contact, ContactImport, ContactList, Event, ImportStatus, ListMembership
 from app.queue import Queue
-from app.services import contact_import, contact_import_run, gdpr
-from app.services.contact_fields import ContactData
-from app.services.contacts import upsert_contact
+from app.services.contacts import gdpr
+from app.services.contacts import import_ as contact_import
+from app.services.contacts import import_run as contact_import_run
+from app.services.contacts.contacts import upsert_contact
+from app.services.contacts.fields import ContactData
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
 

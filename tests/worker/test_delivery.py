@@ -227,7 +227,7 @@ async def test_an_edited_template_is_used_for_sends_still_waiting(
 async def test_a_test_send_goes_to_the_user_personalised_for_the_chosen_contact(
     committed_engine: Engine, clock: FrozenClock, settings: Settings, smtp_sink: SmtpSink
 ) -> None:
-    from app.services.messages import MessageIn, queue_test_send
+    from app.services.messaging.messages import MessageIn, queue_test_send
 
     with session_scope(committed_engine) as session:
         hugo = add_contact(session, first_name="Hugo", email_consent=False)

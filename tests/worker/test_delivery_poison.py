@@ -17,8 +17,8 @@ from sqlalchemy.exc import OperationalError
 from app.clock import FrozenClock
 from app.config import Settings
 from app.db import create_db_engine, session_scope
-from app.services.insight_stats import period, scenario_report
-from app.services.mailbox import recent_problems
+from app.services.insights.stats import period, scenario_report
+from app.services.messaging.mailbox import recent_problems
 from tests.fixtures.smtp import SmtpSink
 from tests.worker.delivery_kit import add_contact, add_template, drain, outbox, queue, with_settings
 from worker.delivery.lease import LEASE_KEY

@@ -7,7 +7,7 @@ from sqlalchemy import delete, event
 from sqlmodel import Session, select
 
 from app.models import ContactList, EnrollmentState, ScenarioVersion, StepLog
-from app.services.scenario_stats import version_stats
+from app.services.scenarios.stats import version_stats
 from tests.worker.engine_harness import Engine
 from tests.worker.test_engine_journeys import LOYALTY
 from worker.engine.advance import MAX_ATTEMPTS, retry_delay
@@ -132,7 +132,7 @@ def test_an_unsubscribe_during_a_wait_stops_the_email_after_it(session: Session)
 
 
 def test_a_contact_erased_during_a_run_leaves_the_others_unharmed(session: Session) -> None:
-    from app.services import gdpr
+    from app.services.contacts import gdpr
 
     engine = Engine(session)
     engine.message("news")

@@ -189,7 +189,7 @@ def test_a_wait_parks_the_contact_until_its_time(engine: Engine) -> None:
 
 
 def test_a_paused_scenario_takes_no_step_until_resumed(engine: Engine) -> None:
-    from app.services import scenarios
+    from app.services.scenarios import scenarios
 
     engine.list("newsletter")
     scenario = engine.scenario(WAIT_TWO_DAYS)
@@ -209,7 +209,7 @@ def test_a_paused_scenario_takes_no_step_until_resumed(engine: Engine) -> None:
 
 
 def test_contacts_stay_on_the_version_they_entered(engine: Engine) -> None:
-    from app.services import scenarios
+    from app.services.scenarios import scenarios
 
     engine.list("newsletter")
     scenario = engine.scenario(WAIT_TWO_DAYS)

@@ -15,9 +15,9 @@ from sqlmodel import Session, func, select
 from app.clock import FrozenClock
 from app.db import read_only, session_scope
 from app.models import Contact, ContactList, Event, MessageTemplate, ScenarioVersion
-from app.services import scenarios
-from app.services.insights import hot_counters
-from app.services.scenario_stats import version_stats
+from app.services.insights.live_counters import hot_counters
+from app.services.scenarios import scenarios
+from app.services.scenarios.stats import version_stats
 from tests.worker.test_engine_journeys import LOYALTY, graph
 from worker.__main__ import _RunningJobs
 from worker.engine import counters, tasks

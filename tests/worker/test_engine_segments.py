@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import Session, select
 
 from app.models import Segment
-from app.services import segments
+from app.services.contacts import segments
 from tests.worker.engine_harness import Engine
 from tests.worker.test_engine_journeys import graph
 from worker.engine.segments import check_segments

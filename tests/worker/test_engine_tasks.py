@@ -23,8 +23,8 @@ from app.models import (
     StepLog,
 )
 from app.queue import Queue
-from app.services import scenarios
-from app.services.scenario_stats import version_stats
+from app.services.scenarios import scenarios
+from app.services.scenarios.stats import version_stats
 from tests.worker.test_engine_journeys import LOYALTY
 from worker.engine import counters
 from worker.queue import QUEUE_NAME, redis_settings
@@ -107,7 +107,7 @@ async def test_counters_rebuilt_from_the_step_log_after_redis_lost_them(
     redis,
     committed_engine: Engine,  # type: ignore[no-untyped-def]
 ) -> None:
-    from app.services.scenario_stats import BlockCounters, ScenarioStats
+    from app.services.scenarios.stats import BlockCounters, ScenarioStats
 
     stats = ScenarioStats(version=1, nodes={"first": BlockCounters(entered=4, yes=3, no=1)})
     assert await counters.write_rebuilt(redis, 77, stats, final=True)
@@ -192,7 +192,7 @@ def test_a_deadlock_reported_by_the_driver_itself_is_retried_too(
 def test_batches_side_by_side_hold_different_shares_of_the_contacts(
     committed_engine: Engine,
 ) -> None:
-    from app.services.enrollments import share_of
+    from app.services.scenarios.enrollments import share_of
     from tests.worker.engine_harness import Engine as Harness
     from worker.engine.triggers import claim_events
 

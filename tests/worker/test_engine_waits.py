@@ -172,7 +172,7 @@ def test_a_goal_event_after_the_entry_in_the_same_batch_takes_the_contact_out(
 def test_event_goals_follow_the_version_each_contact_is_on_even_while_paused(
     engine: Engine,
 ) -> None:
-    from app.services import scenarios
+    from app.services.scenarios import scenarios
 
     scenario = engine.scenario(cart_graph(reentry="always", exit_when={"event": "purchase"}))
     early = engine.contact()

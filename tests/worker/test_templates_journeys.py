@@ -19,7 +19,7 @@ from app.models import (
     StepLog,
 )
 from app.scenario_templates import scenario_templates
-from app.services import scenarios
+from app.services.scenarios import scenarios
 from tests.worker.engine_harness import Engine
 from worker.engine.anniversaries import schedule_anniversaries
 

@@ -19,9 +19,9 @@ from sqlmodel import Session, SQLModel, col, select
 
 from app.config import Settings
 from app.models import MessagePurpose, MessageTemplate
-from app.services.composition import default_sender, finish_html, finish_text, sender_of
-from app.services.messages import EMAIL, MessageIn, parts_of
-from app.services.rendering import (
+from app.services.messaging.composition import default_sender, finish_html, finish_text, sender_of
+from app.services.messaging.messages import EMAIL, MessageIn, parts_of
+from app.services.messaging.rendering import (
     SAMPLE_CONTACT,
     MessageParts,
     RenderContext,
@@ -32,8 +32,8 @@ from app.services.rendering import (
     render_parts,
     render_text,
 )
-from app.services.tracking import SendRef, Tracker
-from app.services.unsubscribe import UnsubscribeLinks
+from app.services.messaging.tracking import SendRef, Tracker
+from app.services.messaging.unsubscribe import UnsubscribeLinks
 from worker.delivery import outcomes
 from worker.delivery.mime import Envelope, Person, build_email
 from worker.delivery.outcomes import Outcome

@@ -23,7 +23,7 @@ from sqlmodel import Session, SQLModel
 
 from app.db import session_scope
 from app.models import OutboxStatus
-from app.services.mailbox import store as store_mailbox
+from app.services.messaging.mailbox import store as store_mailbox
 from worker.delivery.outcomes import Outcome
 
 OUTBOX = SQLModel.metadata.tables["outbox"]

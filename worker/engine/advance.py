@@ -22,7 +22,7 @@ from app.graph import Plan
 from app.graph.conditions import Condition
 from app.graph.document import ExitOnEvent
 from app.models import EnrollmentState, ScenarioStatus, StepOutcome
-from app.services.contact_facts import explain_chunk
+from app.services.contacts.facts import explain_chunk
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import Plans
 from worker.engine.steps import EXECUTORS

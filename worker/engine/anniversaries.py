@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from app.services.enrollments import Candidate, enroll
+from app.services.scenarios.enrollments import Candidate, enroll
 from worker.engine.plans import LiveScenario, Plans
 from worker.engine.steps.delays import contact_zone
 

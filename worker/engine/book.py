@@ -21,7 +21,7 @@ from sqlmodel import Session, SQLModel
 from app.bulk import among, insert_missing_rows, insert_rows, update_rows
 from app.graph import ContactFacts
 from app.models import EnrollmentState, StepOutcome
-from app.services.outbox import OutboxEntry, add_to_outbox
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 from worker.engine.visit import WAITING, Visit
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 
 from redis.asyncio import Redis
 
-from app.services.scenario_stats import ScenarioStats
+from app.services.scenarios.stats import ScenarioStats
 from worker.engine.book import CounterKey
 
 COUNTERS = "parcours:counters:{version_id}"

@@ -22,9 +22,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, SQLModel
 
 from app.graph import parse_condition
-from app.services.condition_sql import ConditionSql
-from app.services.enrollments import Candidate, enroll
-from app.services.segments import EVALUATION_ERRORS, broken_reason
+from app.services.contacts.condition_sql import ConditionSql
+from app.services.contacts.segments import EVALUATION_ERRORS, broken_reason
+from app.services.scenarios.enrollments import Candidate, enroll
 from worker.engine.plans import LiveScenario, Plans
 
 CONTACTS = SQLModel.metadata.tables["contacts"]

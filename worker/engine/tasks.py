@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from app.clock import Clock
 from app.db import is_database_locked, read_only, session_scope
 from app.models import ScenarioVersion
-from app.services.scenario_stats import ScenarioStats, version_stats
+from app.services.scenarios.stats import ScenarioStats, version_stats
 from app.sqlite_turns import let_web_writers_in
 from worker.engine import counters
 from worker.engine.advance import CHUNK_SIZE, ChunkReport, advance_chunk

@@ -21,7 +21,7 @@ from app.bulk import among, new_ids
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
 from app.models import EnrollmentState
-from app.services.enrollments import SHARES, Candidate, admit, try_share
+from app.services.scenarios.enrollments import SHARES, Candidate, admit, try_share
 from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans, events_heard

@@ -8,7 +8,7 @@ from operator import attrgetter
 from typing import Any
 
 from app.models import EnrollmentState
-from app.services.enrollments import Candidate
+from app.services.scenarios.enrollments import Candidate
 
 # Plain strings for the states the hot paths compare and set (an enum's ``.value`` is slow).
 ACTIVE = EnrollmentState.active.value

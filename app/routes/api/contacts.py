@@ -11,9 +11,10 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from app.deps import SessionDep
 from app.inputs import Int32, Int64
 from app.routes.api.intake import wake_engine
-from app.services import contact_views, contacts, gdpr
-from app.services import lists as list_service
-from app.services.contact_fields import FieldProblem, contact_data, normalize_email
+from app.services.contacts import contacts, gdpr
+from app.services.contacts import lists as list_service
+from app.services.contacts import views as contact_views
+from app.services.contacts.fields import FieldProblem, contact_data, normalize_email
 from app.services.errors import Invalid
 
 router = APIRouter(tags=["contacts"])

@@ -2,7 +2,7 @@
 
 The answer is 202 only once the events are in the database (the request's transaction commits
 before the response is sent); then the engine is woken. Bodies are read and capped here
-(413 past ``PARCOURS_EVENTS_MAX_BODY_BYTES``) and parsed by ``app.services.events``.
+(413 past ``PARCOURS_EVENTS_MAX_BODY_BYTES``) and parsed by ``app.services.contacts.events``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from app.routes.api.intake import (
     read_body,
     wake_engine,
 )
-from app.services.event_groups import GroupWriter
-from app.services.events import (
+from app.services.contacts.event_groups import GroupWriter
+from app.services.contacts.events import (
     EventBatch,
     EventIn,
     EventsRefused,
@@ -104,7 +104,7 @@ def _store(
     request: Request, session: Session, events: list[EventIn], now: datetime, batch: bool
 ) -> Ingested:
     """Writes and commits (202 means stored), grouped with concurrent requests of this
-    process into one transaction (app/services/event_groups.py)."""
+    process into one transaction (app/services/contacts/event_groups.py)."""
     writer: GroupWriter = request.app.state.__dict__.setdefault("event_writer", GroupWriter())
     return writer.submit(session, events, now, batch=batch)
 

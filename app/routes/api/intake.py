@@ -20,7 +20,7 @@ from sqlalchemy import Engine
 from app.db import READ_ONLY
 from app.deps import ApiKeyDep, SessionDep
 from app.security import hash_api_key
-from app.services.api_keys import find_active_key
+from app.services.account.api_keys import find_active_key
 
 log = logging.getLogger("parcours.intake")
 ENGINE_TASK = "match_triggers"

@@ -11,9 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.deps import SessionDep
 from app.inputs import Int32
 from app.routes.api.intake import wake_engine
-from app.services import lists as service
-from app.services.contact_fields import FieldProblem, normalize_email
-from app.services.contacts import CONTACTS, contact_ids_by
+from app.services.contacts import lists as service
+from app.services.contacts.contacts import CONTACTS, contact_ids_by
+from app.services.contacts.fields import FieldProblem, normalize_email
 from app.services.errors import Invalid
 
 router = APIRouter(tags=["lists"])

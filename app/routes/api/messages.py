@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from app.deps import SessionDep
 from app.models import MessageTemplate
-from app.services import messages as service
-from app.services.messages import MessageIn
+from app.services.messaging import messages as service
+from app.services.messaging.messages import MessageIn
 
 router = APIRouter(tags=["messages"])
 

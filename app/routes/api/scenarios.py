@@ -13,11 +13,11 @@ from app.graph import Issue
 from app.inputs import Int32, Int64
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
-from app.services import scenarios as service
 from app.services.errors import NotFound
-from app.services.insight_contacts import block_visitors
-from app.services.scenario_bundles import ImportReport, ScenarioBundle, export_bundle
-from app.services.scenario_stats import ScenarioStats, version_stats
+from app.services.insights.contacts import block_visitors
+from app.services.scenarios import scenarios as service
+from app.services.scenarios.bundles import ImportReport, ScenarioBundle, export_bundle
+from app.services.scenarios.stats import ScenarioStats, version_stats
 
 router = APIRouter(tags=["scenarios"])
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.deps import SessionDep
 from app.inputs import Int32
 from app.models import Segment
-from app.services import segments as service
+from app.services.contacts import segments as service
 from app.services.errors import Invalid
 
 router = APIRouter(tags=["segments"])

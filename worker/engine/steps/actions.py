@@ -7,8 +7,8 @@ from typing import Any
 from app.graph.coercion import as_number
 from app.graph.conditions import BUILTIN_ATTRIBUTES
 from app.models import EnrollmentState, StepOutcome
-from app.services.contact_fields import FieldProblem, normalize_timezone
-from app.services.outbox import OutboxEntry, step_key
+from app.services.contacts.fields import FieldProblem, normalize_timezone
+from app.services.messaging.outbox import OutboxEntry, step_key
 from worker.engine.steps.group import Group, StepError
 from worker.engine.visit import Visit
 

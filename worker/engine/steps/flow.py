@@ -6,7 +6,7 @@ from typing import Any
 
 from app.graph import KINDS_BY_TYPE, explain_many
 from app.models import StepOutcome
-from app.services.contact_facts import load_facts
+from app.services.contacts.facts import load_facts
 from worker.engine.steps.group import Group
 
 TRIGGER_KINDS = tuple(KINDS_BY_TYPE["trigger"])

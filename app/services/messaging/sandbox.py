@@ -1,7 +1,7 @@
 """The Jinja2 sandbox message templates run in, with the rendering budget built in.
 
 An immutable ``SandboxedEnvironment`` keeps templates away from Python internals. On top of
-it, this environment checks the budget (``app/services/render_budget.py``) wherever a
+it, this environment checks the budget (``app/services/messaging/render_budget.py``) wherever a
 template can make work or text grow, because a check inside the render is the only way to
 stop a render running in a worker thread:
 
@@ -35,7 +35,7 @@ from jinja2.sandbox import (
 from jinja2.utils import Namespace, pass_context
 from markupsafe import Markup
 
-from app.services.render_budget import (
+from app.services.messaging.render_budget import (
     MAX_VALUE,
     MAX_WIDTH,
     NUMBER_TOO_LARGE,

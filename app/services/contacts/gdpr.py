@@ -22,10 +22,10 @@ from sqlalchemy import delete, select
 from sqlmodel import Session, SQLModel, col
 
 from app.models import Event, Suppression
-from app.services.contact_fields import email_hash
-from app.services.contact_views import contact_document, event_json, table_rows
-from app.services.contacts import CONTACTS, get_contact
-from app.services.lists import MEMBERSHIPS
+from app.services.contacts.contacts import CONTACTS, get_contact
+from app.services.contacts.fields import email_hash
+from app.services.contacts.lists import MEMBERSHIPS
+from app.services.contacts.views import contact_document, event_json, table_rows
 
 EXPORT_FORMAT = "parcours.contact-export"
 ERASED_REASON = "erased on request"

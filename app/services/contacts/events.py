@@ -22,8 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from app.inputs import Int32
-from app.services.contact_fields import FieldProblem, normalize_email, normalize_external_id
-from app.services.contacts import (
+from app.services.contacts.contacts import (
     CONTACT_CREATED,
     CONTACTS,
     EVENTS,
@@ -32,6 +31,7 @@ from app.services.contacts import (
     contact_ids_by,
     new_contact_row,
 )
+from app.services.contacts.fields import FieldProblem, normalize_email, normalize_external_id
 from app.services.errors import Invalid
 
 # Times a clock can plausibly give: a little ahead of ours (a client's clock runs fast), and

@@ -1,6 +1,6 @@
 """Segments: dynamic lists defined by a condition of the shared language (DESIGN §4).
 
-Counts and members come from ``app.services.condition_sql`` — one SQL query over the whole
+Counts and members come from ``app.services.contacts.condition_sql`` — one SQL query over the whole
 base, following the same value rules as the in-memory evaluator — so a segment is always up
 to date and nothing is stored per member.
 """
@@ -22,9 +22,9 @@ from app.graph.condition_limits import MAX_DEPTH, condition_limit_problems
 from app.graph.conditions import CONDITION_TAGS, lists_referenced
 from app.graph.names import has_control_characters
 from app.models import ContactList, Segment
-from app.services.condition_sql import CONTACTS, EVENTS, ConditionSql
+from app.services.contacts.condition_sql import CONTACTS, EVENTS, ConditionSql
+from app.services.contacts.lists import check_key
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.lists import check_key
 from app.services.unique_rows import add_unique
 
 # What evaluating a stored condition can raise besides the database's own errors: it may no

@@ -20,7 +20,7 @@ from redis.asyncio import Redis
 from sqlmodel import Session, col, select
 
 from app.models import ScenarioVersion
-from app.services.scenario_stats import BlockCounters, version_stats
+from app.services.scenarios.stats import BlockCounters, version_stats
 
 COUNTERS_KEY = "parcours:counters:{version_id}"
 BUILT = "~built"

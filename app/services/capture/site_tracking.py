@@ -13,8 +13,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.services.contact_fields import ContactData
-from app.services.contacts import (
+from app.services.contacts.contacts import (
     CONTACT_CREATED,
     CONTACTS,
     change_event,
@@ -22,7 +21,8 @@ from app.services.contacts import (
     new_contact_row,
     record_events,
 )
-from app.services.events import EventIn, ingest, insert_contacts
+from app.services.contacts.events import EventIn, ingest, insert_contacts
+from app.services.contacts.fields import ContactData
 
 
 def record_visit(

@@ -19,7 +19,13 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from app.services.events import EventIn, EventsRefused, Ingested, check_contacts, write_events
+from app.services.contacts.events import (
+    EventIn,
+    EventsRefused,
+    Ingested,
+    check_contacts,
+    write_events,
+)
 
 log = logging.getLogger("parcours.events")
 

@@ -20,7 +20,7 @@ from app.bulk import among
 from app.graph import ContactFacts, EventFact, Explanation, explain_many
 from app.graph.coercion import shifted
 from app.graph.conditions import Condition, EventCondition, ListCondition, walk
-from app.services.condition_sql import BUILTIN_KINDS
+from app.services.contacts.condition_sql import BUILTIN_KINDS
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 EVENTS = SQLModel.metadata.tables["events"]

@@ -29,10 +29,10 @@ from app.models import (
     Segment,
 )
 from app.scenario_templates import scenario_templates
-from app.services.enrollments import enroll_manually
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.rendering import template_problem
-from app.services.scenario_bundles import ImportReport, ScenarioBundle, install_dependencies
+from app.services.messaging.rendering import template_problem
+from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install_dependencies
+from app.services.scenarios.enrollments import enroll_manually
 
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
 

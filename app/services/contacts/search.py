@@ -21,10 +21,10 @@ from sqlmodel import Session, col
 from app.graph import AllCondition, AttributeCondition, Condition
 from app.graph.conditions import DAYS_OPS, NUMBER_OPS, OP_WORDS, PRESENCE_OPS
 from app.models import Contact, ContactList, Segment
-from app.services.condition_sql import CONTACTS, ConditionSql
+from app.services.contacts.condition_sql import CONTACTS, ConditionSql
+from app.services.contacts.lists import MEMBERSHIPS
+from app.services.contacts.segments import condition_problem, segment_condition
 from app.services.errors import Invalid
-from app.services.lists import MEMBERSHIPS
-from app.services.segments import condition_problem, segment_condition
 
 PAGE_SIZE = 50
 FILTER_OPS = {op: words for op, words in OP_WORDS.items() if op not in ("before", "after")}

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
 from app.models import Contact, Enrollment, Event, Scenario, StepLog
-from app.services.contacts import json_value
-from app.services.lists import contact_list_keys
+from app.services.contacts.contacts import json_value
+from app.services.contacts.lists import contact_list_keys
 
 BUILTIN_OUT = ("email", "phone", "first_name", "last_name", "birthday", "timezone", "score")
 

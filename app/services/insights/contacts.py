@@ -24,9 +24,9 @@ from app.models import (
     StepLog,
     StepOutcome,
 )
-from app.services import lists as list_service
+from app.services.contacts import lists as list_service
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.graph_layout import layout
+from app.services.scenarios.graph_layout import layout
 
 SHOW = {
     "all": "Everyone who came here",

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, func, select
 from app.clock import utcnow
 from app.models import User
 from app.security import hash_password, verify_password
+from app.services.account.sessions import end_user_sessions
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.user_sessions import end_user_sessions
 
 MIN_PASSWORD_LENGTH = 10
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")

@@ -22,7 +22,7 @@ from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
 from app.models import ContactImport, ImportRejection, ImportStatus
-from app.services.contact_fields import (
+from app.services.contacts.fields import (
     BUILTIN_NORMALIZERS,
     ConsentChange,
     ContactData,
@@ -31,8 +31,8 @@ from app.services.contact_fields import (
     normalize_birthday,
     normalize_external_id,
 )
+from app.services.contacts.lists import lists_by_keys
 from app.services.errors import Invalid, NotFound
-from app.services.lists import lists_by_keys
 
 CHUNK = 1000
 DELIMITERS = ",;\t|"

@@ -19,7 +19,7 @@ from sqlalchemy import insert, select
 from sqlmodel import Session, SQLModel, col
 
 from app.models import Contact, Suppression
-from app.services.contact_fields import ContactData, email_hash
+from app.services.contacts.fields import ContactData, email_hash
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.unique_rows import add_unique
 
@@ -32,7 +32,8 @@ SCORE_CHANGED = "score_changed"
 LIST_ADDED = "list_added"
 LIST_REMOVED = "list_removed"
 CHUNK = 500
-# What Parcours records about its own emails (app/services/tracking.py, unsubscribe.py): the
+# What Parcours records about its own emails (app/services/messaging/tracking.py,
+# unsubscribe.py): the
 # open and click rates and the scenarios that wait for them must only count real ones.
 EMAIL_EVENTS = frozenset({"email_opened", "email_clicked", "email_unsubscribed"})
 # Names clients may not send (compared in lower case, so Email_Opened is refused too).
@@ -120,7 +121,7 @@ class UpsertResult:
     contact: Contact
     created: bool
     changed: list[str] = field(default_factory=list)  # attribute names that changed
-    # The email was erased on request: consent was not granted (see app/services/gdpr.py).
+    # The email was erased on request: consent was not granted (see app/services/contacts/gdpr.py).
     suppressed: bool = False
 
 

@@ -2,7 +2,7 @@
 
 A template that would not render (a typo in a placeholder, an unknown filter, a reach for
 Python internals) is refused with the line and the reason, so a broken email never reaches
-the outbox. Rendering itself happens at send time (``app/services/rendering.py``).
+the outbox. Rendering itself happens at send time (``app/services/messaging/rendering.py``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 
 from app.models import Channel, MessagePurpose, MessageTemplate
 from app.services.errors import Invalid, NotFound
-from app.services.outbox import OutboxEntry, add_to_outbox
-from app.services.rendering import MessageParts, check_template
+from app.services.messaging.outbox import OutboxEntry, add_to_outbox
+from app.services.messaging.rendering import MessageParts, check_template
 from app.services.unique_rows import add_unique
 
 KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")

@@ -12,10 +12,10 @@ from datetime import datetime
 from sqlmodel import Session
 
 from app.models import Channel, MessagePurpose
-from app.services.composition import finish_html, finish_text, sender_of
 from app.services.errors import Invalid
-from app.services.messages import MessageIn
-from app.services.rendering import (
+from app.services.messaging.composition import finish_html, finish_text, sender_of
+from app.services.messaging.messages import MessageIn
+from app.services.messaging.rendering import (
     SAMPLE_CONTACT,
     SAMPLE_EVENT,
     RenderContext,
@@ -26,7 +26,7 @@ from app.services.rendering import (
     load_contact_contexts,
     render_parts,
 )
-from app.services.sms_count import SmsCount, count_sms
+from app.services.messaging.sms_count import SmsCount, count_sms
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col
 
 from app.models import ContactList, ListMembership
-from app.services.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
+from app.services.contacts.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.unique_rows import add_unique
 

@@ -12,9 +12,9 @@ from sqlmodel import Session
 
 from app.clock import utcnow
 from app.models import Contact, ContactList, ListMembership
-from app.services.api_keys import create_api_key
-from app.services.contact_fields import normalize_email
-from app.services.users import count_users, create_user
+from app.services.account.api_keys import create_api_key
+from app.services.account.users import count_users, create_user
+from app.services.contacts.fields import normalize_email
 
 ADMIN_EMAIL = "admin@parcours.local"
 

@@ -1,7 +1,8 @@
 """How much one template may do when it is filled in: the rendering budget.
 
 A template is code a marketer writes, run by the worker in threads that cannot be stopped
-from outside. So each render carries a ``Budget`` and the sandbox (``app/services/sandbox.py``)
+from outside. So each render carries a ``Budget`` and the sandbox
+(``app/services/messaging/sandbox.py``)
 checks it cooperatively wherever a template can make work or text grow: every loop round,
 call and filter, ``+ * %`` and ``~``, every piece of text written. A check is a counter and a
 clock read, so a message within its budget renders as before and costs almost nothing more.

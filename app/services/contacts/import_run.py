@@ -17,15 +17,7 @@ from sqlalchemy import Engine, insert, select
 from sqlmodel import Session, col
 
 from app.models import Contact, ContactImport, ImportStatus
-from app.services.contact_import import (
-    CHUNK,
-    RowResult,
-    add_rejections,
-    get_import,
-    parse_row,
-    rows,
-)
-from app.services.contacts import (
+from app.services.contacts.contacts import (
     CONTACT_CREATED,
     CONTACTS,
     apply_changes,
@@ -34,7 +26,15 @@ from app.services.contacts import (
     record_events,
     suppressed_emails,
 )
-from app.services.lists import add_members, lists_by_keys
+from app.services.contacts.import_ import (
+    CHUNK,
+    RowResult,
+    add_rejections,
+    get_import,
+    parse_row,
+    rows,
+)
+from app.services.contacts.lists import add_members, lists_by_keys
 
 ERASED = "erased on request (GDPR): this email is not imported again"
 

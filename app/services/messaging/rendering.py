@@ -14,10 +14,11 @@ What a template can use (the same in emails, SMS, team alerts and webhook bodies
 Missing values render as nothing, and ``default`` also replaces empty ones, so
 ``{{ contact.first_name | default("there") }}`` greets a contact without a first name.
 
-The sandbox (``app/services/sandbox.py``) keeps templates away from Python internals: names
+The sandbox (``app/services/messaging/sandbox.py``) keeps templates away from Python
+internals: names
 starting with ``_`` are refused when the template is saved, and anything unsafe that slips
 through fails at render time. Every render has a budget of text, loop rounds and time
-(``app/services/render_budget.py``): a template over it is refused when it is saved, shown
+(``app/services/messaging/render_budget.py``): a template over it is refused when it is saved, shown
 as an error in the preview, and fails its own send — as does any other error at send time.
 """
 
@@ -37,14 +38,14 @@ from sqlmodel import Session, SQLModel
 
 from app.models import BUILTIN_ATTRIBUTES
 from app.services.errors import Invalid
-from app.services.render_budget import (
+from app.services.messaging.render_budget import (
     MAX_VALUE,
     TIME_LIMIT_SECONDS,
     Budget,
     OverBudget,
     budgeted,
 )
-from app.services.sandbox import HTML_ENV, TEXT_ENV
+from app.services.messaging.sandbox import HTML_ENV, TEXT_ENV
 
 SUBJECT_LIMIT = 2_000  # characters a filled-in subject may have
 SMS_LIMIT = 10_000

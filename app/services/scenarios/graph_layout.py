@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.graph import check_draft
-from app.services.block_catalog import block_info, shown_as
+from app.services.scenarios.block_catalog import block_info, shown_as
 
 CARD_W, CARD_H = 210, 78
 MARGIN = 24

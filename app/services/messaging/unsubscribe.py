@@ -17,7 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.models import Contact, MessagePurpose, MessageTemplate, OutboxMessage, OutboxStatus
-from app.services.tracking import EVENTS
+from app.services.messaging.tracking import EVENTS
 
 UNSUBSCRIBE_SALT = "parcours.unsubscribe"
 UNSUBSCRIBE_SOURCE = "unsubscribe link"

@@ -16,9 +16,9 @@ from sqlmodel import Session, col
 
 from app.graph import Condition
 from app.models import Contact
-from app.services.condition_sql import ConditionSql
-from app.services.contacts import json_value
-from app.services.lists import MEMBERSHIPS
+from app.services.contacts.condition_sql import ConditionSql
+from app.services.contacts.contacts import json_value
+from app.services.contacts.lists import MEMBERSHIPS
 
 CHUNK = 1000
 BUILTIN_COLUMNS = [

@@ -1,0 +1,1 @@
+"""Accounts: users, their sessions and login throttling, API and site keys, demo data."""

@@ -1,0 +1,1 @@
+"""Capture: contacts and events that websites send (the public site key)."""

@@ -1,0 +1,1 @@
+"""Contacts: people, their fields and consent, lists, segments, events, imports and GDPR."""

@@ -1,0 +1,1 @@
+"""Messages: templates and their sandbox, composition, the outbox, tracking and unsubscribe."""

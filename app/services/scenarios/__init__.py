@@ -1,0 +1,1 @@
+"""Scenarios: drafts and versions, bundles, enrollments, statistics from the step log."""
