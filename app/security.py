@@ -16,6 +16,14 @@ _password_hash = PasswordHash.recommended()  # argon2id
 _DUMMY_HASH = _password_hash.hash(secrets.token_urlsafe(16))
 
 
+def use_password_hash(hasher: PasswordHash) -> None:
+    """Swaps the hasher (the tests use argon2 with a cheap cost: what takes 170 ms a hash on
+    a server would make the suite minutes longer)."""
+    global _password_hash, _DUMMY_HASH
+    _password_hash = hasher
+    _DUMMY_HASH = hasher.hash(secrets.token_urlsafe(16))
+
+
 def hash_password(password: str) -> str:
     return _password_hash.hash(password)
 

@@ -16,13 +16,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 from sqlalchemy import Engine
 from sqlmodel import Session, SQLModel
 
 from app.config import Settings
 from app.db import create_db_engine
 from app.migrate import upgrade
+from app.security import use_password_hash
 from tests.databases import PostgresDatabase
+
+# Real argon2id, at a test's cost rather than a server's (as Django's tests do).
+use_password_hash(PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),)))
 
 pytest_plugins = ["tests.fixtures.web", "tests.fixtures.smtp", "tests.fixtures.browser"]
 
