@@ -23,6 +23,15 @@ class Event(SQLModel, table=True):
             postgresql_where=text("processed_at IS NULL"),
             sqlite_where=text("processed_at IS NULL"),
         ),
+        # The same by share of the contacts (``contact_id % 16``): a matching batch on
+        # PostgreSQL takes one share's oldest events without scanning the others'.
+        Index(
+            "ix_events_unprocessed_share",
+            text("(contact_id % 16)"),
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: int | None = big_id_field()

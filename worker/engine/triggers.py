@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, literal_column, select, update
 from sqlmodel import Session, SQLModel
 
 from app.bulk import among, new_ids
@@ -71,7 +71,7 @@ def claim_events(
         select(EVENTS.c.contact_id % SHARES)
         .where(EVENTS.c.processed_at.is_(None))
         .order_by(EVENTS.c.id)
-        .limit(limit)
+        .limit(SHARE_PROBE)
     ).scalars()
     waiting = list(dict.fromkeys(oldest))  # the shares with work, oldest first
     # Lanes start at different places in that list, so they do not all try the same share.
@@ -84,6 +84,12 @@ def claim_events(
     return []
 
 
+SHARE_PROBE = 256  # the oldest unmatched events looked at to find the shares with work
+# Written as in the index on unmatched events by share (the modulus a literal, not a
+# parameter), so PostgreSQL uses it.
+SHARE_OF_EVENT = EVENTS.c.contact_id.op("%")(literal_column(str(SHARES)))
+
+
 def _claim(session: Session, now: datetime, limit: int, share: int | None) -> list[Any]:
     pending = (
         select(EVENTS.c.id)
@@ -92,7 +98,7 @@ def _claim(session: Session, now: datetime, limit: int, share: int | None) -> li
         .limit(limit)
     )
     if share is not None:
-        pending = pending.where(EVENTS.c.contact_id % SHARES == share).with_for_update(
+        pending = pending.where(share == SHARE_OF_EVENT).with_for_update(
             skip_locked=True
         )
     claimed = session.execute(
