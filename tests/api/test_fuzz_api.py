@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +25,6 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis.checks import not_a_server_error
@@ -41,7 +38,7 @@ from app.config import Settings
 from app.db import session_scope
 from app.main import create_app
 from app.services.account.api_keys import create_api_key
-from tests.fixtures.browser import _free_port
+from tests.fixtures.web import free_port, serving
 
 # Per operation, on each database: bounded so the suite stays quick. To search harder, run this
 # file alone with PARCOURS_FUZZ_EXAMPLES=200 (and PARCOURS_FUZZ_SEED=n for other inputs).
@@ -87,7 +84,7 @@ class Findings:
 def server(
     committed_engine: Engine, database_url: str, redis_url: str, redis: Any, tmp_path: Path
 ) -> Iterator[Server]:
-    port = _free_port()
+    port = free_port()
     app_settings = Settings(
         env="test",
         data_dir=tmp_path,
@@ -100,21 +97,12 @@ def server(
     with session_scope(committed_engine) as session:
         _, plain = create_api_key(session, name="Fuzzer")
     app = create_app(app_settings)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not uv.started:
-        assert time.monotonic() < deadline, "the server did not start in time"
-        assert thread.is_alive(), "the server stopped while starting"
-        time.sleep(0.05)
     schema = schemathesis.openapi.from_dict(app.openapi())
     schema.config.update(base_url=app_settings.base_url)
-    server = Server(app_settings.base_url, {"Authorization": f"Bearer {plain}"}, schema)
-    server.known = seed_rows(server)
-    yield server
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serving(app, port, log_level="critical"):
+        server = Server(app_settings.base_url, {"Authorization": f"Bearer {plain}"}, schema)
+        server.known = seed_rows(server)
+        yield server
 
 
 def seed_rows(server: Server) -> dict[str, Any]:

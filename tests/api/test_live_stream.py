@@ -25,7 +25,7 @@ from app.main import create_app
 from app.migrate import upgrade
 from app.services.account.users import create_user
 from app.services.scenarios import scenarios
-from tests.fixtures.browser import _free_port
+from tests.fixtures.web import free_port as _free_port
 from tests.worker.engine_harness import Engine
 from worker.engine import counters
 

@@ -7,21 +7,15 @@ going from waiting to finished by htmx polling.
 
 from __future__ import annotations
 
-import asyncio
 import re
-import threading
 
 import pytest
-from arq.worker import Worker
 from playwright.sync_api import expect
 from sqlmodel import col, select
 
-from app.clock import SystemClock
 from app.db import create_db_engine, session_scope
 from app.models import Contact
-from tests.fixtures.browser import LiveServer, log_in, screenshot
-from worker.queue import QUEUE_NAME, redis_settings
-from worker.settings import WorkerSettings
+from tests.fixtures.browser import LiveServer, log_in, run_worker_once, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -33,30 +27,6 @@ ROWS = "\n".join(
         "late@e2e-import.example;Late;Row;Nice;lots;no",
     ]
 )
-
-
-def run_worker_once(server: LiveServer) -> None:
-    """A burst worker: runs what is queued (the import and its follow-ups), then stops."""
-    engine = create_db_engine(server.settings.database_url)
-
-    async def main() -> None:
-        worker = Worker(
-            functions=WorkerSettings.functions,
-            redis_settings=redis_settings(server.settings.redis_url),
-            queue_name=QUEUE_NAME,
-            burst=True,
-            poll_delay=0.05,
-            ctx={"engine": engine, "clock": SystemClock()},
-            handle_signals=False,
-        )
-        await worker.main()
-        await worker.close()
-
-    # Playwright's sync API owns this thread's event loop: the worker gets its own thread.
-    thread = threading.Thread(target=lambda: asyncio.run(main()))
-    thread.start()
-    thread.join(timeout=60)
-    engine.dispose()
 
 
 def test_import_a_csv_with_mapping_preview_progress_and_report(  # type: ignore[no-untyped-def]

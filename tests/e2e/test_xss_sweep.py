@@ -10,26 +10,20 @@ uncaught error in the console (a policy that silently breaks htmx or the canvas)
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
-import threading
 from typing import Any
 
 import httpx
 import pytest
-from arq.worker import Worker
 from playwright.sync_api import expect
 from sqlmodel import col, select
 
-from app.clock import SystemClock
 from app.db import create_db_engine, session_scope
 from app.models import MailboxMessage
 from app.services.account.api_keys import create_api_key
-from tests.fixtures.browser import LiveServer, log_in, screenshot
-from worker.queue import QUEUE_NAME, redis_settings
-from worker.settings import WorkerSettings
+from tests.fixtures.browser import LiveServer, log_in, run_worker_once, screenshot
 
 pytestmark = pytest.mark.e2e
 
@@ -280,30 +274,6 @@ def plant(server: LiveServer) -> dict[str, Any]:
     ok(api.post(f"/scenarios/{live['id']}/activate"))
     ok(api.post(f"/scenarios/{live['id']}/enroll", json={"contact_ids": contacts}))
     return {"contacts": contacts, "live": live["id"], "draft": draft["id"]}
-
-
-def run_worker_once(server: LiveServer) -> None:
-    """A burst worker: runs the queued journeys, sends and imports, then stops."""
-    engine = create_db_engine(server.settings.database_url)
-
-    async def main() -> None:
-        worker = Worker(
-            functions=WorkerSettings.functions,
-            redis_settings=redis_settings(server.settings.redis_url),
-            queue_name=QUEUE_NAME,
-            burst=True,
-            poll_delay=0.05,
-            ctx={"engine": engine, "clock": SystemClock()},
-            handle_signals=False,
-        )
-        await worker.main()
-        await worker.close()
-
-    # Playwright's sync API owns this thread's event loop: the worker gets its own thread.
-    thread = threading.Thread(target=lambda: asyncio.run(main()))
-    thread.start()
-    thread.join(timeout=60)
-    engine.dispose()
 
 
 def csv_with_payload_headers() -> bytes:

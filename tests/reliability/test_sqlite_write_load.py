@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -11,7 +9,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from redis import Redis
 from sqlalchemy import func, select
 
@@ -22,18 +19,13 @@ from app.migrate import upgrade
 from app.models import Contact, Event
 from app.services.account.api_keys import create_api_key
 from tests.conftest import new_database_url
+from tests.fixtures.web import free_port, serving
 from tests.reliability.test_worker_failures import count, prepare
 from tests.reliability.workers import running_workers, wait_until
 
 pytestmark = pytest.mark.reliability
 BACKLOG = 12_000
 POSTS = 160
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -45,7 +37,7 @@ def sqlite_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def web(sqlite_url: str, redis_url: str, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         env="test",
         data_dir=tmp_path,
@@ -54,15 +46,8 @@ def web(sqlite_url: str, redis_url: str, tmp_path: Path) -> Iterator[str]:
         secret_key="load-secret-" + "z" * 40,
         base_url=f"http://127.0.0.1:{port}",
     )
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, "the web server to start", limit=20)
-    yield settings.base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(settings), port):
+        yield settings.base_url
 
 
 def test_contacts_posted_while_the_engine_is_busy_are_all_saved_and_never_a_500(

@@ -85,9 +85,12 @@ def claim_events(
 
 
 SHARE_PROBE = 256  # the oldest unmatched events looked at to find the shares with work
-# Written as in the index on unmatched events by share (the modulus a literal, not a
-# parameter), so PostgreSQL uses it.
-SHARE_OF_EVENT = EVENTS.c.contact_id.op("%")(literal_column(str(SHARES)))
+
+
+def _in_share(share: int) -> Any:
+    # Written as in the index on unmatched events by share (the modulus a literal, not a
+    # parameter), so PostgreSQL uses it.
+    return EVENTS.c.contact_id.op("%")(literal_column(str(SHARES))) == share
 
 
 def _claim(session: Session, now: datetime, limit: int, share: int | None) -> list[Any]:
@@ -98,9 +101,7 @@ def _claim(session: Session, now: datetime, limit: int, share: int | None) -> li
         .limit(limit)
     )
     if share is not None:
-        pending = pending.where(share == SHARE_OF_EVENT).with_for_update(
-            skip_locked=True
-        )
+        pending = pending.where(_in_share(share)).with_for_update(skip_locked=True)
     claimed = session.execute(
         update(EVENTS)
         .where(EVENTS.c.id.in_(pending.scalar_subquery()))
