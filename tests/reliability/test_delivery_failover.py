@@ -3,7 +3,6 @@ had sent is not sent again, but for at most the one message that was in flight."
 
 from __future__ import annotations
 
-import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,7 +37,8 @@ def test_killing_the_sender_pauses_email_briefly_and_repeats_at_most_one(
         workers.start(1)  # the sender
         wait_until(lambda: len(smtp_sink.messages) > 150, "the first emails to go out")
         workers.start(1)  # the one that takes over
-        time.sleep(1)  # it is up and sweeping
+        log = tmp_path / "workers.log"
+        wait_until(lambda: log.read_text().count("Starting worker") >= 2, "the second to be up")
         workers.kill_one()
         after_kill = len(smtp_sink.messages)
 

@@ -1,6 +1,7 @@
 """The templates keep to the two rules that make user data harmless in a page (issue 12):
 
-- JSON in an HTML attribute goes through Jinja's escaping: ``"{{ value|tojson|forceescape }}"``.
+- JSON in an HTML attribute is single-quoted and goes through Jinja's escaping:
+  ``'{{ value|tojson|forceescape }}'``.
   ``tojson`` alone escapes ``< > & '`` but not ``"``, so a double-quoted attribute could be
   closed by a condition value and a handler added after it.
 - No inline script and no ``on…=`` handler: the Content-Security-Policy allows scripts from
