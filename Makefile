@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint format install clean
+.PHONY: run test bench lint format install clean i18n i18n-check
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,6 +23,16 @@ test: install
 
 bench: install
 	$(BIN)/python bench/run.py
+
+# Catalogs: extract every marked string into the .po files (translations kept), then compile
+# the .mo files that ship in the package. `i18n-check` lists what is missing or unmarked.
+i18n: install
+	$(BIN)/python -m app.i18n.catalog_tool extract
+	$(BIN)/python -m app.i18n.catalog_tool compile
+
+i18n-check: install
+	$(BIN)/python -m app.i18n.catalog_tool check
+	$(BIN)/python -m app.i18n.unmarked
 
 lint: install
 	$(BIN)/ruff check .

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Live counters (issue 8): an SSE stream ends after this long and the browser reconnects,
     # so a stopping server never waits longer than this on an open canvas.
     live_stream_seconds: float = Field(default=15.0, gt=0)
+    # The time zone pages show times in for a user who has not chosen one in Settings.
+    time_zone: str = "Europe/Paris"
     # Messages and delivery (issue 6). ``mail_from`` is the sender when a template sets none
     # (default: "Parcours <no-reply@host of base_url>"). The SMTP rate holds across workers:
     # one worker at a time drains the outbox (a Redis lease), at most this many per second.

@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import read_only
+from app.i18n.speaker import adopt
 from app.models import ApiKey, User
 from app.security import tokens_match
 from app.services.account.api_keys import find_active_key
@@ -62,6 +63,9 @@ def get_current_user(request: Request, session: SessionDep, settings: SettingsDe
         request.session.clear()
         raise LoginRequired()
     request.state.user = user
+    adopt(user.language, user.time_zone or settings.time_zone)
+    if user.language and request.session.get("lang") != user.language:
+        request.session["lang"] = user.language
     return user
 
 

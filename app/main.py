@@ -21,6 +21,7 @@ from app.clock import SystemClock
 from app.config import Settings, get_settings
 from app.db import create_db_engine, is_database_locked
 from app.deps import LoginRequired, csrf_protect
+from app.i18n.middleware import LocaleMiddleware
 from app.queue import Queue
 from app.redis import EmbeddedRedis
 from app.request_guard import RequestGuard
@@ -97,6 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         events_max_body_bytes=settings.events_max_body_bytes,
     )
+    app.add_middleware(LocaleMiddleware, time_zone=settings.time_zone)
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.resolved_secret_key(),

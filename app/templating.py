@@ -9,12 +9,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app.i18n import jinja as i18n_jinja
 from app.icons import icon
 from app.security import new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
+templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["icon"] = icon
+i18n_jinja.install(templates.env)
 
 
 def csrf_token(request: Request) -> str:

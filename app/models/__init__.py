@@ -13,7 +13,7 @@ from app.models.segments import (
     Segment,
     Suppression,
 )
-from app.models.users import ApiKey, User, UserSession
+from app.models.users import ApiKey, User, UserSession, Workspace
 
 __all__ = [
     "BUILTIN_ATTRIBUTES",
@@ -42,4 +42,5 @@ __all__ = [
     "Suppression",
     "User",
     "UserSession",
+    "Workspace",
 ]

@@ -17,6 +17,7 @@ BUILTIN_ATTRIBUTES = (
     "last_name",
     "birthday",
     "timezone",
+    "language",
     "score",
     "created_at",
 )
@@ -38,6 +39,8 @@ class Contact(SQLModel, table=True):
     last_name: str | None = Field(default=None, max_length=200)
     birthday: date | None = None
     timezone: str = Field(default="UTC", max_length=64)
+    # What the contact reads: "fr", "en"; None means the workspace's contact language.
+    language: str | None = Field(default=None, max_length=8)
     score: int = 0
     attributes: dict[str, Any] = json_field()
     email_consent: bool = False

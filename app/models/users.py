@@ -19,6 +19,21 @@ class User(SQLModel, table=True):
     is_active: bool = True
     created_at: datetime = created_at_field()
     last_login_at: datetime | None = optional_time_field()
+    # None: the browser's language (Accept-Language), the configured time zone.
+    language: str | None = Field(default=None, max_length=8)
+    time_zone: str | None = Field(default=None, max_length=64)
+
+
+class Workspace(SQLModel, table=True):
+    """Choices made once for the whole account; a single row (id 1), made on first read."""
+
+    __tablename__ = "workspace"
+
+    id: int | None = id_field()
+    # The language of public pages, email footers and starter messages for a contact whose
+    # own ``language`` is unknown.
+    contact_language: str = Field(default="en", max_length=8)
+    updated_at: datetime = created_at_field()
 
 
 class UserSession(SQLModel, table=True):

@@ -96,6 +96,8 @@ async def login(
     # A fresh session on login: nothing planted before it survives (session fixation).
     request.session.clear()
     request.session["sid"] = sid
+    if user.language:
+        request.session["lang"] = user.language
     request.session["csrf"] = new_csrf_token()
     response = RedirectResponse(_safe_next(next), status_code=303)
     if device is None:
@@ -113,7 +115,7 @@ async def login(
 @router.post("/logout")
 def logout(request: Request, session: SessionDep) -> Response:
     end_session(session, request.session.get("sid"))
-    request.session.clear()
+    forget_all_but_language(request)
     return RedirectResponse("/login", status_code=303)
 
 
@@ -121,5 +123,13 @@ def logout(request: Request, session: SessionDep) -> Response:
 def logout_everywhere(request: Request, session: SessionDep, user: CurrentUser) -> Response:
     assert user.id is not None
     end_user_sessions(session, user.id)
-    request.session.clear()
+    forget_all_but_language(request)
     return RedirectResponse("/login", status_code=303)
+
+
+def forget_all_but_language(request: Request) -> None:
+    """The login page that follows a logout still speaks the language just used."""
+    language = request.session.get("lang")
+    request.session.clear()
+    if language:
+        request.session["lang"] = language

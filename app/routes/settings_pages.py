@@ -5,14 +5,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.i18n import _
+from app.i18n.speaker import time_zone_names
 from app.inputs import Int32
 from app.models import User
 from app.routes.api.intake import client_address
-from app.services.account import api_keys, users
+from app.services.account import api_keys, preferences, users
 from app.services.account import sessions as user_sessions
 from app.services.account.login_throttle import LoginThrottle, attempt_for, wait_words
 from app.services.errors import ServiceError
@@ -48,6 +50,10 @@ def _page(
         "users": users.list_users(session),
         "smtp_configured": bool(settings.smtp_url),
         "settings": settings,
+        "contact_language": preferences.workspace_language(session),
+        "time_zones": sorted(time_zone_names()),
+        "user_time_zone": user.time_zone or settings.time_zone,
+        "preferences_saved": request.query_params.get("saved") == "preferences",
         **extra,
     }
     return render(request, "settings.html", context, block=block, status_code=status_code)
@@ -56,6 +62,46 @@ def _page(
 @router.get("")
 def settings_page(request: Request, session: SessionDep, settings: SettingsDep) -> HTMLResponse:
     return _page(request, session, settings)
+
+
+@router.post("/preferences")
+def save_preferences(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    language: Annotated[str, Form(max_length=8)] = "",
+    time_zone: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    try:
+        preferences.set_user_preferences(session, user, language=language, time_zone=time_zone)
+    except ServiceError as exc:
+        return _page(request, session, settings, status_code=422, preferences_error=exc.message)
+    # The whole page changes language: reload it rather than swap a part.
+    request.session["lang"] = user.language or ""
+    return RedirectResponse("/settings?saved=preferences#preferences", status_code=303)
+
+
+@router.post("/workspace")
+def save_workspace(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    contact_language: Annotated[str, Form(max_length=8)] = "",
+) -> HTMLResponse:
+    try:
+        preferences.set_contact_language(session, contact_language)
+    except ServiceError as exc:
+        return _page(
+            request,
+            session,
+            settings,
+            block="workspace",
+            status_code=422,
+            workspace_error=exc.message,
+        )
+    notice = _("Saved. Contacts whose language is unknown now read this language.")
+    return _page(request, session, settings, block="workspace", workspace_notice=notice)
 
 
 @router.post("/password")
