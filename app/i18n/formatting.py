@@ -29,7 +29,9 @@ def format_datetime(moment: datetime | None, width: str = "day_year") -> str:
     if width in _SKELETONS:
         day = dates.format_skeleton(_SKELETONS[width], when, locale=speaker.language)
         time = dates.format_time(when, "short", locale=speaker.language)
-        return f"{day}, {time}" if speaker.language == "en" else f"{day} {time}"
+        # The language's own way to join a day and a time (CLDR): "5 janv. 2026, 10:00".
+        joined = Locale.parse(speaker.language).datetime_formats["medium"]
+        return str(joined).replace("{1}", day).replace("{0}", time)
     return dates.format_datetime(when, _DATE.get(width, "medium"), locale=speaker.language)
 
 
