@@ -168,6 +168,19 @@ def _shown_constants(tree: nodes.Template) -> Iterator[nodes.Const]:
 # A string literal that is UI text in an ES module: text set on the page or a label.
 JS_STRING = re.compile(r"""(?<![\w$.])(?P<q>["'`])(?P<text>(?:\\.|(?!(?P=q)).)*?)(?P=q)""")
 JS_MARKED = re.compile(r"""\b(?:t|tn)\(\s*$""")
+# tn("…", — the plural of a marked message (the singular may hold "%(count)s").
+JS_PLURAL = re.compile(r"""\btn\(\s*(["'`])(?:\\.|(?!\1).)*\1\s*,\s*$""")
+# Literals that are code whatever their words: compared (key names, "ArrowDown"), object keys
+# (header names, "Content-Type":), class lists, the "use strict" directive.
+JS_COMPARED_BEFORE = re.compile(r"""[!=]==?\s*$""")
+JS_COMPARED_AFTER = re.compile(r"""^\s*[!=]==?""")
+JS_KEY_BEFORE = re.compile(r"""[{,]\s*$""")
+JS_KEY_AFTER = re.compile(r"""^\s*:""")
+JS_CLASSES = re.compile(
+    r"""(?:\bclassName\s*=|\bclassList\.\w+\(|setAttribute\(\s*["']class["']\s*,|\bclass=)\s*$"""
+)
+# A key combination ("Ctrl+D", "Shift+Tab"): the same on every keyboard Parcours speaks to.
+JS_SHORTCUT = re.compile(r"""^(?:Ctrl|Shift|Alt|Meta|Cmd)\+\S+$""")
 
 
 def script_problems(path: Path) -> Iterator[str]:
@@ -176,8 +189,10 @@ def script_problems(path: Path) -> Iterator[str]:
         code = line.split("//", 1)[0] if not line.lstrip().startswith("*") else ""
         for match in JS_STRING.finditer(code):
             text = match.group("text")
-            before = code[: match.start()]
-            if JS_MARKED.search(before) or re.search(r"\btn\([^()]*,\s*$", before):
+            before, after = code[: match.start()], code[match.end() :]
+            if JS_MARKED.search(before) or JS_PLURAL.search(before) or _is_code(before, after):
+                continue
+            if text == "use strict" or JS_SHORTCUT.match(text):
                 continue
             if match.group("q") == "`" and "${" in text:
                 text = re.sub(r"\$\{[^}]*\}", " ", text)
@@ -186,9 +201,22 @@ def script_problems(path: Path) -> Iterator[str]:
             yield f"{where}:{number}: {text[:90]!r}"
 
 
+def _is_code(before: str, after: str) -> bool:
+    """Where a literal stands says it is code: compared, an object key, a class list."""
+    return bool(
+        JS_COMPARED_BEFORE.search(before)
+        or JS_COMPARED_AFTER.match(after)
+        or (JS_KEY_BEFORE.search(before) and JS_KEY_AFTER.match(after))
+        or JS_CLASSES.search(before)
+    )
+
+
 def _is_prose(text: str) -> bool:
-    """Sentences and labels ("Save", "Drop a block here"), not selectors, keys or names."""
-    if not looks_like_words(text) or re.search(r"[#.\[\]=:>/]|^[a-z-]+$|^[a-z]+[A-Z]", text):
+    """Sentences and labels ("Save", "Drop a block here."), not selectors, keys or names."""
+    if not looks_like_words(text) or re.search(r"^[a-z-]+$|^[a-z]+[A-Z]", text):
+        return False
+    # Selectors and paths: "#id", ".a .b", "g.link", "[data-x]", "a > b", "input:not(…)", "/x/y".
+    if re.search(r"[#\[\]=>{}]|(?:^|[\s,(])[.:]\w|[a-z]:[a-z]|/\w|^\S*\w\.\w\S*$", text):
         return False
     return bool(re.match(r"[A-Z][a-z]", text.strip()) or re.search(r"\w \w", text))
 

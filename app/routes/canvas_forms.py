@@ -15,16 +15,25 @@ from typing import Any
 
 from starlette.datastructures import FormData
 
+from app.i18n import N_, _
+
 UNITS: dict[str, int] = {"minutes": 60, "hours": 3_600, "days": 86_400, "weeks": 604_800}
 UNIT_CHOICES = tuple(UNITS)
+# English, marked for the catalog; the panels show them through `_()`.
+UNIT_NAMES: dict[str, str] = {
+    "minutes": N_("minutes"),
+    "hours": N_("hours"),
+    "days": N_("days"),
+    "weeks": N_("weeks"),
+}
 WEEKDAY_CHOICES = (
-    ("mon", "Mon"),
-    ("tue", "Tue"),
-    ("wed", "Wed"),
-    ("thu", "Thu"),
-    ("fri", "Fri"),
-    ("sat", "Sat"),
-    ("sun", "Sun"),
+    ("mon", N_("Mon")),
+    ("tue", N_("Tue")),
+    ("wed", N_("Wed")),
+    ("thu", N_("Thu")),
+    ("fri", N_("Fri")),
+    ("sat", N_("Sat")),
+    ("sun", N_("Sun")),
 )
 # Numbers as a marketer types them; a leading zero (a phone, a postcode) stays text.
 NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?", re.ASCII)
@@ -97,7 +106,7 @@ class FormReader:
         if text is None:
             return None
         if re.fullmatch(r"-?[0-9]{1,15}", text) is None:
-            self.errors[name] = f"{label}: type a whole number, e.g. 3"
+            self.errors[name] = _("%(label)s: type a whole number, e.g. 3") % {"label": label}
             return None
         return int(text)
 
@@ -106,7 +115,7 @@ class FormReader:
         if text is None:
             return None
         if re.fullmatch(r"-?[0-9]{1,15}([.,][0-9]{1,6})?", text) is None:
-            self.errors[name] = f"{label}: type a number, e.g. 2"
+            self.errors[name] = _("%(label)s: type a number, e.g. 2") % {"label": label}
             return None
         value = float(text.replace(",", "."))
         return int(value) if value.is_integer() else value
@@ -117,7 +126,7 @@ class FormReader:
             return None
         size = UNITS.get(str(self.form.get(unit)))
         if size is None:
-            self.errors[unit] = "choose minutes, hours, days or weeks"
+            self.errors[unit] = _("choose minutes, hours, days or weeks")
             return None
         return round(count * size)
 
@@ -129,7 +138,7 @@ class FormReader:
         try:
             return json.loads(text)
         except ValueError:
-            self.errors[name] = "the condition could not be read; reload the page"
+            self.errors[name] = _("the condition could not be read; reload the page")
             return None
 
 
@@ -159,7 +168,7 @@ def _event_trigger(form: FormReader) -> dict[str, Any]:
 
 def _anniversary(form: FormReader) -> dict[str, Any]:
     config = _keys("attribute")(form)
-    amount = form.integer("offset_amount", "The number of days")
+    amount = form.integer("offset_amount", _("The number of days"))
     side = form.form.get("offset_side")
     if amount and side in ("before", "after"):
         config["offset_days"] = -abs(amount) if side == "before" else abs(amount)
@@ -176,7 +185,7 @@ def _attribute_changed(form: FormReader) -> dict[str, Any]:
 
 def _score_reached(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
-    _put(config, "threshold", form.integer("threshold", "The score"))
+    _put(config, "threshold", form.integer("threshold", _("The score")))
     return config
 
 
@@ -188,7 +197,7 @@ def _condition(form: FormReader) -> dict[str, Any]:
 
 def _wait(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
-    _put(config, "seconds", form.duration("amount", "unit", "How long"))
+    _put(config, "seconds", form.duration("amount", "unit", _("How long")))
     return config
 
 
@@ -202,7 +211,7 @@ def _wait_until(form: FormReader) -> dict[str, Any]:
 
 def _wait_for_event(form: FormReader) -> dict[str, Any]:
     config = _keys("event")(form)
-    limit = form.duration("timeout_amount", "timeout_unit", "The time limit")
+    limit = form.duration("timeout_amount", "timeout_unit", _("The time limit"))
     _put(config, "timeout_seconds", limit)
     _put(config, "match_key", form.text("match_key"))
     return config
@@ -211,7 +220,7 @@ def _wait_for_event(form: FormReader) -> dict[str, Any]:
 def _update_attribute(form: FormReader) -> dict[str, Any]:
     config = _keys("attribute")(form)
     if form.form.get("mode") == "add":
-        _put(config, "increment", form.number("increment", "The amount to add"))
+        _put(config, "increment", form.number("increment", _("The amount to add")))
     else:
         value = form.text("value")
         _put(config, "value", None if value is None else scalar(value))
@@ -220,7 +229,7 @@ def _update_attribute(form: FormReader) -> dict[str, Any]:
 
 def _add_score(form: FormReader) -> dict[str, Any]:
     config: dict[str, Any] = {}
-    _put(config, "points", form.integer("points", "The points"))
+    _put(config, "points", form.integer("points", _("The points")))
     return config
 
 
@@ -271,7 +280,12 @@ def config_from_form(block_type: str, kind: str, form: FormData) -> dict[str, An
     """The block's settings from its submitted panel; raises :class:`PanelErrors`."""
     reader = READERS.get((block_type, kind))
     if reader is None:
-        raise PanelErrors({"kind": f"there is no {block_type} block “{kind}”"})
+        raise PanelErrors(
+            {
+                "kind": _("there is no %(type)s block “%(kind)s”")
+                % {"type": block_type, "kind": kind}
+            }
+        )
     state = FormReader(form)
     config = reader(state)
     if state.errors:

@@ -9,8 +9,9 @@ from sqlmodel import Session, col, select
 
 from app.graph import Document, IssueCode, check_draft
 from app.graph.issues import block_label
+from app.i18n import _
 from app.models import MessageTemplate
-from app.routes.canvas_forms import UNIT_CHOICES, WEEKDAY_CHOICES, form_values
+from app.routes.canvas_forms import UNIT_CHOICES, UNIT_NAMES, WEEKDAY_CHOICES, form_values
 from app.routes.condition_builder import builder_context, builder_tree
 from app.services.scenarios.block_catalog import BlockInfo, block_info, port_label, shown_as
 from app.services.scenarios.scenarios import known_refs
@@ -65,14 +66,18 @@ def card_context(node: dict[str, Any], summary: str | None) -> Card:
     config = node.get("config") if isinstance(node.get("config"), dict) else {}
     look = shown_as(block_type, kind, config or {})
     if summary is None:
-        summary = info.hint if info else f"“{block_type}.{kind}” is not a block Parcours knows"
+        summary = (
+            info.hint
+            if info
+            else _("“%(block)s” is not a block Parcours knows") % {"block": f"{block_type}.{kind}"}
+        )
     return Card(
         id=str(node.get("id")),
         type=block_type,
         kind=kind,
         x=_number(node.get("x")),
         y=_number(node.get("y")),
-        name=look.name if look else "Unknown block",
+        name=look.name if look else _("Unknown block"),
         icon=look.icon if look else "alert",
         summary=summary,
         takes_input=info.takes_input if info else True,
@@ -82,12 +87,13 @@ def card_context(node: dict[str, Any], summary: str | None) -> Card:
 
 def block_problems(session: Session, node: dict[str, Any]) -> list[Problem]:
     """What is wrong with one block's settings, without the words naming the block."""
-    _, issues = check_draft({"schema": 1, "nodes": [node], "edges": []}, known_refs(session))
-    prefix = f"{block_label(str(node['id']))}: "
+    _document, issues = check_draft(
+        {"schema": 1, "nodes": [node], "edges": []}, known_refs(session)
+    )
     return [
         Problem(
             field=(issue.field or "").removeprefix("config."),
-            message=_sentence(issue.message.removeprefix(prefix)),
+            message=_sentence(without_name(issue.message, block_label(str(node["id"])))),
             severity=issue.severity,
             unreadable=issue.code in UNREADABLE,
         )
@@ -96,13 +102,26 @@ def block_problems(session: Session, node: dict[str, Any]) -> list[Problem]:
     ]
 
 
+def without_name(message: str, name: str) -> str:
+    """``"Block 'x': no email chosen"`` -> ``"no email chosen"``: the panel already names the
+    block. Any spacing before the colon ("Bloc « x » : …" in French)."""
+    if not message.startswith(name):
+        return message
+    rest = message[len(name) :].lstrip()
+    return rest[1:].lstrip() if rest.startswith(":") else message
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
 def canvas_choices(session: Session) -> dict[str, Any]:
     """What the condition builder and the suggestions of any panel need."""
-    return {**builder_context(session), "units": UNIT_CHOICES}
+    return {
+        **builder_context(session),
+        "units": UNIT_CHOICES,
+        "unit_names": {unit: _(name) for unit, name in UNIT_NAMES.items()},
+    }
 
 
 def panel_context(
@@ -129,7 +148,7 @@ def panel_context(
         "messages": messages,
         "emails": [(key, name) for key, name, channel in messages if channel == "email"],
         "sms": [(key, name) for key, name, channel in messages if channel == "sms"],
-        "weekdays": WEEKDAY_CHOICES,
+        "weekdays": [(key, _(label)) for key, label in WEEKDAY_CHOICES],
         "panel_template": f"canvas/panels/{block_type}_{kind}.html",
         "if_tree": builder_tree(config.get("if")),
         "where_tree": builder_tree(config.get("where")),

@@ -13,22 +13,25 @@ from sqlmodel import Session
 from starlette.datastructures import FormData
 
 from app.graph import IssueCode, check_draft
+from app.i18n import N_, _
 from app.routes.canvas_forms import FormReader, PanelErrors, split_duration
-from app.routes.canvas_panels import Problem, canvas_choices
+from app.routes.canvas_panels import Problem, canvas_choices, without_name
 from app.routes.condition_builder import builder_tree
 from app.services.scenarios.scenarios import known_refs
 
+# English, marked for the catalog; settings_context translates them.
 REENTRY_CHOICES: tuple[tuple[str, str], ...] = (
-    ("once", "Only once"),
-    ("after_exit", "Again after their journey ended"),
-    ("always", "Every time it is triggered"),
+    ("once", N_("Only once")),
+    ("after_exit", N_("Again after their journey ended")),
+    ("always", N_("Every time it is triggered")),
 )
 GOAL_CHOICES: tuple[tuple[str, str], ...] = (
-    ("never", "Never"),
-    ("event", "They do an event"),
-    ("condition", "They match a condition"),
+    ("never", N_("Never")),
+    ("event", N_("They do an event")),
+    ("condition", N_("They match a condition")),
 )
-_PREFIX = "Scenario settings: "
+# How the graph's messages name the settings (the panel already says it).
+SETTINGS_NAME = N_("Scenario settings")
 
 
 def goal_kind(exit_when: object) -> str:
@@ -60,10 +63,10 @@ def settings_from_form(form: FormData) -> dict[str, Any]:
     reader = FormReader(form)
     reentry = str(form.get("reentry") or "once")
     if reentry not in dict(REENTRY_CHOICES):
-        reader.errors["reentry"] = "choose how often a contact may go through"
-    cooldown = reader.duration("cooldown_amount", "cooldown_unit", "The pause between two times")
+        reader.errors["reentry"] = _("choose how often a contact may go through")
+    cooldown = reader.duration("cooldown_amount", "cooldown_unit", _("The pause between two times"))
     if cooldown is not None and cooldown < 0:
-        reader.errors["cooldown_amount"] = "The pause between two times can't be negative"
+        reader.errors["cooldown_amount"] = _("The pause between two times can't be negative")
     settings: dict[str, Any] = {"reentry": reentry, "exit_when": None}
     if cooldown and reentry != "once":
         settings["cooldown_seconds"] = cooldown
@@ -71,15 +74,15 @@ def settings_from_form(form: FormData) -> dict[str, Any]:
     if goal == "event":
         event = reader.text("goal_event")
         if event is None:
-            reader.errors["goal_event"] = "type the event that takes contacts out, e.g. purchase"
+            reader.errors["goal_event"] = _("type the event that takes contacts out, e.g. purchase")
         settings["exit_when"] = {"event": event}
     elif goal == "condition":
         condition = reader.condition("exit_when")
         if condition is None and "exit_when" not in reader.errors:
-            reader.errors["exit_when"] = "add a test to the condition, or choose another goal"
+            reader.errors["exit_when"] = _("add a test to the condition, or choose another goal")
         settings["exit_when"] = condition
     elif goal != "never":
-        reader.errors["goal"] = "choose when contacts are taken out"
+        reader.errors["goal"] = _("choose when contacts are taken out")
     if reader.errors:
         raise PanelErrors(reader.errors)
     return settings
@@ -88,13 +91,13 @@ def settings_from_form(form: FormData) -> dict[str, Any]:
 def settings_problems(session: Session, settings: dict[str, Any]) -> list[Problem]:
     """What the graph's checks say about these settings (field without "settings.")."""
     document = {"schema": 1, "nodes": [], "edges": [], "settings": settings}
-    _, issues = check_draft(document, known_refs(session))
+    _document, issues = check_draft(document, known_refs(session))
     problems = []
     for issue in issues:
         if issue.node is not None or not (issue.field or "").startswith("settings"):
             continue
-        message = issue.message.removeprefix(_PREFIX)
-        message = message.replace("'exit_when' is not valid: ", "the goal's condition: ")
+        message = without_name(issue.message, _(SETTINGS_NAME))
+        message = message.replace("'exit_when' is not valid: ", _("the goal's condition: "))
         problems.append(
             Problem(
                 field=(issue.field or "").removeprefix("settings").removeprefix("."),
@@ -115,6 +118,6 @@ def settings_context(session: Session, settings: dict[str, Any]) -> dict[str, An
         "settings_json": settings,
         "problems": problems,
         "problem_fields": {p.field for p in problems if p.severity == "error"},
-        "reentry_choices": REENTRY_CHOICES,
-        "goal_choices": GOAL_CHOICES,
+        "reentry_choices": [(key, _(label)) for key, label in REENTRY_CHOICES],
+        "goal_choices": [(key, _(label)) for key, label in GOAL_CHOICES],
     }

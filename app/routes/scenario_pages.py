@@ -18,6 +18,8 @@ from pydantic import BaseModel, Field
 
 from app.deps import SessionDep, get_current_user
 from app.graph import check_draft
+from app.graph.issues import block_label
+from app.i18n import N_, _
 from app.inputs import Int32
 from app.routes.canvas_forms import PanelErrors, config_from_form
 from app.routes.canvas_panels import (
@@ -30,7 +32,7 @@ from app.routes.canvas_settings import settings_context, settings_from_form, set
 from app.scenario_templates import scenario_templates
 from app.services.errors import ServiceError
 from app.services.scenarios import scenarios as service
-from app.services.scenarios.block_catalog import FAMILIES, block_info, palette_json
+from app.services.scenarios.block_catalog import block_info, families, palette_json
 from app.templating import render
 
 router = APIRouter(
@@ -39,7 +41,7 @@ router = APIRouter(
     default_response_class=HTMLResponse,
 )
 
-CONFLICT_MESSAGE = "This scenario changed elsewhere — reload to see the latest version."
+CONFLICT_MESSAGE = N_("This scenario changed elsewhere — reload to see the latest version.")
 
 
 class DraftSave(BaseModel):
@@ -86,12 +88,12 @@ def create(
     """A new blank scenario (or one from a ready-made template), opened on the canvas."""
     try:
         if template:
-            scenario, _ = service.create_from_template(
+            scenario, _report = service.create_from_template(
                 session, template, now=_now(request), name=name.strip() or None
             )
         else:
             scenario = service.create_scenario(
-                session, name=name or "Untitled scenario", graph=None, now=_now(request)
+                session, name=name or _("Untitled scenario"), graph=None, now=_now(request)
             )
     except ServiceError as exc:
         return render(
@@ -126,13 +128,16 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
         "issues": [issue.model_dump(mode="json") for issue in issues],
         "summaries": summaries,
         "palette": palette_json(),
+        # How the graph's messages name what they are about, so the list of things to fix
+        # can show the name in bold instead ("\u0000" stands for the block's id).
+        "labels": {"block": block_label("\u0000"), "settings": _("Scenario settings")},
     }
     return render(
         request,
         "scenario_editor.html",
         {
             "scenario": scenario,
-            "families": FAMILIES,
+            "families": families(),
             "cards": [card_context(node, summaries.get(str(node.get("id")))) for node in nodes],
             "boot": boot,
         },
@@ -150,7 +155,7 @@ def save_draft(
         )
     except ServiceError as exc:
         if exc.status_code == 409:
-            return JSONResponse({"detail": CONFLICT_MESSAGE}, status_code=409)
+            return JSONResponse({"detail": _(CONFLICT_MESSAGE)}, status_code=409)
         return _json_error(exc)
     document, issues = check_draft(scenario.draft, service.known_refs(session))
     return JSONResponse(
@@ -194,7 +199,7 @@ def pause(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResp
 def card(request: Request, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
     """One block card, as the canvas shows it, with its summary in plain words."""
     raw = node.model_dump()
-    document, _ = check_draft({"schema": 1, "nodes": [raw], "edges": []})
+    document, _issues = check_draft({"schema": 1, "nodes": [raw], "edges": []})
     return render(
         request,
         "canvas/_card.html",
@@ -207,7 +212,7 @@ def panel(request: Request, session: SessionDep, node: Annotated[NodeIn, Body()]
     """The side panel of one block, filled with its current settings."""
     if block_info(node.type, node.kind) is None:
         return render(
-            request, "_error_alert.html", {"detail": "This block is not known."}, status_code=422
+            request, "_error_alert.html", {"detail": _("This block is not known.")}, status_code=422
         )
     raw = node.model_dump()
     return render(
@@ -231,7 +236,7 @@ async def apply_panel(
     node_id = str(form.get("node_id") or "")
     if block_info(block_type, kind) is None or not node_id:
         return render(
-            request, "_error_alert.html", {"detail": "This block is not known."}, status_code=422
+            request, "_error_alert.html", {"detail": _("This block is not known.")}, status_code=422
         )
     # Unreadable values are answered 200 with the reasons and no event: half-typed input is
     # a normal moment in a form, not a failed request (browsers log 4xx as console errors).
@@ -244,7 +249,7 @@ async def apply_panel(
     unreadable = {p.field: p.message for p in problems if p.unreadable}
     if unreadable:
         return render(request, "canvas/_feedback.html", {"errors": unreadable})
-    document, _ = check_draft({"schema": 1, "nodes": [raw], "edges": []})
+    document, _issues = check_draft({"schema": 1, "nodes": [raw], "edges": []})
     try:
         base = json.loads(str(form.get("base") or "null"))
     except ValueError:
@@ -301,6 +306,6 @@ async def apply_settings(request: Request, session: SessionDep) -> HTMLResponse:
     return render(
         request,
         "canvas/_feedback.html",
-        {"problems": problems, "applied": True, "ready_text": "these settings are ready."},
+        {"problems": problems, "applied": True, "ready_text": _("these settings are ready.")},
         headers={"HX-Trigger": json.dumps({"parcours:settings": event}, ensure_ascii=True)},
     )

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.graph import check_draft
+from app.i18n import N_
 from app.services.scenarios.block_catalog import block_info, shown_as
 
 CARD_W, CARD_H = 210, 78
 MARGIN = 24
-PORT_LABELS = {"yes": "Yes", "no": "No", "out": ""}
+# English, marked for the catalog: shown through `_()` where a picture labels its links.
+PORT_LABELS = {"yes": N_("Yes"), "no": N_("No"), "out": ""}
 
 
 @dataclass(frozen=True)
@@ -77,6 +79,7 @@ def layout(graph: dict[str, Any]) -> GraphLayout:
     for node in nodes:
         node_type, kind = str(node.get("type")), str(node.get("kind"))
         config = node.get("config") if isinstance(node.get("config"), dict) else {}
+        # Names in the current speaker's words (block_catalog translates them).
         info = shown_as(node_type, kind, config or {}) or block_info(node_type, kind)
         node_id = str(node["id"])
         boxes[node_id] = BoxLayout(

@@ -2,6 +2,8 @@
 // A save refused with 409 means another tab or person saved first: nothing is overwritten,
 // saving stops, and the page says to reload.
 
+import { t } from "../i18n.js";
+
 const DELAY_MS = 900;
 
 export class Autosave {
@@ -20,7 +22,7 @@ export class Autosave {
   schedule() {
     if (this.conflict) return;
     this.dirty = true;
-    this.show("dirty", "Unsaved changes…");
+    this.show("dirty", t("Unsaved changes…"));
     clearTimeout(this.timer);
     this.timer = setTimeout(() => this.save(), DELAY_MS);
   }
@@ -55,7 +57,7 @@ export class Autosave {
 
   async send({ leaving = false } = {}) {
     this.dirty = false;
-    this.show("saving", "Saving…");
+    this.show("saving", t("Saving…"));
     const body = JSON.stringify({ graph: this.store.toDocument(), revision: this.revision });
     let response;
     try {
@@ -68,26 +70,31 @@ export class Autosave {
       });
     } catch {
       this.dirty = true;
-      this.show("error", "Not saved — offline? Retrying…");
+      this.show("error", t("Not saved — offline? Retrying…"));
       this.timer = setTimeout(() => this.save(), 5000);
       return;
     }
     if (response.status === 409) {
       this.conflict = true;
-      this.show("error", "Not saved: changed elsewhere");
+      this.show("error", t("Not saved: changed elsewhere"));
       this.onConflict();
       return;
     }
     if (!response.ok || response.redirected) {
       this.dirty = true;
-      const text = response.redirected ? "Logged out — log in again in another tab" : `Not saved (error ${response.status})`;
+      const text = response.redirected
+        ? t("Logged out — log in again in another tab")
+        : t("Not saved (error %(status)s)", { status: String(response.status) });
       this.show("error", text);
       return;
     }
     const data = await response.json();
     this.revision = data.revision;
     this.status.dataset.revision = data.revision;
-    this.show(this.dirty ? "dirty" : "saved", this.dirty ? "Unsaved changes…" : `Saved · revision ${data.revision}`);
+    this.show(
+      this.dirty ? "dirty" : "saved",
+      this.dirty ? t("Unsaved changes…") : t("Saved · revision %(revision)s", { revision: String(data.revision) }),
+    );
     this.onSaved(data);
   }
 }

@@ -3,6 +3,7 @@
 // and drag blocks in from the palette (onto empty space, or onto a link to insert them).
 
 import { NODE_H, NODE_W, portPosition } from "./state.js";
+import { t } from "../i18n.js";
 
 const CLICK_SLOP = 4;
 
@@ -38,7 +39,7 @@ export class Interactions {
       this.drag = { mode: "wire", start, from: card.dataset.id, port: port.dataset.port, moved: false };
       const taken = this.store.edgeFrom(card.dataset.id, port.dataset.port);
       this.drag.refusal = taken
-        ? "This output already leads to a block. Remove that link first (click it, then Delete)."
+        ? t("This output already leads to a block. Remove that link first (click it, then Delete).")
         : null;
     } else if (card) {
       const id = card.dataset.id;
@@ -106,7 +107,7 @@ export class Interactions {
             node.y = Math.round(node.y);
           }
         }
-        this.store.end("Move");
+        this.store.end("move");
       } else if (!drag.additive) {
         this.store.select([drag.id]);
         this.onOpen(drag.id, { focus: false });
@@ -124,7 +125,7 @@ export class Interactions {
   }
 
   cancel() {
-    if (this.drag?.mode === "move" && this.drag.moved) this.store.end("Move");
+    if (this.drag?.mode === "move" && this.drag.moved) this.store.end("move");
     this.drag = null;
     this.renderer.hidePreview();
     this.hideTip();
@@ -163,7 +164,7 @@ export class Interactions {
     this.drag.target = target;
     this.drag.reason = reason;
     if (reason) this.showTip(reason, event, true);
-    else if (target) this.showTip("Release to link these blocks", event, false);
+    else if (target) this.showTip(t("Release to link these blocks"), event, false);
     else this.hideTip();
     this.renderer.preview.classList.toggle("refused", Boolean(reason));
   }

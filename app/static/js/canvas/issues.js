@@ -1,9 +1,20 @@
 // The list of things to fix (from the last save or a refused activation). Clicking one selects
 // its block, brings it into view and opens its settings.
 
+import { t, tn } from "../i18n.js";
+
+// "Block 'x': no email chosen" -> "no email chosen" (the name is shown in bold before it), with
+// any spacing before the colon ("Bloc « x » : …").
+function withoutName(message, name) {
+  if (!name || !message.startsWith(name)) return message;
+  const rest = message.slice(name.length).trimStart();
+  return rest.startsWith(":") ? rest.slice(1).trimStart() : message;
+}
+
 export class IssuesList {
-  constructor({ store, drawer, button, viewport, panel }) {
-    Object.assign(this, { store, drawer, button, viewport, panel });
+  // labels: how the server's messages name a block ("\u0000" for its id) and the settings.
+  constructor({ store, drawer, button, viewport, panel, labels = {} }) {
+    Object.assign(this, { store, drawer, button, viewport, panel, labels });
     this.list = drawer.querySelector(".issues-list");
     this.message = drawer.querySelector(".issues-message");
     this.list.addEventListener("click", (event) => {
@@ -21,12 +32,18 @@ export class IssuesList {
     });
   }
 
+  blockLabel(id) {
+    return (this.labels.block || "").split("\u0000").join(id);
+  }
+
   render() {
     const issues = this.store.issues;
     const errors = issues.filter((i) => i.severity === "error").length;
-    this.button.querySelector(".issues-count").textContent = issues.length
-      ? `${errors ? `${errors} to fix` : ""}${errors && issues.length > errors ? " · " : ""}${issues.length > errors ? `${issues.length - errors} tip${issues.length - errors > 1 ? "s" : ""}` : ""}`
-      : "Ready";
+    const tips = issues.length - errors;
+    const counts = [];
+    if (errors) counts.push(tn("%(count)s to fix", "%(count)s to fix", errors));
+    if (tips) counts.push(tn("%(count)s tip", "%(count)s tips", tips));
+    this.button.querySelector(".issues-count").textContent = counts.length ? counts.join(" · ") : t("Ready");
     this.button.dataset.state = errors ? "error" : issues.length ? "warning" : "ok";
     this.list.innerHTML = "";
     for (const issue of issues) {
@@ -38,11 +55,11 @@ export class IssuesList {
       button.dataset.field = issue.field || "";
       const node = issue.node && this.store.node(issue.node);
       const settings = !issue.node && (issue.field || "").startsWith("settings");
-      const name = node ? this.store.info(node)?.name || node.kind : settings ? "Scenario settings" : "Whole scenario";
-      const label = issue.node ? `Block '${issue.node}': ` : settings ? "Scenario settings: " : "";
+      const name = node ? this.store.info(node)?.name || node.kind : settings ? t("Scenario settings") : t("Whole scenario");
+      const label = issue.node ? this.blockLabel(issue.node) : settings ? this.labels.settings || "" : "";
       button.innerHTML = '<span class="issue-dot"></span><span class="issue-text"><strong></strong><span></span></span>';
       button.querySelector("strong").textContent = name;
-      const message = issue.message.startsWith(label) ? issue.message.slice(label.length) : issue.message;
+      const message = withoutName(issue.message, label);
       button.querySelector(".issue-text span").textContent = message.charAt(0).toUpperCase() + message.slice(1);
       li.appendChild(button);
       this.list.appendChild(li);
@@ -50,7 +67,7 @@ export class IssuesList {
     if (!issues.length) {
       const li = document.createElement("li");
       li.className = "issues-none";
-      li.textContent = "Nothing to fix: this scenario is ready to go live.";
+      li.textContent = t("Nothing to fix: this scenario is ready to go live.");
       this.list.appendChild(li);
     }
   }

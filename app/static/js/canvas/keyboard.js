@@ -46,7 +46,7 @@ export function bindKeys({ store, viewport, actions, menus, panel }) {
       const dy = { arrowup: -step, arrowdown: step }[key] || 0;
       if (store.selection.size) {
         store.change(
-          "Move",
+          "move",
           () => {
             for (const id of store.selection) {
               const node = store.node(id);

@@ -15,6 +15,7 @@ import { Panel } from "./panel.js";
 import { Renderer } from "./render.js";
 import { Store } from "./state.js";
 import { Viewport } from "./viewport.js";
+import { t } from "../i18n.js";
 
 const root = document.getElementById("editor");
 const data = JSON.parse(document.getElementById("canvas-data").textContent);
@@ -65,7 +66,15 @@ new Interactions({
   menus,
   onOpen: (id, options) => panel.show(id, options),
 });
-const issues = new IssuesList({ store, drawer: $(".issues-drawer"), button: $(".issues-button"), viewport, panel });
+const issues = new IssuesList({
+  store,
+  drawer: $(".issues-drawer"),
+  button: $(".issues-button"),
+  viewport,
+  panel,
+  labels: data.labels,
+});
+const STATUS_NAMES = { draft: t("Draft"), active: t("Active"), paused: t("Paused") };
 
 let toastTimer = null;
 function toast(text, tone = "ok") {
@@ -100,9 +109,9 @@ function showStatus(status, version) {
   if (version) scenario.liveVersion = version;
   const badge = $("#status-badge");
   badge.className = `badge ${status}`;
-  badge.textContent = `${status.charAt(0).toUpperCase()}${status.slice(1)}${scenario.liveVersion ? ` · v${scenario.liveVersion}` : ""}`;
+  badge.textContent = `${STATUS_NAMES[status] || status}${scenario.liveVersion ? ` · v${scenario.liveVersion}` : ""}`;
   $('[data-action="pause"]').hidden = status !== "active";
-  $(".activate-text").textContent = status === "active" ? "Publish changes" : "Activate";
+  $(".activate-text").textContent = status === "active" ? t("Publish changes") : t("Activate");
 }
 
 async function post(url) {
@@ -111,7 +120,7 @@ async function post(url) {
   try {
     body = await response.json();
   } catch {
-    body = { detail: `Something went wrong (error ${response.status}).` };
+    body = { detail: t("Something went wrong (error %(status)s).", { status: String(response.status) }) };
   }
   return { response, body };
 }
@@ -126,7 +135,7 @@ const actions = {
   tidy() {
     if (!store.graph.nodes.length) return;
     const positions = tidy(store.graph);
-    store.change("Tidy up", () => {
+    store.change("tidy-up", () => {
       for (const node of store.graph.nodes) Object.assign(node, positions.get(node.id));
     });
     viewport.fit(store.graph.nodes);
@@ -138,20 +147,20 @@ const actions = {
     button.disabled = true;
     try {
       if (!(await autosave.flush())) {
-        toast("Save your changes first: this scenario changed elsewhere.", "error");
+        toast(t("Save your changes first: this scenario changed elsewhere."), "error");
         return;
       }
       const { response, body } = await post(`/scenarios/${scenario.id}/activate`);
       if (response.ok) {
         showStatus(body.status, body.version);
-        toast(`Live: version ${body.version}. New contacts now follow this scenario.`);
+        toast(t("Live: version %(version)s. New contacts now follow this scenario.", { version: String(body.version) }));
         issues.close();
       } else if (body.detail && body.detail.issues) {
         store.setIssues(body.detail.issues);
         issues.open(body.detail.message);
         toast(body.detail.message, "error");
       } else {
-        toast(typeof body.detail === "string" ? body.detail : "The scenario could not be activated.", "error");
+        toast(typeof body.detail === "string" ? body.detail : t("The scenario could not be activated."), "error");
       }
     } finally {
       button.disabled = false;
@@ -163,8 +172,8 @@ const actions = {
     button.disabled = false;
     if (response.ok) {
       showStatus(body.status);
-      toast("Paused: no contact moves on until you activate it again.");
-    } else toast(body.detail || "The scenario could not be paused.", "error");
+      toast(t("Paused: no contact moves on until you activate it again."));
+    } else toast(body.detail || t("The scenario could not be paused."), "error");
   },
 };
 

@@ -4,6 +4,7 @@
 
 import { NODE_H, NODE_W, edgeKey } from "./state.js";
 import { pointOn } from "./render.js";
+import { t } from "../i18n.js";
 
 const GAP_X = 96;
 const GAP_Y = 40;
@@ -83,7 +84,7 @@ export class Menus {
     if (!items.length) {
       const none = document.createElement("p");
       none.className = "menu-empty";
-      none.textContent = "Nothing to choose here.";
+      none.textContent = t("Nothing to choose here.");
       this.menu.appendChild(none);
     }
     this.menu.hidden = false;
@@ -145,7 +146,7 @@ export class Menus {
     const ports = this.store.ports(source);
     const index = Math.max(0, ports.indexOf(port));
     const offset = ports.length > 1 ? (index === 0 ? -1 : 1) * (NODE_H / 2 + GAP_Y / 2) : 0;
-    this.open(anchor, "Add the next block", this.blockItems((entry) => {
+    this.open(anchor, t("Add the next block"), this.blockItems((entry) => {
       const spot = this.freeSpot(source.x + NODE_W + GAP_X, source.y + offset);
       const node = this.store.addNode(entry, spot.x, spot.y, { id, port });
       this.onOpen(node.id, { focus: true });
@@ -174,7 +175,7 @@ export class Menus {
     const ends = edge && this.renderer.ends(edge);
     if (!ends) return;
     const mid = pointOn(ends[0], ends[1], 0.5);
-    this.open(anchor, "Insert a block on this link", this.blockItems((entry) => {
+    this.open(anchor, t("Insert a block on this link"), this.blockItems((entry) => {
       const node = this.store.insertOnEdge(entry, key, mid.x - NODE_W / 2, mid.y - NODE_H / 2);
       if (node) this.onOpen(node.id, { focus: true });
     }, { needsPorts: true }));
@@ -184,15 +185,18 @@ export class Menus {
     const node = this.store.node(id);
     if (!node) return;
     const info = this.store.info(node);
-    const labels = { out: "", yes: " Yes", no: " No" };
-    const items = [{ label: "Settings", hint: "Enter", run: () => this.onOpen(id, { focus: true }) }];
+    const next = t("Next step");
+    const block = t("Block");
+    const items = [{ label: t("Settings"), hint: t("Enter"), run: () => this.onOpen(id, { focus: true }) }];
     for (const port of this.store.freePorts(node)) {
-      items.push({ label: `Add after${labels[port] || ""}…`, run: () => this.addAfter(id, port, anchor), group: "Next step" });
-      items.push({ label: `Link${labels[port] || ""} to…`, run: () => this.connectMenu(id, port, anchor), group: "Next step" });
+      const add = { yes: t("Add after Yes…"), no: t("Add after No…") }[port] || t("Add after…");
+      const link = { yes: t("Link Yes to…"), no: t("Link No to…") }[port] || t("Link to…");
+      items.push({ label: add, run: () => this.addAfter(id, port, anchor), group: next });
+      items.push({ label: link, run: () => this.connectMenu(id, port, anchor), group: next });
     }
-    items.push({ label: "Duplicate", hint: "Ctrl+D", run: () => this.store.duplicateSelected(), group: "Block" });
-    items.push({ label: "Delete", hint: "Del", danger: true, run: () => this.store.removeSelected(), group: "Block" });
-    this.open(anchor, info ? info.name : "Block", items);
+    items.push({ label: t("Duplicate"), hint: "Ctrl+D", run: () => this.store.duplicateSelected(), group: block });
+    items.push({ label: t("Delete"), hint: t("Del"), danger: true, run: () => this.store.removeSelected(), group: block });
+    this.open(anchor, info ? info.name : block, items);
   }
 
   connectMenu(id, port, anchor) {
@@ -205,6 +209,6 @@ export class Menus {
         icon: this.iconFor(n),
         run: () => this.store.connect(id, port, n.id),
       }));
-    this.open(anchor, "Link to which block?", items);
+    this.open(anchor, t("Link to which block?"), items);
   }
 }

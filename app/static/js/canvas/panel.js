@@ -5,6 +5,7 @@
 // with "parcours:settings" instead.
 
 import { initBuilders } from "../condition-builder.js";
+import { t, tn } from "../i18n.js";
 
 // JSON with sorted keys, to compare settings whatever order their keys came in.
 function canonical(value) {
@@ -97,10 +98,14 @@ export class Panel {
     this.settingsShown = null;
     this.request += 1;
     if (count > 1) {
-      this.el.innerHTML = `<div class="panel-intro"><h2>${count} blocks selected</h2>
-        <p class="muted">Drag one of them to move them together.</p>
-        <div class="panel-foot"><button type="button" class="button small" data-action="duplicate">Duplicate</button>
-        <button type="button" class="button small danger" data-action="delete">Delete</button></div></div>`;
+      this.el.innerHTML = `<div class="panel-intro"><h2></h2>
+        <p class="muted"></p>
+        <div class="panel-foot"><button type="button" class="button small" data-action="duplicate"></button>
+        <button type="button" class="button small danger" data-action="delete"></button></div></div>`;
+      this.el.querySelector("h2").textContent = tn("%(count)s block selected", "%(count)s blocks selected", count);
+      this.el.querySelector("p").textContent = t("Drag one of them to move them together.");
+      this.el.querySelector('[data-action="duplicate"]').textContent = t("Duplicate");
+      this.el.querySelector('[data-action="delete"]').textContent = t("Delete");
     } else {
       this.el.innerHTML = this.intro;
     }
@@ -142,10 +147,12 @@ export class Panel {
       });
       html = await response.text();
     } catch {
-      html = '<div class="alert alert-error" role="alert">The settings could not be loaded. Check your connection.</div>';
+      html = '<div class="alert alert-error" role="alert"></div>';
     }
     if (ticket !== this.request) return;
     this.el.innerHTML = html;
+    const failed = this.el.querySelector(".alert-error:empty");
+    if (failed) failed.textContent = t("The settings could not be loaded. Check your connection.");
     if (window.htmx) window.htmx.process(this.el);
     initBuilders(this.el);
     this.markProblems();

@@ -2,6 +2,7 @@
 // from the server's <template>s afterwards), one SVG path per link, badges for issues.
 
 import { edgeKey, edgePort, edgeTestId, portPosition } from "./state.js";
+import { t } from "../i18n.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const OFFSET = 10000; // the SVG layer is a 20000px square centred on the origin (hit-testing)
@@ -46,8 +47,13 @@ export class Renderer {
     this.edgeTools.className = "edge-tools";
     this.edgeTools.hidden = true;
     this.edgeTools.innerHTML =
-      '<button type="button" data-action="insert-on-edge" title="Insert a block here">+ Insert</button>' +
-      '<button type="button" data-action="delete" title="Remove this link (Delete)">Remove link</button>';
+      '<button type="button" data-action="insert-on-edge"></button><button type="button" data-action="delete"></button>';
+    const insert = this.edgeTools.querySelector('[data-action="insert-on-edge"]');
+    insert.title = t("Insert a block here");
+    insert.textContent = t("+ Insert");
+    const remove = this.edgeTools.querySelector('[data-action="delete"]');
+    remove.title = t("Remove this link (Delete)");
+    remove.textContent = t("Remove link");
     this.layer.appendChild(this.edgeTools);
   }
 
@@ -63,7 +69,8 @@ export class Renderer {
     } else {
       el = document.createElement("div");
       el.className = "node node-unknown";
-      el.innerHTML = '<div class="node-head"><span class="node-name">Unknown block</span></div><p class="node-summary"></p>';
+      el.innerHTML = '<div class="node-head"><span class="node-name"></span></div><p class="node-summary"></p>';
+      el.querySelector(".node-name").textContent = t("Unknown block");
     }
     el.dataset.id = node.id;
     el.dataset.testid = `node-${node.id}`;
@@ -115,7 +122,7 @@ export class Renderer {
     const text = el.querySelector(".node-summary");
     if (text && text.textContent !== summary && node._summary !== undefined) {
       text.textContent = summary;
-      el.setAttribute("aria-label", `${name}: ${summary}`);
+      el.setAttribute("aria-label", `${title ? title.textContent : ""}: ${summary}`);
     }
     el.classList.toggle("selected", this.store.selection.has(node.id));
     const errors = problems ? problems.filter((i) => i.severity === "error").length : 0;

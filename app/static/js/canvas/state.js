@@ -2,6 +2,8 @@
 // Every change goes through Store.change() (or begin()/end() for drags) so it can be undone
 // and autosaved. Keys starting with "_" (the card's summary) never reach the server.
 
+import { t } from "../i18n.js";
+
 export const NODE_W = 216;
 export const NODE_H = 104;
 const HISTORY_LIMIT = 100;
@@ -107,15 +109,15 @@ export class Store extends EventTarget {
   whyNot(fromId, port, toId) {
     const source = this.node(fromId);
     const target = this.node(toId);
-    if (!source || !target) return "Drop the link on a block.";
-    if (fromId === toId) return "A block can't lead to itself.";
-    if (!this.takesInput(target)) return "A trigger starts the journey: nothing can lead into it.";
+    if (!source || !target) return t("Drop the link on a block.");
+    if (fromId === toId) return t("A block can't lead to itself.");
+    if (!this.takesInput(target)) return t("A trigger starts the journey: nothing can lead into it.");
     const existing = this.edgeFrom(fromId, port);
     if (existing && existing.to !== toId) {
-      return "This output already leads to a block. Remove that link first (click it, then Delete).";
+      return t("This output already leads to a block. Remove that link first (click it, then Delete).");
     }
-    if (existing) return "These two blocks are already linked.";
-    if (this.reaches(toId, fromId)) return "That would make a loop: contacts would go round forever.";
+    if (existing) return t("These two blocks are already linked.");
+    if (this.reaches(toId, fromId)) return t("That would make a loop: contacts would go round forever.");
     return null;
   }
 
@@ -161,6 +163,7 @@ export class Store extends EventTarget {
   }
 
   // Apply `mutate(graph)` as one undoable step; `merge` folds quick repeats (typing) into one.
+  // `label` is a key ("move", "add-block") for the listeners, never shown.
   change(label, mutate, { merge = null } = {}) {
     const before = this.snapshot();
     const result = mutate(this.graph);
@@ -255,7 +258,7 @@ export class Store extends EventTarget {
   }
 
   addNode(entry, x, y, after = null) {
-    return this.change("Add block", (g) => {
+    return this.change("add-block", (g) => {
       const node = this.makeNode(entry, x, y);
       g.nodes.push(node);
       if (after && !this.edgeFrom(after.id, after.port) && this.takesInput(node)) {
@@ -270,7 +273,7 @@ export class Store extends EventTarget {
   insertOnEdge(entry, key, x, y) {
     const edge = this.graph.edges.find((e) => edgeKey(e) === key);
     if (!edge) return null;
-    return this.change("Insert block", (g) => {
+    return this.change("insert-block", (g) => {
       const node = this.makeNode(entry, x, y);
       g.nodes.push(node);
       g.edges = g.edges.filter((e) => e !== edge);
@@ -285,7 +288,7 @@ export class Store extends EventTarget {
   connect(fromId, port, toId) {
     const reason = this.whyNot(fromId, port, toId);
     if (reason) return reason;
-    this.change("Link blocks", (g) => {
+    this.change("link-blocks", (g) => {
       g.edges.push(Store.link(fromId, port, toId));
     });
     return null;
@@ -295,7 +298,7 @@ export class Store extends EventTarget {
     const ids = new Set(this.selection);
     const edge = this.selectedEdge;
     if (!ids.size && !edge) return;
-    this.change(ids.size ? "Delete blocks" : "Remove link", (g) => {
+    this.change(ids.size ? "delete-blocks" : "remove-link", (g) => {
       g.nodes = g.nodes.filter((n) => !ids.has(n.id));
       g.edges = g.edges.filter((e) => !ids.has(e.from) && !ids.has(e.to) && edgeKey(e) !== edge);
       this.selection.clear();
@@ -306,7 +309,7 @@ export class Store extends EventTarget {
   duplicateSelected() {
     const ids = [...this.selection];
     if (!ids.length) return;
-    this.change("Duplicate", (g) => {
+    this.change("duplicate", (g) => {
       const copies = new Map();
       for (const id of ids) {
         const original = this.node(id);
@@ -329,7 +332,7 @@ export class Store extends EventTarget {
 
   setSettings(settings) {
     this.change(
-      "Scenario settings",
+      "scenario-settings",
       (g) => {
         g.settings = settings;
       },
@@ -339,7 +342,7 @@ export class Store extends EventTarget {
 
   setConfig(id, config, summary) {
     this.change(
-      "Edit settings",
+      "edit-settings",
       () => {
         const node = this.node(id);
         if (!node) return;
