@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from app.deps import CurrentUser, SessionDep, get_current_user
+from app.i18n import N_, _
 from app.inputs import Int32, Int64
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
@@ -37,6 +38,18 @@ GALLERY = (
     "reengagement",
     "lead_scoring",
 )
+# The words of app.services.insights.contacts.SHOW, for the catalog: the filter buttons of
+# the contacts at a block are shown in the reader's language.
+SHOW_WORDS = (
+    N_("Everyone who came here"),
+    N_("Waiting here now"),
+    N_("Answered yes"),
+    N_("Answered no"),
+    N_("Done"),
+    N_("Skipped"),
+    N_("Failed"),
+    N_("Left the scenario here"),
+)
 
 
 def _now(request: Request) -> datetime:
@@ -57,7 +70,7 @@ def use_template(
     key: str, request: Request, session: SessionDep, name: Annotated[str, Form()] = ""
 ) -> Response:
     """Creates the draft with its lists and messages, and opens it on the canvas."""
-    scenario, _ = scenario_service.create_from_template(
+    scenario, _report = scenario_service.create_from_template(
         session, key, now=_now(request), name=name.strip() or None
     )
     return RedirectResponse(f"/scenarios/{scenario.id}", status_code=303)
@@ -76,7 +89,7 @@ def stats_page(
     versions = insights.scenario_versions(session, scenario_id)
     chosen = next((v for v in versions if str(v.number) == version), None)
     if version and chosen is None:
-        raise Invalid(f"This scenario has no version {version}.")
+        raise Invalid(_("This scenario has no version %(version)s.") % {"version": version})
     when = period(start, end, _now(request).date())
     report = scenario_report(session, scenario_id, chosen, when)
     live = scenario_service.live_version(session, scenario)
@@ -123,7 +136,7 @@ def block_contacts(
             "block": names.get(node_id, (node_id, "")),
             "page": page,
             "show": show,
-            "shows": people.SHOW,
+            "shows": {key: _(label) for key, label in people.SHOW.items()},
             "q": q,
             "after": after,
         },

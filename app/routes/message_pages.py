@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 from starlette.background import BackgroundTask
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
+from app.i18n import _
 from app.inputs import Int32, Int64
 from app.models import Channel, Contact
 from app.security_headers import EMAIL_FRAME_HEADERS
@@ -38,11 +39,25 @@ NEW_EMAIL_HTML = """<html>
 </style>
 </head>
 <body>
-  <h1>Hello {{ contact.first_name | default("there") }}!</h1>
-  <p>Write your message here.</p>
+  <h1>%(greeting)s</h1>
+  <p>%(write)s</p>
 </body>
 </html>
 """
+
+
+def _greeting(text: str) -> str:
+    """A greeting in the writer's language, with the contact's first name as a placeholder."""
+    default = _("there")
+    return text % {"name": f'{{{{ contact.first_name | default("{default}") }}}}'}
+
+
+def new_email_html() -> str:
+    """The body a new email starts with, in the words of the person writing it."""
+    return NEW_EMAIL_HTML % {
+        "greeting": _greeting(_("Hello %(name)s!")),
+        "write": _("Write your message here."),
+    }
 
 
 class MessageForm:
@@ -85,7 +100,7 @@ class MessageForm:
             return MessageIn.model_validate(self.values)
         except ValidationError as exc:
             raise Invalid(
-                "Choose a channel (email or SMS) and a kind (marketing or transactional)."
+                _("Choose a channel (email or SMS) and a kind (marketing or transactional).")
             ) from exc
 
 
@@ -142,9 +157,9 @@ def new_message(request: Request, session: SessionDep, channel: str = "email") -
         "name": "",
         "channel": "sms" if sms else "email",
         "purpose": "marketing",
-        "subject": "" if sms else "Hello {{ contact.first_name | default('there') }}",
-        "html": "" if sms else NEW_EMAIL_HTML,
-        "text": "Hi {{ contact.first_name | default('there') }}! " if sms else "",
+        "subject": "" if sms else _greeting(_("Hello %(name)s")),
+        "html": "" if sms else new_email_html(),
+        "text": _greeting(_("Hi %(name)s!")) + " " if sms else "",
         "from_name": "",
         "from_email": "",
         "reply_to": "",
@@ -190,7 +205,8 @@ def save(request: Request, session: SessionDep, form: FormDep) -> Response:
         data = form.data()
         if form.is_new and messages.find_message(session, data.key.strip()) is not None:
             raise Invalid(
-                f"A message with the key “{data.key.strip()}” already exists: choose another key."
+                _("A message with the key “%(key)s” already exists: choose another key.")
+                % {"key": data.key.strip()}
             )
         template, created = messages.save_message(session, data, now)
     except ServiceError as exc:
@@ -232,7 +248,7 @@ def send_test(
             to = form.test_phone.strip()
             if not PHONE.fullmatch(to):
                 raise Invalid(
-                    "Enter your mobile number (e.g. +33612345678) to receive the test SMS."
+                    _("Enter your mobile number (e.g. +33612345678) to receive the test SMS.")
                 )
         messages.queue_test_send(
             session, data, to=to, contact_id=form.contact_id, now=request.app.state.clock.now()

@@ -19,6 +19,7 @@ from typing import Any
 from redis.asyncio import Redis
 from sqlmodel import Session, col, select
 
+from app.i18n import format_number, format_percent
 from app.models import ScenarioVersion
 from app.services.scenarios.stats import BlockCounters, version_stats
 
@@ -38,8 +39,8 @@ class EdgeShare:
         if self.share is None:
             return ""
         if self.share >= 1 and self.count:
-            return f"{self.count:,}"
-        return f"{round(self.share * 100)}% · {self.count:,}"
+            return format_number(self.count)
+        return f"{format_percent(self.share)} · {format_number(self.count)}"
 
 
 @dataclass

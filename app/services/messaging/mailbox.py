@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import func, insert
 from sqlmodel import Session, SQLModel, col, select
 
+from app.i18n import _
 from app.models import Contact, MailboxMessage, OutboxMessage, OutboxStatus
 from app.services.errors import NotFound
 
@@ -48,7 +49,7 @@ def mailbox_page(
 def get_mail(session: Session, mail_id: int) -> MailboxMessage:
     mail = session.get(MailboxMessage, mail_id)
     if mail is None:
-        raise NotFound("This message is no longer in the mailbox.")
+        raise NotFound(_("This message is no longer in the mailbox."))
     return mail
 
 

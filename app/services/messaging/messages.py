@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 from sqlmodel import Session, col, select
 
+from app.i18n import _, format_number
 from app.models import Channel, MessagePurpose, MessageTemplate
 from app.services.errors import Invalid, NotFound
 from app.services.messaging.outbox import OutboxEntry, add_to_outbox
@@ -76,40 +77,58 @@ def check_message(data: MessageIn) -> MessageIn:
     key = data.key.strip()
     if not KEY.fullmatch(key):
         raise Invalid(
-            "The key must be 1 to 100 lowercase letters, digits, “-” or “_”, "
-            "starting with a letter or digit (e.g. “welcome-coupon”)."
+            _(
+                "The key must be 1 to 100 lowercase letters, digits, “-” or “_”, "
+                "starting with a letter or digit (e.g. “welcome-coupon”)."
+            )
         )
     name = data.name.strip() or key.replace("-", " ").replace("_", " ").capitalize()
     if len(name) > 200:
-        raise Invalid("The name is too long (200 characters at most).")
+        raise Invalid(_("The name is too long (200 characters at most)."))
     values: dict[str, Any] = {"key": key, "name": name}
     for field in ("from_name", "from_email", "reply_to"):
         value = getattr(data, field)
         values[field] = None if _blank(value) else value.strip()
     if data.channel == Channel.email:
         if _blank(data.subject):
-            raise Invalid("An email needs a subject.")
+            raise Invalid(_("An email needs a subject."))
         if len(data.subject) > 500:
-            raise Invalid("The subject is too long (500 characters at most).")
+            raise Invalid(_("The subject is too long (500 characters at most)."))
         if _blank(data.html) and _blank(data.text):
-            raise Invalid("An email needs a body: write the HTML version, the plain text, or both.")
-        for field, label in (("from_email", "sender address"), ("reply_to", "reply-to address")):
+            raise Invalid(
+                _("An email needs a body: write the HTML version, the plain text, or both.")
+            )
+        for field in ("from_email", "reply_to"):
             if values[field] is not None and not EMAIL.fullmatch(values[field]):
-                raise Invalid(f"The {label} “{values[field]}” is not an email address.")
+                raise Invalid(_address_problem(field, "invalid") % {"address": values[field]})
             if values[field] is not None and len(values[field]) > MAX_ADDRESS:
-                raise Invalid(f"The {label} is too long ({MAX_ADDRESS} characters at most).")
+                raise Invalid(_address_problem(field, "long") % {"limit": MAX_ADDRESS})
         if values["from_name"] is not None and len(values["from_name"]) > 200:
-            raise Invalid("The sender name is too long (200 characters at most).")
+            raise Invalid(_("The sender name is too long (200 characters at most)."))
     else:
         if _blank(data.text):
-            raise Invalid("An SMS needs a text.")
+            raise Invalid(_("An SMS needs a text."))
         values.update(subject="", html="", from_name=None, from_email=None, reply_to=None)
     if max(len(data.html), len(data.text)) > MAX_BODY:
-        raise Invalid("This message is too long (500,000 characters at most).")
+        raise Invalid(
+            _("This message is too long (%(limit)s characters at most).")
+            % {"limit": format_number(MAX_BODY)}
+        )
     checked = data.model_copy(update=values)
     for item in checked.parts().fields():
         check_template(item)
     return checked
+
+
+def _address_problem(field: str, problem: str) -> str:
+    """What is wrong with the sender or reply-to address, as one whole sentence."""
+    if field == "from_email":
+        if problem == "invalid":
+            return _("The sender address “%(address)s” is not an email address.")
+        return _("The sender address is too long (%(limit)s characters at most).")
+    if problem == "invalid":
+        return _("The reply-to address “%(address)s” is not an email address.")
+    return _("The reply-to address is too long (%(limit)s characters at most).")
 
 
 def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[MessageTemplate, bool]:
@@ -142,7 +161,7 @@ def find_message(session: Session, key: str) -> MessageTemplate | None:
 def get_message(session: Session, key: str) -> MessageTemplate:
     template = find_message(session, key)
     if template is None:
-        raise NotFound(f"There is no message with the key “{key}”.")
+        raise NotFound(_("There is no message with the key “%(key)s”.") % {"key": key})
     return template
 
 

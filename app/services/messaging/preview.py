@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from app.i18n import _
 from app.models import Channel, MessagePurpose
 from app.services.errors import Invalid
 from app.services.messaging.composition import finish_html, finish_text, sender_of
@@ -54,9 +55,10 @@ def preview_message(
     contact = found.get(contact_id) if contact_id else None
     if contact is None:
         contact = contact_context(SAMPLE_CONTACT, ["Newsletter", "Customers"])
-        who = "the sample contact (Léa Martin)"
+        who = _("the sample contact (Léa Martin)")
     else:
-        who = contact.get("name") or contact.get("email") or f"contact #{contact_id}"
+        unnamed = _("contact #%(id)s") % {"id": contact_id}
+        who = contact.get("name") or contact.get("email") or unnamed
     parts = data.parts()
     try:
         for item in parts.fields():
@@ -75,7 +77,8 @@ def preview_message(
     try:
         rendered = render_parts(parts, context)
     except RenderError as exc:
-        return Preview(channel=data.channel, who=who, error=f"For {who}, {exc}")
+        error = _("For %(who)s, %(problem)s") % {"who": who, "problem": exc.words()}
+        return Preview(channel=data.channel, who=who, error=error)
     if data.channel == Channel.sms:
         return Preview(channel="sms", who=who, text=rendered.text, sms=count_sms(rendered.text))
     unsubscribe = context.unsubscribe_url

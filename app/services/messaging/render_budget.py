@@ -30,6 +30,8 @@ from typing import Any
 
 from jinja2.utils import Namespace
 
+from app.i18n import Phrase, say, say_n, speaking
+
 MB = 1_000_000
 MAX_VALUE = MB  # characters (or list items) any one value may hold
 MAX_WORK = 20 * MB  # characters built in all during one render
@@ -40,62 +42,84 @@ MAX_DEPTH = 64  # levels of nesting in a value
 TIME_LIMIT_SECONDS = 2.0
 
 
-def text_size(limit: int) -> str:
-    """“1 MB” or “2,000 characters”, as a marketer reads a limit."""
+def text_size(limit: int) -> Phrase:
+    """“1 MB” or “2,000 characters”, as a marketer reads a limit (in the reader's words)."""
     if limit >= MB and limit % MB == 0:
-        return f"{limit // MB} MB"
-    return f"{limit:,} characters"
+        return say("%(size)s MB", size=limit // MB)
+    return say_n("%(count)s character", "%(count)s characters", limit)
 
 
 class OverBudget(Exception):
     """A template went over its budget. ``what`` completes “the HTML body …” or “this
-    template …”; ``advice`` says what to change."""
+    template …”; ``advice`` says what to change. Both are phrases, written in the reader's
+    language when shown; ``str()`` is English (it may be stored)."""
 
-    def __init__(self, what: str, advice: str) -> None:
-        super().__init__(f"{what}. {advice}")
-        self.what = what
-        self.advice = advice
+    def __init__(self, what: Phrase, advice: Phrase) -> None:
+        super().__init__(what.message)
+        self.what_phrase = what
+        self.advice_phrase = advice
+
+    @property
+    def what(self) -> str:
+        return self.what_phrase.render()
+
+    @property
+    def advice(self) -> str:
+        return self.advice_phrase.render()
+
+    def __str__(self) -> str:
+        with speaking("en"):
+            return f"{self.what}. {self.advice}"
 
 
 def too_much_text(limit: int) -> OverBudget:
     return OverBudget(
-        f"produces too much text (over {text_size(limit)})",
-        "Shorten it, or make its loops repeat less.",
+        say("produces too much text (over %(size)s)", size=text_size(limit)),
+        say("Shorten it, or make its loops repeat less."),
     )
 
 
 def too_wide() -> OverBudget:
     return OverBudget(
-        f"pads, aligns or indents text too widely ({MAX_WIDTH:,} characters at most)",
-        "Use a smaller width.",
+        say(
+            "pads, aligns or indents text too widely (%(width)s characters at most)",
+            width=MAX_WIDTH,
+        ),
+        say("Use a smaller width."),
     )
 
 
 # (what, advice) pairs: a fresh exception is raised each time, so no traceback is kept
 # from one render to the next.
 TOO_MANY_ROUNDS = (
-    f"repeats its loops too many times (over {MAX_ROUNDS:,} rounds)",
-    "Loop over fewer items, or nest fewer loops.",
+    say("repeats its loops too many times (over %(rounds)s rounds)", rounds=MAX_ROUNDS),
+    say("Loop over fewer items, or nest fewer loops."),
 )
 RANGE_TOO_LONG = (
-    f"counts a range that is too long ({MAX_RANGE:,} numbers at most)",
-    "Use a shorter range.",
+    say("counts a range that is too long (%(numbers)s numbers at most)", numbers=MAX_RANGE),
+    say("Use a shorter range."),
 )
 TOO_SLOW = (
-    f"takes too long to fill in (over {TIME_LIMIT_SECONDS:g} seconds)",
-    "Make its loops repeat less, or simplify it.",
+    say("takes too long to fill in (over %(seconds)s seconds)", seconds=TIME_LIMIT_SECONDS),
+    say("Make its loops repeat less, or simplify it."),
 )
 TOO_MUCH_WORK = (
-    f"builds too much text while it is filled in (over {text_size(MAX_WORK)})",
-    "Make its loops repeat less, or build smaller pieces of text.",
+    say("builds too much text while it is filled in (over %(size)s)", size=text_size(MAX_WORK)),
+    say("Make its loops repeat less, or build smaller pieces of text."),
 )
-TOO_DEEP = (f"uses a value nested too deeply (over {MAX_DEPTH} levels)", "Use a flatter value.")
-NUMBER_TOO_LARGE = ("computes a number that is too large", "Use smaller numbers or powers.")
+TOO_DEEP = (
+    say("uses a value nested too deeply (over %(levels)s levels)", levels=MAX_DEPTH),
+    say("Use a flatter value."),
+)
+NUMBER_TOO_LARGE = (
+    say("computes a number that is too large"),
+    say("Use smaller numbers or powers."),
+)
 # Steps whose time grows with the square of their input, where a clock read cannot help.
-TOO_MANY_LISTS = ("adds up too many lists at once", "Add up fewer, or shorter, lists.")
+TOO_MANY_LISTS = (say("adds up too many lists at once"), say("Add up fewer, or shorter, lists."))
 WORDS_TOO_LONG = (
-    "breaks very long words into too many lines",
-    "Use a wider width, or keep long words whole with break_long_words=false.",
+    say("breaks very long words into too many lines"),
+    say("Use a wider width, or keep long words whole with break_long_words=false."),
 )
 
 

@@ -36,6 +36,7 @@ from jinja2.sandbox import SecurityError
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel
 
+from app.i18n import N_, Phrase, _, current, say, speaking
 from app.models import BUILTIN_ATTRIBUTES
 from app.services.errors import Invalid
 from app.services.messaging.render_budget import (
@@ -56,7 +57,7 @@ class TemplateField:
     """One template source of a message, with the words a marketer knows it by."""
 
     name: str  # subject | html | text | body | message
-    label: str  # "the subject", "the HTML body"
+    label: str  # "the subject", "the HTML body": English, translated when shown
     source: str
     html: bool = False
     limit: int = MAX_VALUE  # characters the filled-in field may have
@@ -78,34 +79,55 @@ def check_template(item: TemplateField) -> None:
     """Refuses a template that would not compile, reaches for Python internals, or goes
     over its budget for the sample contact."""
     env = HTML_ENV if item.html else TEXT_ENV
+    where = _(item.label)
     try:
         tree = env.parse(item.source)
         env.compile(tree)
     except TemplateSyntaxError as exc:
-        raise Invalid(f"In {item.label}, line {exc.lineno}: {_plain(exc.message)}") from exc
+        raise Invalid(
+            _("In %(field)s, line %(line)s: %(problem)s")
+            % {"field": where, "line": exc.lineno, "problem": str(_plain(exc.message))}
+        ) from exc
     for lineno, name in _private_names(tree):
         raise Invalid(
-            f"In {item.label}, line {lineno}: “{name}” is not allowed — "
-            "placeholders cannot use names that start with “_”."
+            _(
+                "In %(field)s, line %(line)s: “%(name)s” is not allowed — "
+                "placeholders cannot use names that start with “_”."
+            )
+            % {"field": where, "line": lineno, "name": name}
         )
     try:
         _render(item, sample_context(), time.monotonic() + TIME_LIMIT_SECONDS)
     except OverBudget as exc:
-        raise Invalid(f"In {item.label}, this template {exc.what}. {exc.advice}") from exc
+        raise Invalid(
+            _("In %(field)s, this template %(what)s. %(advice)s")
+            % {"field": where, "what": exc.what, "advice": exc.advice}
+        ) from exc
     except RecursionError as exc:
-        raise Invalid(f"In {item.label}, this template {_ENDLESS}.") from exc
+        raise Invalid(
+            _("In %(field)s, this template calls itself without end (a macro that calls itself?).")
+            % {"field": where}
+        ) from exc
     except (SecurityError, OverflowError) as exc:
-        raise Invalid(f"In {item.label}: this template tries something unsafe ({exc}).") from exc
+        raise Invalid(
+            _("In %(field)s: this template tries something unsafe (%(error)s).")
+            % {"field": where, "error": exc}
+        ) from exc
     except Exception:
         # The sample contact lacks what this template expects: it may still work for real
         # contacts, so it is saved, and the preview shows the problem.
         pass
 
 
-@lru_cache(maxsize=256)
 def template_problem(label: str, source: str) -> str | None:
     """What ``check_template`` refuses in a template kept in a scenario block (a webhook body,
     a team alert), or None. Cached: a draft is checked again on every autosave."""
+    return _template_problem(label, source, current().language)
+
+
+@lru_cache(maxsize=256)
+def _template_problem(label: str, source: str, language: str) -> str | None:
+    """One answer per language: the words of the problem are the reader's."""
     try:
         check_template(TemplateField("text", label, source))
     except Invalid as exc:
@@ -113,16 +135,25 @@ def template_problem(label: str, source: str) -> str | None:
     return None
 
 
-def _plain(message: str | None) -> str:
-    text = (message or "the template could not be read").strip()
-    return text[0].upper() + text[1:] if text else text
-
-
-_ENDLESS = "calls itself without end (a macro that calls itself?)"
+def _plain(message: str | None) -> Phrase | str:
+    """Jinja's own words, capitalised (they are technical and stay English)."""
+    text = (message or "").strip()
+    return text[0].upper() + text[1:] if text else say("The template could not be read")
 
 
 class RenderError(Exception):
-    """A template failed for this contact (a permanent failure: retrying will not help)."""
+    """A template failed for this contact (a permanent failure: retrying will not help).
+
+    ``str()`` is English: the worker stores it as the send's reason. ``words()`` says it in
+    the reader's language (the editor's preview)."""
+
+    def __init__(self, phrase: Phrase) -> None:
+        with speaking("en"):
+            super().__init__(phrase.render())
+        self.phrase = phrase
+
+    def words(self) -> str:
+        return self.phrase.render()
 
 
 @lru_cache(maxsize=512)
@@ -140,28 +171,40 @@ def render_field(
     item: TemplateField, context: Mapping[str, Any], *, deadline: float | None = None
 ) -> str:
     """The field filled in; any failure is a RenderError saying why in plain words."""
+    field = say(item.label)
     try:
         return _render(item, context, deadline or time.monotonic() + TIME_LIMIT_SECONDS)
     except TemplateSyntaxError as exc:
-        raise RenderError(f"{item.label}, line {exc.lineno}: {_plain(exc.message)}") from exc
+        raise RenderError(
+            say(
+                "%(field)s, line %(line)s: %(problem)s",
+                field=field,
+                line=exc.lineno,
+                problem=_plain(exc.message),
+            )
+        ) from exc
     except OverBudget as exc:
-        raise RenderError(f"{item.label} {exc.what}") from exc
+        raise RenderError(say("%(field)s %(what)s", field=field, what=exc.what_phrase)) from exc
     except SecurityError as exc:
-        raise RenderError(f"{item.label} tries something unsafe: {exc}") from exc
+        raise RenderError(
+            say("%(field)s tries something unsafe: %(error)s", field=field, error=str(exc))
+        ) from exc
     except Exception as exc:  # a template is code: anything may go wrong
-        raise RenderError(f"{item.label} could not be filled in: {_why(exc)}") from exc
+        raise RenderError(
+            say("%(field)s could not be filled in: %(why)s", field=field, why=_why(exc))
+        ) from exc
 
 
-def _why(exc: Exception) -> str:
+def _why(exc: Exception) -> Phrase | str:
     """What went wrong, for a marketer; Python's own words stay in brackets for support."""
     if isinstance(exc, RecursionError):
-        return f"it {_ENDLESS}"
+        return say("it calls itself without end (a macro that calls itself?)")
     if isinstance(exc, KeyError):
-        return f"the value {exc} is missing"
+        return say("the value %(key)s is missing", key=str(exc))
     if isinstance(exc, IndexError):
-        return f"a placeholder asks for a value that is not there ({exc})"
+        return say("a placeholder asks for a value that is not there (%(error)s)", error=str(exc))
     if isinstance(exc, ZeroDivisionError):
-        return f"it divides by zero ({exc})"
+        return say("it divides by zero (%(error)s)", error=str(exc))
     return str(exc) or type(exc).__name__
 
 
@@ -208,11 +251,11 @@ class MessageParts:
 
     def fields(self) -> list[TemplateField]:
         if self.channel == "sms":
-            return [TemplateField("text", "the SMS text", self.text, limit=SMS_LIMIT)]
+            return [TemplateField("text", N_("the SMS text"), self.text, limit=SMS_LIMIT)]
         return [
-            TemplateField("subject", "the subject", self.subject, limit=SUBJECT_LIMIT),
-            TemplateField("html", "the HTML body", self.html, html=True),
-            TemplateField("text", "the plain-text body", self.text),
+            TemplateField("subject", N_("the subject"), self.subject, limit=SUBJECT_LIMIT),
+            TemplateField("html", N_("the HTML body"), self.html, html=True),
+            TemplateField("text", N_("the plain-text body"), self.text),
         ]
 
 

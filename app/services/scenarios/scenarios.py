@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from app.graph import Issue, KnownRefs, Plan, check_draft, compile_document, has_errors
 from app.graph.structure import structure_problems
-from app.graph.wording import plural
+from app.i18n import _, format_number, ngettext
 from app.models import (
     Contact,
     ContactList,
@@ -43,7 +43,12 @@ class ScenarioInvalid(Invalid):
     def __init__(self, issues: list[Issue]) -> None:
         errors = sum(1 for issue in issues if issue.is_error)
         super().__init__(
-            f"This scenario cannot be activated yet: {plural(errors, 'problem')} to fix first."
+            ngettext(
+                "This scenario cannot be activated yet: %(count)s problem to fix first.",
+                "This scenario cannot be activated yet: %(count)s problems to fix first.",
+                errors,
+            )
+            % {"count": format_number(errors)}
         )
         self.issues = issues
 
@@ -74,7 +79,7 @@ def draft_issues(session: Session, scenario: Scenario) -> list[Issue]:
 def get_scenario(session: Session, scenario_id: int) -> Scenario:
     scenario = session.get(Scenario, scenario_id)
     if scenario is None:
-        raise NotFound(f"There is no scenario {scenario_id}.")
+        raise NotFound(_("There is no scenario %(id)s.") % {"id": scenario_id})
     return scenario
 
 
@@ -92,7 +97,7 @@ def create_scenario(
 ) -> Scenario:
     name = name.strip()
     if not name:
-        raise Invalid("Give the scenario a name.")
+        raise Invalid(_("Give the scenario a name."))
     if graph is not None:
         check_structure(graph)
     scenario = Scenario(
@@ -130,7 +135,10 @@ def create_from_template(
     template = scenario_templates().get(template_key)
     if template is None:
         choices = ", ".join(sorted(scenario_templates()))
-        raise Invalid(f"There is no template “{template_key}”. Choose one of: {choices}.")
+        raise Invalid(
+            _("There is no template “%(key)s”. Choose one of: %(choices)s.")
+            % {"key": template_key, "choices": choices}
+        )
     return import_scenario(session, template, now=now, name=name)
 
 
@@ -152,8 +160,11 @@ def save_draft(
     if result.rowcount == 0:  # type: ignore[attr-defined]
         current = get_scenario(session, scenario_id)
         raise Conflict(
-            "This scenario changed elsewhere (revision "
-            f"{current.draft_revision}, you sent {revision}). Reload it: nothing was overwritten."
+            _(
+                "This scenario changed elsewhere (revision %(current)s, you sent %(sent)s). "
+                "Reload it: nothing was overwritten."
+            )
+            % {"current": current.draft_revision, "sent": revision}
         )
     scenario = get_scenario(session, scenario_id)
     session.refresh(scenario)
@@ -164,7 +175,8 @@ def check_structure(graph: object) -> None:
     """Refuses (422) a document that is not shaped like a scenario; see app.graph.structure."""
     problems = structure_problems(graph)
     if problems:
-        raise Invalid("The scenario was not saved: " + "; ".join(problems) + ".")
+        shown = "; ".join(problems)
+        raise Invalid(_("The scenario was not saved: %(problems)s.") % {"problems": shown})
 
 
 def live_version(session: Session, scenario: Scenario) -> ScenarioVersion | None:
@@ -213,7 +225,7 @@ def activate(
                 session.flush()
         except IntegrityError as exc:
             raise Conflict(
-                "Someone activated this scenario at the same moment; reload it."
+                _("Someone activated this scenario at the same moment; reload it.")
             ) from exc
         scenario.live_version = number
     scenario.status = ScenarioStatus.active
@@ -226,7 +238,7 @@ def activate(
 def pause(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
     scenario = get_scenario(session, scenario_id)
     if scenario.status != ScenarioStatus.active:
-        raise Invalid("Only an active scenario can be paused.")
+        raise Invalid(_("Only an active scenario can be paused."))
     scenario.status = ScenarioStatus.paused
     scenario.updated_at = now
     session.add(scenario)
@@ -240,17 +252,20 @@ def enroll_contacts(
     scenario = get_scenario(session, scenario_id)
     version = live_version(session, scenario)
     if scenario.status != ScenarioStatus.active or version is None:
-        raise Invalid("Activate the scenario before adding contacts to it.")
+        raise Invalid(_("Activate the scenario before adding contacts to it."))
     plan = Plan.model_validate(version.plan)
     if not plan.triggers.manual:
         raise Invalid(
-            "This scenario has no “Add contacts by hand” entry point: add one to enroll contacts."
+            _(
+                "This scenario has no “Add contacts by hand” entry point: "
+                "add one to enroll contacts."
+            )
         )
     found = set(session.exec(select(Contact.id).where(col(Contact.id).in_(contact_ids))).all())
     missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
     if missing:
         shown = ", ".join(map(str, missing[:10])) + ("…" if len(missing) > 10 else "")
-        raise Invalid(f"These contacts do not exist: {shown}. Nobody was added.")
+        raise Invalid(_("These contacts do not exist: %(ids)s. Nobody was added.") % {"ids": shown})
     assert version.id is not None
     entered = enroll_manually(
         session,
