@@ -4,15 +4,33 @@ Each email is a body fragment (``<key>.html``) placed in the shared layout (``_l
 brand bar, footer with the one-click unsubscribe link, mobile rules), plus its plain-text
 version (``<key>.txt``). The CSS stays in a ``<style>`` block so it is easy to edit; it is
 inlined for email clients when the message is sent (and in the preview).
+
+English is written here; each other language has a folder of its own (``fr/``) with the same
+files and a ``starters.json`` giving each starter's name, subject and preheader. Adding a
+message there means writing it in every language.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
+from app.i18n import current, supported
+from app.i18n.speaker import SOURCE_LANGUAGE
+
 FOLDER = Path(__file__).parent
+
+
+def folder(language: str) -> Path:
+    """Where the messages of ``language`` are written (English: this folder)."""
+    return FOLDER if language == SOURCE_LANGUAGE else FOLDER / language
+
+
+def layout(language: str = SOURCE_LANGUAGE) -> str:
+    """The shared layout (brand bar, unsubscribe footer) written in ``language``."""
+    return (folder(language) / "_layout.html").read_text()
 
 
 @dataclass(frozen=True)
@@ -24,18 +42,22 @@ class Starter:
     preheader: str = ""
     purpose: str = "marketing"
     scenario: str = ""  # the ready-made scenario it is written for
+    language: str = SOURCE_LANGUAGE
 
     @property
     def html(self) -> str:
         if self.channel != "email":
             return ""
-        layout = (FOLDER / "_layout.html").read_text()
-        fragment = (FOLDER / f"{self.key}.html").read_text().rstrip("\n")
-        return layout.replace("{preheader}", self.preheader).replace("{content}", fragment)
+        fragment = (folder(self.language) / f"{self.key}.html").read_text().rstrip("\n")
+        return (
+            layout(self.language)
+            .replace("{preheader}", self.preheader)
+            .replace("{content}", fragment)
+        )
 
     @property
     def text(self) -> str:
-        return (FOLDER / f"{self.key}.txt").read_text().strip() + "\n"
+        return (folder(self.language) / f"{self.key}.txt").read_text().strip() + "\n"
 
 
 STARTERS = (
@@ -116,6 +138,18 @@ STARTERS = (
 )
 
 
+def starters(language: str | None = None) -> dict[str, Starter]:
+    """The starter set in ``language`` (by default the current speaker's: a French user adds
+    French messages), English where a language has none."""
+    return _starters(supported(language) or current().language)
+
+
 @lru_cache
-def starters() -> dict[str, Starter]:
-    return {starter.key: starter for starter in STARTERS}
+def _starters(language: str) -> dict[str, Starter]:
+    if language == SOURCE_LANGUAGE or not (folder(language) / "starters.json").is_file():
+        return {starter.key: starter for starter in STARTERS}
+    words = json.loads((folder(language) / "starters.json").read_text())
+    return {
+        starter.key: replace(starter, language=language, **words[starter.key])
+        for starter in STARTERS
+    }

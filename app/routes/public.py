@@ -17,15 +17,17 @@ from sqlmodel import Session
 from starlette.background import BackgroundTask
 
 from app.deps import SessionDep
+from app.i18n import N_, _, speaking
+from app.services.account.preferences import workspace_language
 from app.services.messaging.tracking import SendRef, Tracker, record_tracking_event
-from app.services.messaging.unsubscribe import UnsubscribeLinks, unsubscribe
+from app.services.messaging.unsubscribe import UnsubscribeLinks, reader_language, unsubscribe
 from app.templating import render
 
 log = logging.getLogger("parcours.public")
 router = APIRouter(include_in_schema=False)
 PIXEL = base64.b64decode("R0lGODlhAQABAIAAAAAAAP///yH5BAEAAAAALAAAAAABAAEAAAIBRAA7")
 NO_STORE = {"Cache-Control": "no-store, private"}
-BROKEN_LINK = "This link is not valid. It may have been copied incompletely."
+BROKEN_LINK = N_("This link is not valid. It may have been copied incompletely.")
 
 
 def _tracker(request: Request) -> Tracker:
@@ -71,9 +73,9 @@ def open_pixel(token: str, request: Request, session: SessionDep) -> Response:
 def click(token: str, request: Request, session: SessionDep) -> Response:
     found = _tracker(request).read_click(token)
     if found is None:
-        return render(
-            request, "error.html", {"status": 404, "detail": BROKEN_LINK}, status_code=404
-        )
+        with speaking(workspace_language(session)):  # whose link it was is unknown
+            context = {"status": 404, "detail": _(BROKEN_LINK)}
+            return render(request, "error.html", context, status_code=404)
     ref, url = found
     recorded = _record(session, request, "email_clicked", ref, url)
     task = BackgroundTask(_kick_triggers, request) if recorded else None
@@ -81,15 +83,18 @@ def click(token: str, request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/u/{token}", response_class=HTMLResponse)
-def unsubscribe_page(token: str, request: Request) -> HTMLResponse:
+def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """Written in the contact's language (unknown: the workspace's), whoever's browser it is."""
     link = _links(request).read(token)
     if link is None:
-        return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
-    return render(
-        request,
-        "unsubscribe.html",
-        {"state": "confirm", "token": token, "test": link.contact_id is None},
-    )
+        with speaking(workspace_language(session)):
+            return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
+    with speaking(reader_language(session, link.contact_id)):
+        return render(
+            request,
+            "unsubscribe.html",
+            {"state": "confirm", "token": token, "test": link.contact_id is None},
+        )
 
 
 @router.post("/u/{token}")
@@ -103,9 +108,11 @@ def unsubscribe_now(
     clients, which expect a plain 200."""
     link = _links(request).read(token)
     if link is None:
-        if one_click:
+        if one_click:  # a mail client, not a person: the plain English of the API
             return PlainTextResponse(BROKEN_LINK, status_code=404)
-        return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
+        with speaking(workspace_language(session)):
+            return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
+    language = reader_language(session, link.contact_id)
     done = None
     if link.contact_id is not None:
         done = unsubscribe(session, link.contact_id, request.app.state.clock.now(), key=link.key)
@@ -113,6 +120,7 @@ def unsubscribe_now(
         return PlainTextResponse("Unsubscribed.")
     task = BackgroundTask(_kick_triggers, request) if done and not done.already else None
     context = {"state": "done", "test": link.contact_id is None, "result": done}
-    response = render(request, "unsubscribe.html", context)
+    with speaking(language):
+        response = render(request, "unsubscribe.html", context)
     response.background = task
     return response

@@ -23,7 +23,12 @@ from app.routes.api.intake import client_address, over_budget, read_body, wake_e
 from app.services.account.tracking_keys import find_by_site_key
 from app.services.capture.site_tracking import record_visit
 from app.services.contacts.events import EventContact, EventIn, EventsRefused, batch_problems
-from app.services.contacts.fields import ContactData, FieldProblem, contact_data
+from app.services.contacts.fields import (
+    ContactData,
+    FieldProblem,
+    contact_data,
+    normalize_language,
+)
 
 router = APIRouter(tags=["tracking"])
 MAX_BODY = 64_000
@@ -39,6 +44,8 @@ CORS = {
 class Visitor(EventContact):
     first_name: str | None = Field(default=None, max_length=200)
     last_name: str | None = Field(default=None, max_length=200)
+    # The browser's language (navigator.language), kept on a contact the visit creates.
+    language: str | None = Field(default=None, max_length=35)
 
 
 class TrackedEvent(BaseModel):
@@ -115,7 +122,11 @@ async def track(
         raise EventsRefused("Some events were refused; nothing was stored.", problems)
     visitor: ContactData | None = None
     if body.identify:
-        names = {"first_name": body.contact.first_name, "last_name": body.contact.last_name}
+        names = {
+            "first_name": body.contact.first_name,
+            "last_name": body.contact.last_name,
+            "language": _language(body.contact.language),
+        }
         try:
             visitor = contact_data(
                 email=body.contact.email,
@@ -128,6 +139,14 @@ async def track(
     await run_in_threadpool(record_visit, session, visitor, events, now)
     background.add_task(wake_engine, request.app)
     return {"status": "accepted"}
+
+
+def _language(raw: str | None) -> str | None:
+    """A browser's language that is not a language tag is left out, not the visit refused."""
+    try:
+        return normalize_language(raw)
+    except FieldProblem:
+        return None
 
 
 def _too_many(message: str, retry_after: int) -> HTTPException:

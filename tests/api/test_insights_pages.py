@@ -142,7 +142,10 @@ def test_removing_a_waiting_contact_records_a_step_and_lowers_the_hot_counter(
     assert last is not None
     assert (last.outcome, last.detail) == (
         "exited",
-        {"text": "removed by Marie"},
+        {
+            "text": "removed by Marie",
+            "say": {"say": "removed by %(name)s", "args": {"name": "Marie"}},
+        },
     )
     assert int(hot.hget(key, "hour:waiting") or 0) == 1
 

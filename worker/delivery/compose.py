@@ -18,7 +18,10 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
 
 from app.config import Settings
+from app.i18n import speaking
+from app.i18n.speaker import supported
 from app.models import MessagePurpose, MessageTemplate
+from app.services.account.preferences import workspace_language
 from app.services.messaging.composition import default_sender, finish_html, finish_text, sender_of
 from app.services.messaging.messages import EMAIL, MessageIn, parts_of
 from app.services.messaging.rendering import (
@@ -84,6 +87,7 @@ class _Contact:
     phone: str | None
     email_consent: bool
     sms_consent: bool
+    language: str | None  # None: the workspace's contact language
 
 
 class Composer:
@@ -94,6 +98,7 @@ class Composer:
         self.unsubscribe = UnsubscribeLinks(settings.base_url, secret)
         self.sender = default_sender(settings.mail_from, settings.base_url)
         self.domain = urlsplit(settings.base_url).hostname or "parcours.local"
+        self.language = "en"  # the workspace's contact language, read again by each prepare()
 
     def message_id(self, key: str) -> str:
         # The idempotency key, made a valid Message-ID local part (":" is not allowed there).
@@ -101,6 +106,8 @@ class Composer:
 
     def prepare(self, session: Session, rows: list[Claimed], now: datetime) -> Prepared:
         result = Prepared()
+        # What a contact whose language is unknown (or not one Parcours speaks) reads.
+        self.language = workspace_language(session)
         keys = {str(r.payload.get("message")) for r in rows if r.channel in {"email", "sms"}}
         templates = {
             t.key: t
@@ -134,16 +141,41 @@ class Composer:
         columns = CONTACTS.c
         found = session.execute(
             sa_select(
-                columns.id, columns.email, columns.phone, columns.email_consent, columns.sms_consent
+                columns.id,
+                columns.email,
+                columns.phone,
+                columns.email_consent,
+                columns.sms_consent,
+                columns.language,
             ).where(columns.id.in_(list(ids)))
         ).all()
         return {
-            cid: _Contact(contexts[cid], email, phone, bool(e_ok), bool(s_ok))
-            for cid, email, phone, e_ok, s_ok in found
+            cid: _Contact(contexts[cid], email, phone, bool(e_ok), bool(s_ok), supported(lang))
+            for cid, email, phone, e_ok, s_ok, lang in found
             if cid is not None and cid in contexts
         }
 
     def _one(
+        self,
+        row: Claimed,
+        templates: dict[str, MessageTemplate],
+        contacts: dict[int, _Contact],
+        now: datetime,
+        result: Prepared,
+    ) -> None:
+        # Written to one contact in their language: the footer Parcours adds, for now.
+        with speaking(self._language_of(row, contacts)):
+            self._compose(row, templates, contacts, now, result)
+
+    def _language_of(self, row: Claimed, contacts: dict[int, _Contact]) -> str:
+        contact_id = row.contact_id
+        test = row.payload.get("test")
+        if isinstance(test, dict) and isinstance(test.get("contact_id"), int):
+            contact_id = test["contact_id"]
+        found = contacts.get(contact_id) if contact_id is not None else None
+        return (found.language if found is not None else None) or self.language
+
+    def _compose(
         self,
         row: Claimed,
         templates: dict[str, MessageTemplate],

@@ -21,6 +21,7 @@ from app.bulk import among
 from app.graph import Plan
 from app.graph.conditions import Condition
 from app.graph.document import ExitOnEvent
+from app.i18n import say, say_n
 from app.models import EnrollmentState, ScenarioStatus, StepOutcome
 from app.services.contacts.facts import explain_chunk
 from worker.engine.book import Book, CounterKey
@@ -166,7 +167,15 @@ def _retry_or_fail(group: Group, visit: Visit, exc: Exception) -> None:
             visit,
             EnrollmentState.failed,
             StepOutcome.failed,
-            {"text": f"failed {visit.attempts} times: {visit.last_error}"},
+            {
+                "text": f"failed {visit.attempts} times: {visit.last_error}",
+                "say": say_n(
+                    "failed %(count)s time: %(error)s",
+                    "failed %(count)s times: %(error)s",
+                    visit.attempts,
+                    error=visit.last_error,
+                ).dump(),
+            },
         )
     else:
         visit.wake_at = group.now + retry_delay(visit.attempts)
@@ -205,9 +214,13 @@ def _apply_goals(
         for visit in members:
             explanation = explained.get(visit.contact_id)
             if explanation is not None and explanation.result:
+                # The goal's own words first, the condition's explanation under them (it
+                # used to overwrite them, and the statistics missed these conversions).
                 detail = {
                     "text": "reached the scenario's goal",
-                    **explanation.model_dump(mode="json"),
+                    "say": say("reached the scenario's goal").dump(),
+                    "result": True,
+                    "children": [explanation.model_dump(mode="json")],
                 }
                 book.exit(visit, detail)
                 reached.add(visit.id)

@@ -20,6 +20,7 @@ from sqlmodel import Session, SQLModel
 from app.bulk import among, new_ids
 from app.graph import Plan, matches_properties
 from app.graph.document import ExitOnEvent
+from app.i18n import say
 from app.models import EnrollmentState
 from app.services.scenarios.enrollments import SHARES, Candidate, admit, try_share
 from worker.engine.advance import run_journeys
@@ -312,7 +313,10 @@ def _goal_events(published: dict[int, Plan]) -> dict[int, str]:
 
 
 def _goal_reached(goal: str) -> dict[str, Any]:
-    return {"text": f"{goal} happened: goal reached"}
+    return {
+        "text": f"{goal} happened: goal reached",
+        "say": say("%(event)s happened: goal reached", event=goal).dump(),
+    }
 
 
 def _reach_event_goals(

@@ -52,6 +52,11 @@ class ContactIn(BaseModel):
     last_name: str | None = None
     birthday: date | str | None = None
     timezone: str | None = None
+    language: str | None = Field(
+        default=None,
+        description="What the contact reads: fr, en (fr-FR is kept as fr); a language "
+        "Parcours does not speak yet is kept, and the contact reads the workspace's language.",
+    )
     score: Annotated[int | None, BeforeValidator(_not_a_bool)] = None
     attributes: dict[str, Any] = Field(
         default_factory=dict,
@@ -86,7 +91,15 @@ def upsert_contact(
     """Finds the contact by `email`, else `external_id`; creates it when unknown (201)."""
     now = request.app.state.clock.now()
     attributes = dict(body.attributes)
-    for name in ("phone", "first_name", "last_name", "birthday", "timezone", "score"):
+    for name in (
+        "phone",
+        "first_name",
+        "last_name",
+        "birthday",
+        "timezone",
+        "language",
+        "score",
+    ):
         value = getattr(body, name)
         if value is not None:
             attributes[name] = value

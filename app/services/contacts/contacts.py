@@ -76,6 +76,7 @@ def new_contact_row(now: datetime, **values: Any) -> dict[str, Any]:
         "birthday": None,
         "timezone": "UTC",
         "score": 0,
+        "language": None,
         "attributes": {},
         "email_consent": False,
         "email_consent_source": None,

@@ -30,6 +30,7 @@ BUILTIN_COLUMNS = [
     "last_name",
     "birthday",
     "timezone",
+    "language",
     "score",
     "email_consent",
     "sms_consent",

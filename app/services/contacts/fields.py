@@ -24,7 +24,16 @@ Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
 
 # Built-in fields a client may set; ``created_at`` is Parcours's own.
-SETTABLE_FIELDS = ("email", "phone", "first_name", "last_name", "birthday", "timezone", "score")
+SETTABLE_FIELDS = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "timezone",
+    "language",
+    "score",
+)
 MAX_EMAIL = 254
 MAX_NAME = 200
 MAX_TEXT_VALUE = 2000
@@ -37,6 +46,8 @@ _LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
 EMAIL_RE = re.compile(rf"^{_LOCAL}@(?:{_LABEL}\.)+[a-z]{{2,63}}$")
 PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
 E164_RE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+# A BCP 47 language tag as browsers and spreadsheets write it: "fr", "fr-FR", "en_GB", "pt-BR".
+LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 class FieldProblem(ValueError):
@@ -139,6 +150,24 @@ def normalize_timezone(raw: object) -> str | None:
     return zone
 
 
+def normalize_language(raw: object) -> str | None:
+    """The language the contact reads, as its base code: "fr-FR" -> "fr", "de" -> "de".
+
+    Languages Parcours does not speak are kept (the contact's pages fall back to the
+    workspace's language until it does); what is not a language tag at all is refused.
+    """
+    if raw is None:
+        return None
+    if not isinstance(raw, str):
+        raise FieldProblem("the language must be text, e.g. fr or en")
+    tag = raw.strip()
+    if not tag:
+        return None
+    if len(tag) > 35 or not LANGUAGE_TAG_RE.match(tag):
+        raise FieldProblem(f"{tag!r} is not a language: use a code like fr, en or fr-FR")
+    return tag.replace("_", "-").split("-")[0].lower()
+
+
 def normalize_score(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
         raise FieldProblem("the score must be a whole number")
@@ -186,6 +215,7 @@ BUILTIN_NORMALIZERS = {
     "last_name": lambda v: normalize_name(v, "last name"),
     "birthday": normalize_birthday,
     "timezone": normalize_timezone,
+    "language": normalize_language,
     "score": normalize_score,
 }
 

@@ -13,7 +13,16 @@ from app.models import Contact, Enrollment, Event, Scenario, StepLog
 from app.services.contacts.contacts import json_value
 from app.services.contacts.lists import contact_list_keys
 
-BUILTIN_OUT = ("email", "phone", "first_name", "last_name", "birthday", "timezone", "score")
+BUILTIN_OUT = (
+    "email",
+    "phone",
+    "first_name",
+    "last_name",
+    "birthday",
+    "timezone",
+    "language",
+    "score",
+)
 
 
 def consent_view(contact: Contact) -> dict[str, Any]:

@@ -7,6 +7,7 @@ there. Pages are keyset-paginated on the step row id, so page 100 costs what pag
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from app.i18n import pgettext, say, spoken
 from app.models import (
     Contact,
     ContactList,
@@ -47,6 +49,22 @@ OUTCOME_WORDS = {
     "failed": "failed",
     "exited": "left the scenario",
 }
+
+
+def outcome_words(outcome: str) -> str:
+    """A step's outcome in the reader's words (a context: "waiting" is also a count's word)."""
+    words = {
+        "completed": pgettext("step outcome", "done"),
+        "yes": pgettext("step outcome", "yes"),
+        "no": pgettext("step outcome", "no"),
+        "skipped": pgettext("step outcome", "skipped"),
+        "waiting": pgettext("step outcome", "waiting"),
+        "failed": pgettext("step outcome", "failed"),
+        "exited": pgettext("step outcome", "left the scenario"),
+    }
+    return words.get(outcome, outcome)
+
+
 LIVE = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 PAGE_SIZE = 50
 
@@ -205,7 +223,10 @@ def remove_from_scenario(
             node_id=node_id,
             seq=seq + 1,
             outcome=StepOutcome.exited.value,
-            detail={"text": f"removed by {removed_by}"},
+            detail={
+                "text": f"removed by {removed_by}",
+                "say": say("removed by %(name)s", name=removed_by).dump(),
+            },
             at=now,
         )
     )
@@ -254,7 +275,32 @@ class JourneyStep:
 
     @property
     def outcome_words(self) -> str:
-        return OUTCOME_WORDS.get(self.outcome, self.outcome)
+        return outcome_words(self.outcome)
+
+    @property
+    def why(self) -> Reason | None:
+        """The step's reason, and an explanation's parts under it, in the reader's words."""
+        return reason(self.detail)
+
+
+@dataclass(frozen=True)
+class Reason:
+    text: str
+    result: bool | None  # None: a plain note ("waits until …"), neither yes nor no
+    children: list[Reason] = field(default_factory=list)
+
+
+def reason(detail: Mapping[str, Any] | None) -> Reason | None:
+    """A stored step detail in the reader's language (older rows without a phrase: English)."""
+    if not isinstance(detail, Mapping) or not detail.get("text"):
+        return None
+    result = detail.get("result")
+    children = [reason(child) for child in detail.get("children") or ()]
+    return Reason(
+        spoken(detail),
+        result if isinstance(result, bool) else None,
+        [child for child in children if child is not None],
+    )
 
 
 @dataclass

@@ -8,6 +8,7 @@ Opens and clicks are the tracking events, which carry the scenario and block the
 
 from __future__ import annotations
 
+import json
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, SQLModel, col, select
 
+from app.i18n import gettext, spoken
 from app.models import Enrollment, OutboxMessage, OutboxStatus, ScenarioVersion, StepLog
 from app.services.errors import Invalid
 
@@ -150,13 +152,31 @@ def scenario_report(
     )
     report.conversions = {d: goals.get(d, 0) for d in days}
 
-    reasons: Counter[tuple[str, str]] = Counter()
+    stored: Counter[tuple[str, str]] = Counter()
     for node_id, detail in session.exec(failed):
-        reasons[(node_id, str((detail or {}).get("text") or "no reason recorded"))] += 1
+        stored[(node_id, _reason_key(detail))] += 1
+    reasons: Counter[tuple[str, str]] = Counter()
+    for (node_id, key), count in stored.items():  # in the reader's words, once per phrase
+        reasons[(node_id, _reason_words(key))] += count
     reasons.update(_send_failures(session, scenario_id, version, when))
     report.failures = [Failure(n, r, c) for (n, r), c in reasons.most_common()]
     report.messages = _messages(session, scenario_id, version, when)
     return report
+
+
+def _reason_key(detail: Mapping[str, Any] | None) -> str:
+    """What a failure is grouped by: its stored phrase (read later in the reader's language),
+    or the English text of older rows."""
+    phrase = (detail or {}).get("say")
+    if isinstance(phrase, Mapping) and "say" in phrase:
+        return json.dumps(phrase, sort_keys=True, ensure_ascii=False)
+    return "text:" + str((detail or {}).get("text") or "")
+
+
+def _reason_words(key: str) -> str:
+    if key.startswith("text:"):
+        return key.removeprefix("text:") or gettext("no reason recorded")
+    return spoken({"say": json.loads(key)}) or gettext("no reason recorded")
 
 
 def _send_failures(
@@ -177,7 +197,7 @@ def _send_failures(
     found: Counter[tuple[str, str]] = Counter()
     grouped = query.group_by(col(OutboxMessage.node_id), col(OutboxMessage.last_error))
     for node_id, reason, count in session.exec(grouped).all():
-        found[(node_id or "?", reason or "no reason recorded")] += count
+        found[(node_id or "?", reason or gettext("no reason recorded"))] += count
     return found
 
 

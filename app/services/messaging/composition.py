@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 
 import css_inline
 
+from app.i18n import _
+
 # Remote stylesheets are never fetched (a template must not make the server call out), and
 # @media rules stay in a <style> block: they cannot be inlined, and mobile clients use them.
 _INLINER = css_inline.CSSInliner(keep_at_rules=True, load_remote_stylesheets=False)
@@ -22,17 +24,31 @@ _BLOCKS = {"p", "div", "br", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ta
 
 FOOTER_HTML = (
     '<div class="parcours-footer" style="text-align:center;font:12px/1.5 Arial,sans-serif;'
-    'color:#8a8fa3;padding:24px 16px">You receive this email because you signed up. '
-    '<a href="{url}" style="color:#8a8fa3;text-decoration:underline">Unsubscribe</a> '
-    "in one click.</div>"
+    'color:#8a8fa3;padding:24px 16px">{sentence}</div>'
 )
-FOOTER_TEXT = "\n\n--\nUnsubscribe in one click: {url}"
+FOOTER_LINK = '<a href="{url}" style="color:#8a8fa3;text-decoration:underline">{label}</a>'
+
+
+def footer_html(unsubscribe_url: str) -> str:
+    """The footer added to a marketing email without a link of its own, in the language spoken
+    (the worker writes to each contact in theirs)."""
+    link = FOOTER_LINK.format(
+        url=escape(unsubscribe_url, quote=True), label=escape(_("Unsubscribe"))
+    )
+    sentence = escape(
+        _("You receive this email because you signed up. %(unsubscribe)s in one click.")
+    )
+    return FOOTER_HTML.format(sentence=sentence.replace("%(unsubscribe)s", link))
+
+
+def footer_text(unsubscribe_url: str) -> str:
+    return "\n\n--\n" + _("Unsubscribe in one click: %(url)s") % {"url": unsubscribe_url}
 
 
 def finish_html(html: str, *, unsubscribe_url: str = "") -> str:
     """Adds the unsubscribe footer when the template has no link of its own, then inlines CSS."""
     if unsubscribe_url and unsubscribe_url not in html:
-        footer = FOOTER_HTML.format(url=escape(unsubscribe_url, quote=True))
+        footer = footer_html(unsubscribe_url)
         found = list(_BODY_END.finditer(html))
         html = (
             html[: found[-1].start()] + footer + html[found[-1].start() :]
@@ -50,7 +66,7 @@ def finish_html(html: str, *, unsubscribe_url: str = "") -> str:
 def finish_text(text: str, *, html: str = "", unsubscribe_url: str = "") -> str:
     body = text.strip() or html_to_text(html)
     if unsubscribe_url and unsubscribe_url not in body:
-        body += FOOTER_TEXT.format(url=unsubscribe_url)
+        body += footer_text(unsubscribe_url)
     return body
 
 

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.models import Contact, MessagePurpose, MessageTemplate, OutboxMessage, OutboxStatus
+from app.services.account.preferences import contact_language
 from app.services.messaging.tracking import EVENTS
 
 UNSUBSCRIBE_SALT = "parcours.unsubscribe"
@@ -50,6 +51,13 @@ class UnsubscribeLinks:
         if contact_id is not None and not isinstance(contact_id, int):
             return None
         return UnsubscribeLink(contact_id, str(key))
+
+
+def reader_language(session: Session, contact_id: int | None) -> str:
+    """The language of the page a link opens: the contact's own when Parcours speaks it, else
+    the workspace's (a test link, a contact since erased, a language it does not speak)."""
+    contact = session.get(Contact, contact_id) if contact_id is not None else None
+    return contact_language(session, contact.language if contact is not None else None)
 
 
 @dataclass(frozen=True)

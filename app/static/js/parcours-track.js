@@ -4,6 +4,7 @@
  *
  * Then, anywhere on the page:
  *   parcours.identify("lea@example.com", {first_name: "Léa"})   // on signup or login
+ *     (the browser's language is sent too; give {language: "fr"} to choose it yourself)
  *   parcours.cart({cart_id: "c-42", total: 59.9, items: 2})      // cart updated
  *   parcours.purchase({order_id: "o-981", total: 59.9})          // order confirmed
  *   parcours.track("wishlist_added", {sku: "A1"})                // anything else
@@ -66,6 +67,9 @@
     var contact = { email: state.email };
     if (traits.first_name) contact.first_name = String(traits.first_name);
     if (traits.last_name) contact.last_name = String(traits.last_name);
+    // What the visitor reads, for the emails and pages Parcours shows them (fr, en, …).
+    var language = traits.language || navigator.language;
+    if (language) contact.language = String(language).slice(0, 35);
     send({ key: KEY, contact: contact, identify: true, events: state.pending });
     state.pending = [];
     save();

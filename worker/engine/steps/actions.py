@@ -6,6 +6,7 @@ from typing import Any
 
 from app.graph.coercion import as_number
 from app.graph.conditions import BUILTIN_ATTRIBUTES
+from app.i18n import say
 from app.models import EnrollmentState, StepOutcome
 from app.services.contacts.fields import FieldProblem, normalize_timezone
 from app.services.messaging.outbox import OutboxEntry, step_key
@@ -38,15 +39,22 @@ def send_message(group: Group) -> None:
         )
     address_field, consent_field = CHANNEL_FIELDS[wanted]
     noun = "email address" if wanted == "email" else "phone number"
+    if wanted == "email":
+        no_address = say("no email address → not sent")
+        no_consent = say("no consent to marketing emails → not sent")
+    else:
+        no_address = say("no phone number → not sent")
+        no_consent = say("no consent to marketing SMS → not sent")
     for visit in group.visits:
         contact = group.chunk.contacts.get(visit.contact_id)
         if contact is None:
             continue
         if not getattr(contact, address_field):
-            group.leave(visit, "out", StepOutcome.skipped, {"text": f"no {noun} → not sent"})
+            detail = {"text": f"no {noun} → not sent", "say": no_address.dump()}
+            group.leave(visit, "out", StepOutcome.skipped, detail)
         elif purpose == "marketing" and not getattr(contact, consent_field):
             text = f"no consent to marketing {'emails' if wanted == 'email' else 'SMS'} → not sent"
-            group.leave(visit, "out", StepOutcome.skipped, {"text": text})
+            group.leave(visit, "out", StepOutcome.skipped, {"text": text, "say": no_consent.dump()})
         else:
             group.leave(visit, "out")
             group.book.outbox.append(_entry(group, visit, wanted, {"message": key}))

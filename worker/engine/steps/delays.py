@@ -15,6 +15,7 @@ from sqlmodel import SQLModel
 
 from app.bulk import among
 from app.graph.wording import format_duration
+from app.i18n import Moment, Phrase, say, say_n
 from app.models import StepOutcome
 from worker.engine.steps.group import Group
 from worker.engine.visit import Visit
@@ -28,6 +29,34 @@ HAPPENED_AT = case(
     else_=EVENTS.c.occurred_at,
 )
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_UNITS = (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1))
+_WEEK = 604_800
+
+
+def duration_words(seconds: int) -> Phrase:
+    """``format_duration`` as a phrase read later: ``2 days`` / ``2 jours``."""
+    if seconds > 0 and seconds % _WEEK == 0:
+        return say_n("%(count)s week", "%(count)s weeks", seconds // _WEEK)
+    if seconds <= 0:
+        return say_n("%(count)s second", "%(count)s seconds", seconds)
+    parts: list[Phrase] = []
+    remaining = seconds
+    for unit, size in _UNITS:
+        amount, remaining = divmod(remaining, size)
+        if not amount:
+            continue
+        if unit == "day":
+            parts.append(say_n("%(count)s day", "%(count)s days", amount))
+        elif unit == "hour":
+            parts.append(say_n("%(count)s hour", "%(count)s hours", amount))
+        elif unit == "minute":
+            parts.append(say_n("%(count)s minute", "%(count)s minutes", amount))
+        else:
+            parts.append(say_n("%(count)s second", "%(count)s seconds", amount))
+    joined = parts[0]
+    for part in parts[1:]:
+        joined = say("%(first)s %(then)s", first=joined, then=part)
+    return joined
 
 
 def wait(group: Group) -> None:
@@ -49,7 +78,10 @@ def wait_until(group: Group) -> None:
         group.park(
             visit,
             until,
-            detail={"text": f"waits until {until.astimezone(zone):%a %d %b %H:%M} ({zone.key})"},
+            detail={
+                "text": f"waits until {until.astimezone(zone):%a %d %b %H:%M} ({zone.key})",
+                "say": say("waits until %(when)s", when=Moment(until)).dump(),
+            },
         )
 
 
@@ -66,7 +98,16 @@ def wait_for_event(group: Group) -> None:
             if visit.id in came
             else f"no {config.event} within {format_duration(config.timeout_seconds)} → no"
         )
-        detail = {"text": text, "event_came": visit.id in came}
+        phrase = (
+            say("%(event)s came in time → yes", event=config.event)
+            if visit.id in came
+            else say(
+                "no %(event)s within %(duration)s → no",
+                event=config.event,
+                duration=duration_words(config.timeout_seconds),
+            )
+        )
+        detail = {"text": text, "say": phrase.dump(), "event_came": visit.id in came}
         group.leave(visit, outcome.value, outcome, detail)
     for visit in parking:
         visit.wait_began = None if visit.fresh else group.now
