@@ -298,3 +298,62 @@ def test_a_french_users_journey_page_gives_every_reason_in_french(
         "entered",
     ):
         assert english_word not in body, english_word
+
+
+def test_failure_reasons_on_the_statistics_read_in_the_readers_language(flow: Engine) -> None:
+    from sqlalchemy import delete
+
+    from app.models import ContactList
+    from app.services.insights.stats import period, scenario_report
+    from tests.worker.test_engine_journeys import LOYALTY
+    from worker.engine.advance import MAX_ATTEMPTS, retry_delay
+
+    flow.message("coupon-20")
+    flow.list("loyal-customers")
+    scenario = flow.scenario(LOYALTY)
+    flow.session.execute(delete(ContactList).where(ContactList.key == "loyal-customers"))  # type: ignore[arg-type]
+    for _ in range(2):
+        flow.event(flow.contact(attributes={"orders_count": 4}), "purchase")
+    flow.run()
+    for attempt in range(1, MAX_ATTEMPTS):
+        flow.clock.advance(seconds=retry_delay(attempt).total_seconds())
+        flow.run()
+    today = flow.clock.now().date()
+
+    def failures(language: str) -> list[tuple[str, str, int]]:
+        with speaking(language):
+            report = scenario_report(flow.session, scenario.id or 0, None, period("", "", today))
+        return [(f.node_id, f.reason, f.count) for f in report.failures]
+
+    [(node, words, count)] = failures("fr")  # both contacts' rows, grouped by their phrase
+    assert (node, count) == ("loyal", 2)
+    assert words.startswith(f"échec après {MAX_ATTEMPTS} tentatives : ")
+    [(_, english_words, _)] = failures("en")
+    assert english_words.startswith(f"failed {MAX_ATTEMPTS} times: ")
+
+
+def test_a_condition_goal_keeps_its_words_and_counts_as_a_conversion(flow: Engine) -> None:
+    from app.services.insights.stats import period, scenario_report
+    from tests.worker.test_engine_waits import cart_graph
+
+    flow.message("cart-reminder")
+    scenario = flow.scenario(cart_graph(exit_when={"attribute": "vip", "op": "eq", "value": True}))
+    shopper = flow.contact()
+    flow.event(shopper, "cart_updated", cart_id="A")
+    flow.run()
+    shopper.attributes = {"vip": True}
+    flow.session.add(shopper)
+    flow.session.flush()
+    flow.later(hours=1)
+
+    [goal] = flow.session.exec(select(StepLog).where(StepLog.outcome == "exited")).all()
+    assert goal.detail is not None
+    assert goal.detail["text"] == "reached the scenario's goal"
+    with speaking("fr"):
+        shown = reason(goal.detail)
+    assert shown is not None
+    assert shown.text == "objectif du scénario atteint"
+    assert [c.text for c in shown.children] == ["vip : vrai — il fallait vrai → oui"]
+    today = flow.clock.now().date()
+    report = scenario_report(flow.session, scenario.id or 0, None, period("", "", today))
+    assert report.total_conversions == 1
