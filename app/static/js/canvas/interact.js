@@ -28,12 +28,12 @@ export class Interactions {
   // --- canvas -------------------------------------------------------------------------------
   down(event) {
     if (event.button !== 0 || this.drag) return;
-    const t = event.target;
-    if (t.closest("button, .edge-tools, input, select, textarea, a")) return;
+    const target = event.target;
+    if (target.closest("button, .edge-tools, input, select, textarea, a")) return;
     const start = { x: event.clientX, y: event.clientY };
-    const port = t.closest(".port-out");
-    const card = t.closest(".node[data-id]");
-    const link = t.closest("g.link");
+    const port = target.closest(".port-out");
+    const card = target.closest(".node[data-id]");
+    const link = target.closest("g.link");
     this.canvas.setPointerCapture(event.pointerId);
     if (port && card) {
       this.drag = { mode: "wire", start, from: card.dataset.id, port: port.dataset.port, moved: false };

@@ -12,12 +12,12 @@ export function linkPath(a, b) {
   return `M ${a.x} ${a.y} C ${a.x + dx} ${a.y}, ${b.x - dx} ${b.y}, ${b.x} ${b.y}`;
 }
 
-// A point on the link's curve, t in [0, 1] (for hit-testing drops and the link toolbar).
-export function pointOn(a, b, t) {
+// A point on the link’s curve, at in [0, 1] (for hit-testing drops and the link toolbar).
+export function pointOn(a, b, at) {
   const dx = Math.max(40, Math.abs(b.x - a.x) / 2);
   const p = [a, { x: a.x + dx, y: a.y }, { x: b.x - dx, y: b.y }, b];
-  const u = 1 - t;
-  const w = [u * u * u, 3 * u * u * t, 3 * u * t * t, t * t * t];
+  const u = 1 - at;
+  const w = [u * u * u, 3 * u * u * at, 3 * u * at * at, at * at * at];
   return { x: w.reduce((s, k, i) => s + k * p[i].x, 0), y: w.reduce((s, k, i) => s + k * p[i].y, 0) };
 }
 
