@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from app.config import Settings
 from app.db import read_only
+from app.i18n import _
 from app.i18n.speaker import adopt
 from app.models import ApiKey, User
 from app.security import tokens_match
@@ -108,7 +109,7 @@ async def csrf_protect(request: Request) -> None:
     if not tokens_match(expected, given):
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,
-            detail=(
+            detail=_(
                 "This form has expired or did not come from Parcours. "
                 "Reload the page and try again."
             ),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import quote
 
@@ -21,6 +22,7 @@ from app.clock import SystemClock
 from app.config import Settings, get_settings
 from app.db import create_db_engine, is_database_locked
 from app.deps import LoginRequired, csrf_protect
+from app.i18n import _
 from app.i18n.middleware import LocaleMiddleware
 from app.queue import Queue
 from app.redis import EmbeddedRedis
@@ -138,6 +140,15 @@ def _error_page(request: Request, status: int, detail: object) -> Response:
     return render(request, name, {"status": status, "detail": detail}, status_code=status)
 
 
+def _page_detail(status: int, detail: object) -> object:
+    """Starlette's default detail is the status's English name ("Method Not Allowed"): the
+    page says its own words instead (error.html)."""
+    try:
+        return None if detail == HTTPStatus(status).phrase else detail
+    except ValueError:
+        return detail
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def login_required(request: Request, _exc: LoginRequired) -> Response:
@@ -152,7 +163,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        return _error_page(request, exc.status_code, exc.detail)
+        return _error_page(request, exc.status_code, _page_detail(exc.status_code, exc.detail))
 
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
@@ -177,7 +188,7 @@ def _add_error_handlers(app: FastAPI) -> None:
             return await crash(request, exc)
         # Nothing was written (the transaction never began or was rolled back): try later.
         log.warning("database busy on %s %s", request.method, request.url.path)
-        detail = "Parcours is very busy right now and nothing was saved. Try again in a moment."
+        detail = _("Parcours is very busy right now and nothing was saved. Try again in a moment.")
         if _wants_json(request):
             return JSONResponse({"detail": detail}, status_code=503, headers=BUSY_RETRY)
         response = _error_page(request, 503, detail)
@@ -189,4 +200,4 @@ def _add_error_handlers(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _wants_json(request):
             return JSONResponse({"detail": "Internal error; it has been logged."}, status_code=500)
-        return _error_page(request, 500, "Something went wrong on our side. It has been logged.")
+        return _error_page(request, 500, _("Something went wrong on our side. It has been logged."))

@@ -31,6 +31,7 @@ from starlette.datastructures import Headers
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.i18n import N_, _, format_number
 from app.templating import templates
 
 MAX_JSON_DEPTH = 100
@@ -44,19 +45,22 @@ _SUSPECT = re.compile(rb"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|NaN|Infinity")
 _NOT_STRUCTURE = bytes(set(range(256)) - set(b'[]{}"'))
 _AS_PARENTHESES = bytes.maketrans(b"[{]}", b"(())")
 
-NUL_MESSAGE = (
+NUL_MESSAGE = N_(
     "The text sent holds a NUL character (\\u0000), which Parcours cannot store. "
     "Remove it and send again."
 )
-SURROGATE_MESSAGE = (
+SURROGATE_MESSAGE = N_(
     "The text sent holds a broken character (half of a UTF-16 pair), which Parcours cannot "
     "store. Check the encoding of what you send."
 )
-DEPTH_MESSAGE = f"The JSON sent is nested more than {MAX_JSON_DEPTH} levels deep."
+DEPTH_MESSAGE = N_("The JSON sent is nested more than %(depth)s levels deep.")
 
 
 class Refused(Exception):
-    def __init__(self, status_code: int, message: str) -> None:
+    """A refusal in the words of the request's speaker (English for the API)."""
+
+    def __init__(self, status_code: int, message: str, **args: object) -> None:
+        message = _(message) % args if args else _(message)
         super().__init__(message)
         self.status_code = status_code
         self.message = message
@@ -104,7 +108,9 @@ def _streams_its_own_body(scope: Scope, content_type: str) -> bool:
 async def _read_capped(receive: Receive, declared: str | None, limit: int) -> Message:
     """The whole request as one ``http.request`` message, or 413 past ``limit`` bytes."""
     too_large = Refused(
-        413, f"The request is larger than {limit:,} bytes. Send less data at a time."
+        413,
+        N_("The request is larger than %(limit)s bytes. Send less data at a time."),
+        limit=format_number(limit),
     )
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise too_large
@@ -158,7 +164,7 @@ def check_body(body: bytes, content_type: str) -> None:
             raise Refused(422, NUL_MESSAGE)
         return
     if body.count(b"[") + body.count(b"{") > MAX_JSON_DEPTH and _too_deep(body):
-        raise Refused(422, DEPTH_MESSAGE)
+        raise Refused(422, DEPTH_MESSAGE, depth=MAX_JSON_DEPTH)
     if (b"\\u" in body or b"NaN" in body or b"Infinity" in body) and _SUSPECT.search(body):
         try:
             document = json.loads(body, parse_constant=_not_a_number)
@@ -172,7 +178,11 @@ def check_body(body: bytes, content_type: str) -> None:
 
 
 def _not_a_number(constant: str) -> float:
-    raise Refused(422, f"{constant} is not a number Parcours can store; send a finite number.")
+    raise Refused(
+        422,
+        N_("%(constant)s is not a number Parcours can store; send a finite number."),
+        constant=constant,
+    )
 
 
 def _too_deep(body: bytes) -> bool:
@@ -187,7 +197,7 @@ def _too_deep(body: bytes) -> bool:
     skeleton = unescaped.translate(None, _NOT_STRUCTURE)
     brackets = b"".join(skeleton.split(b'"')[::2]).translate(_AS_PARENTHESES)
     too_many_opened = b"(" * (MAX_JSON_DEPTH + 1)
-    for _ in range(MAX_JSON_DEPTH):
+    for _round in range(MAX_JSON_DEPTH):
         if too_many_opened in brackets:
             return True  # how deep nesting usually looks once its inner pairs are gone
         shorter = brackets.replace(b"()", b"")

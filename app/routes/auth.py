@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from app.deps import CurrentUser, SessionDep, SettingsDep
+from app.i18n import _
 from app.routes.api.intake import client_address
 from app.security import new_csrf_token
 from app.services.account.login_throttle import (
@@ -67,10 +68,9 @@ async def login(
     clock = request.app.state.clock
     wait = await _throttle(request).admit(attempt, now=clock.now().timestamp())
     if wait:
-        error = (
-            "Too many failed attempts. To protect this account, "
-            f"wait {wait_words(wait)} before trying again."
-        )
+        error = _(
+            "Too many failed attempts. To protect this account, wait %(wait)s before trying again."
+        ) % {"wait": wait_words(wait)}
         return render(
             request,
             "login.html",
@@ -80,7 +80,7 @@ async def login(
         )
     user = await run_in_threadpool(authenticate, session, email=email, password=password)
     if user is None:
-        error = "Wrong email or password."
+        error = _("Wrong email or password.")
         return render(request, "login.html", {**context, "error": error}, status_code=401)
     await _throttle(request).succeeded(attempt)
     user_agent = request.headers.get("user-agent", "")

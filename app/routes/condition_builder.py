@@ -13,35 +13,36 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.i18n import N_, _
 from app.services.contacts import segments
 
 ATTRIBUTE_OPS: tuple[tuple[str, str], ...] = (
-    ("eq", "is"),
-    ("ne", "is not"),
-    ("gt", "is more than"),
-    ("gte", "is at least"),
-    ("lt", "is less than"),
-    ("lte", "is at most"),
-    ("contains", "contains"),
-    ("starts_with", "starts with"),
-    ("in", "is one of"),
-    ("exists", "is set"),
-    ("not_exists", "is not set"),
-    ("before", "is before"),
-    ("after", "is after"),
-    ("within_last_days", "was in the last … days"),
-    ("older_than_days", "was more than … days ago"),
+    ("eq", N_("is")),
+    ("ne", N_("is not")),
+    ("gt", N_("is more than")),
+    ("gte", N_("is at least")),
+    ("lt", N_("is less than")),
+    ("lte", N_("is at most")),
+    ("contains", N_("contains")),
+    ("starts_with", N_("starts with")),
+    ("in", N_("is one of")),
+    ("exists", N_("is set")),
+    ("not_exists", N_("is not set")),
+    ("before", N_("is before")),
+    ("after", N_("is after")),
+    ("within_last_days", N_("was in the last … days")),
+    ("older_than_days", N_("was more than … days ago")),
 )
 EVENT_OPS: tuple[tuple[str, str], ...] = (
-    ("count_gte", "at least"),
-    ("count_lt", "fewer than"),
-    ("none", "never"),
+    ("count_gte", N_("at least")),
+    ("count_lt", N_("fewer than")),
+    ("none", N_("never")),
 )
 ROW_KINDS: tuple[tuple[str, str], ...] = (
-    ("attribute", "A detail of the contact"),
-    ("event", "Something they did"),
-    ("list", "Being on a list"),
-    ("consent", "Their consent"),
+    ("attribute", N_("A detail of the contact")),
+    ("event", N_("Something they did")),
+    ("list", N_("Being on a list")),
+    ("consent", N_("Their consent")),
 )
 
 
@@ -65,10 +66,15 @@ def builder_context(session: Session) -> dict[str, Any]:
         "lists": [(lst["key"], lst["name"]) for lst in seen["lists"]],
         "attributes": seen["attributes"],
         "events": sorted(set(COMMON_EVENTS) | set(seen["events"])),
-        "row_kinds": ROW_KINDS,
-        "attribute_ops": ATTRIBUTE_OPS,
-        "event_ops": EVENT_OPS,
+        "row_kinds": _shown(ROW_KINDS),
+        "attribute_ops": _shown(ATTRIBUTE_OPS),
+        "event_ops": _shown(EVENT_OPS),
     }
+
+
+def _shown(choices: tuple[tuple[str, str], ...]) -> list[tuple[str, str]]:
+    """The choices in the reader's words (the tables hold the English)."""
+    return [(key, _(label)) for key, label in choices]
 
 
 def _text(value: object) -> str:

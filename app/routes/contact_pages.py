@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, Response, StreamingResponse
 
 from app.deps import SessionDep, get_current_user
 from app.graph import Condition
+from app.i18n import _
 from app.inputs import Int32, Int64
 from app.services.contacts import contacts, gdpr, segments
 from app.services.contacts import lists as list_service
@@ -32,7 +33,7 @@ def _scopes(session: SessionDep) -> dict[str, object]:
     return {
         "all_lists": list_service.all_lists(session),
         "all_segments": segments.all_segments(session),
-        "filter_ops": FILTER_OPS,
+        "filter_ops": {op: _(words) for op, words in FILTER_OPS.items()},
     }
 
 
@@ -62,7 +63,7 @@ def contact_list(
 
 @router.get("/contacts/export.csv")
 def export_scope(request: Request, session: SessionDep, scope: str = Query(alias="in")) -> Response:
-    kind, _, key = scope.partition(":")
+    kind, _colon, key = scope.partition(":")
     list_id: int | None = None
     condition: Condition | None = None
     if kind == "list":
@@ -70,7 +71,7 @@ def export_scope(request: Request, session: SessionDep, scope: str = Query(alias
     elif kind == "segment":
         condition = segments.segment_condition(segments.get_segment(session, key))
     else:
-        detail = "Choose a list or a segment to export."
+        detail = _("Choose a list or a segment to export.")
         return render(request, "error.html", {"status": 422, "detail": detail}, status_code=422)
     # Closed by _read_and_close once sent: it outlives this function.
     out = tempfile.SpooledTemporaryFile(max_size=8_000_000, mode="w+", encoding="utf-8")  # noqa: SIM115

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.deps import SessionDep, get_current_user
+from app.i18n import _
 from app.models import Segment
 from app.routes.condition_builder import builder_context, builder_tree
 from app.services.contacts import lists as list_service
@@ -139,7 +140,7 @@ def _json(text: str) -> object:
     try:
         return json.loads(text)
     except ValueError:
-        raise Invalid("The condition could not be read; reload the page.") from None
+        raise Invalid(_("The condition could not be read; reload the page.")) from None
 
 
 def _save(

@@ -118,7 +118,9 @@ async def change_password(
     throttle = LoginThrottle(request.app.state.queue.redis)
     wait = await throttle.admit(attempt, now=request.app.state.clock.now().timestamp())
     if wait:
-        error = f"Too many wrong passwords. Wait {wait_words(wait)} before trying again."
+        error = _("Too many wrong passwords. Wait %(wait)s before trying again.") % {
+            "wait": wait_words(wait)
+        }
         response = _page(
             request, session, settings, block="account", status_code=429, account_error=error
         )
@@ -138,7 +140,9 @@ async def change_password(
         return _page(
             request, session, settings, block="account", status_code=422, account_error=exc.message
         )
-    notice = "Password changed. Every other browser logged into your account has been logged out."
+    notice = _(
+        "Password changed. Every other browser logged into your account has been logged out."
+    )
     return _page(request, session, settings, block="account", account_notice=notice)
 
 
@@ -189,7 +193,11 @@ def create_user(
             form={"email": email, "name": name},
         )
     return _page(
-        request, session, settings, block="users", user_notice=f"{created.email} can now log in."
+        request,
+        session,
+        settings,
+        block="users",
+        user_notice=_("%(email)s can now log in.") % {"email": created.email},
     )
 
 

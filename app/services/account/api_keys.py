@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
+from app.i18n import _
 from app.models import ApiKey
 from app.security import api_key_display_prefix, hash_api_key, new_api_key
 from app.services.errors import Invalid, NotFound
@@ -18,7 +19,7 @@ def create_api_key(
     """Returns the stored key and the plain key, which is never retrievable again."""
     name = name.strip()
     if not name:
-        raise Invalid("Give the key a name, e.g. the shop or site that will use it.")
+        raise Invalid(_("Give the key a name, e.g. the shop or site that will use it."))
     plain = new_api_key()
     key = ApiKey(
         name=name[:200],
@@ -45,7 +46,7 @@ def list_api_keys(session: Session) -> Sequence[ApiKey]:
 def revoke_api_key(session: Session, key_id: int) -> ApiKey:
     key = session.get(ApiKey, key_id)
     if key is None:
-        raise NotFound("This API key does not exist.")
+        raise NotFound(_("This API key does not exist."))
     if key.revoked_at is None:
         key.revoked_at = utcnow()
         session.add(key)

@@ -23,6 +23,8 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from app.i18n import ngettext
+
 log = logging.getLogger("parcours.login")
 DEVICE_COOKIE = "parcours_device"
 DEVICE_COOKIE_MAX_AGE = 365 * 24 * 3600
@@ -145,6 +147,6 @@ class LoginThrottle:
 
 def wait_words(seconds: int) -> str:
     if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return ngettext("%(count)s second", "%(count)s seconds", seconds) % {"count": seconds}
     minutes = -(-seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+    return ngettext("%(count)s minute", "%(count)s minutes", minutes) % {"count": minutes}

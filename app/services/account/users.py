@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from app.clock import utcnow
+from app.i18n import _
 from app.models import User
 from app.security import hash_password, verify_password
 from app.services.account.sessions import end_user_sessions
@@ -24,11 +25,14 @@ def normalize_email(email: str) -> str:
 def create_user(session: Session, *, email: str, password: str, name: str = "") -> User:
     email = normalize_email(email)
     if not _EMAIL.match(email):
-        raise Invalid(f"“{email}” is not an email address.")
+        raise Invalid(_("“%(email)s” is not an email address.") % {"email": email})
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"The password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise Invalid(
+            _("The password must have at least %(count)s characters.")
+            % {"count": MIN_PASSWORD_LENGTH}
+        )
     if session.exec(select(User).where(User.email == email)).first() is not None:
-        raise Conflict(f"A user with the email {email} already exists.")
+        raise Conflict(_("A user with the email %(email)s already exists.") % {"email": email})
     user = User(email=email, name=name.strip(), password_hash=hash_password(password))
     session.add(user)
     session.flush()
@@ -52,9 +56,9 @@ def list_users(session: Session) -> Sequence[User]:
 def set_active(session: Session, user_id: int, *, active: bool, acting_user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("This user does not exist.")
+        raise NotFound(_("This user does not exist."))
     if not active and user_id == acting_user_id:
-        raise Invalid("You cannot deactivate your own account.")
+        raise Invalid(_("You cannot deactivate your own account."))
     user.is_active = active
     session.add(user)
     if not active:
@@ -67,9 +71,12 @@ def change_password(
 ) -> None:
     """Set a new password; every other session of the user ends (a thief's copy too)."""
     if not verify_password(current, user.password_hash):
-        raise Invalid("Your current password is not right.")
+        raise Invalid(_("Your current password is not right."))
     if len(new) < MIN_PASSWORD_LENGTH:
-        raise Invalid(f"The new password must have at least {MIN_PASSWORD_LENGTH} characters.")
+        raise Invalid(
+            _("The new password must have at least %(count)s characters.")
+            % {"count": MIN_PASSWORD_LENGTH}
+        )
     user.password_hash = hash_password(new)
     session.add(user)
     assert user.id is not None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session, SQLModel, col
 
+from app.i18n import _
 from app.models import Contact, Suppression
 from app.services.contacts.fields import ContactData, email_hash
 from app.services.errors import Conflict, Invalid, NotFound
@@ -142,7 +143,7 @@ def find_contact(
 def get_contact(session: Session, contact_id: int) -> Contact:
     contact = session.get(Contact, contact_id)
     if contact is None:
-        raise NotFound(f"There is no contact with id {contact_id}.")
+        raise NotFound(_("There is no contact with id %(id)s.") % {"id": contact_id})
     return contact
 
 

@@ -21,6 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
+from app.i18n import N_, _
 from app.models import ContactImport, ImportRejection, ImportStatus
 from app.services.contacts.fields import (
     BUILTIN_NORMALIZERS,
@@ -38,21 +39,22 @@ CHUNK = 1000
 DELIMITERS = ",;\t|"
 PREVIEW_ROWS = 5
 FIELDS = {
-    "ignore": "Do not import",
-    "email": "Email",
-    "external_id": "Your id (external id)",
-    "phone": "Phone (+33…)",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "birthday": "Birthday (YYYY-MM-DD)",
-    "timezone": "Time zone",
-    "language": "Language (fr, en…)",
-    "score": "Score",
-    "email_consent": "Email consent (yes/no)",
-    "sms_consent": "SMS consent (yes/no)",
-    "attribute": "Other attribute…",
+    "ignore": N_("Do not import"),
+    "email": N_("Email"),
+    "external_id": N_("Your id (external id)"),
+    "phone": N_("Phone (+33…)"),
+    "first_name": N_("First name"),
+    "last_name": N_("Last name"),
+    "birthday": N_("Birthday (YYYY-MM-DD)"),
+    "timezone": N_("Time zone"),
+    "language": N_("Language (fr, en…)"),
+    "score": N_("Score"),
+    "email_consent": N_("Email consent (yes/no)"),
+    "sms_consent": N_("SMS consent (yes/no)"),
+    "attribute": N_("Other attribute…"),
 }
-TYPES = {"text": "text", "number": "number", "boolean": "yes/no", "date": "date"}
+# The kinds of a custom attribute; the values are labels, translated where shown.
+TYPES = {"text": N_("text"), "number": N_("number"), "boolean": N_("yes/no"), "date": N_("date")}
 _GUESSES = {
     "email": ("email", "e-mail", "mail", "email address", "courriel", "adresse email"),
     "external_id": ("external_id", "external id", "customer id", "customer_id", "id client"),
@@ -143,15 +145,18 @@ def create_import(
     now: datetime,
 ) -> ContactImport:
     if not raw.strip():
-        raise Invalid("The file is empty. Choose a CSV file with a header row and contacts.")
+        raise Invalid(_("The file is empty. Choose a CSV file with a header row and contacts."))
     if len(raw) > max_bytes:
-        raise Invalid(f"The file is larger than {max_bytes // 1_000_000} MB; split it in parts.")
+        size = max_bytes // 1_000_000
+        raise Invalid(_("The file is larger than %(size)s MB; split it in parts.") % {"size": size})
     text = decode(raw)
     if "\x00" in text:
         # What UTF-16 exports and binary files hold; the database could not store it anyway.
         raise Invalid(
-            "This file holds NUL characters, so it is not a CSV text file. "
-            "Save it again as CSV (UTF-8) and import that."
+            _(
+                "This file holds NUL characters, so it is not a CSV text file. "
+                "Save it again as CSV (UTF-8) and import that."
+            )
         )
     delimiter = sniff_delimiter(text)
     reader = rows(text, delimiter)
@@ -160,12 +165,13 @@ def create_import(
         samples = [row for _, row in zip(range(PREVIEW_ROWS), reader, strict=False)]
         total = len(samples) + sum(1 for row in reader if any(cell.strip() for cell in row))
     except csv.Error as error:
-        raise Invalid(f"This does not read as a CSV file ({error}).") from None
+        words = {"error": error}
+        raise Invalid(_("This does not read as a CSV file (%(error)s).") % words) from None
     columns = [c.strip() or f"column {i + 1}" for i, c in enumerate(header)]
     if len(columns) != len(set(columns)):
-        raise Invalid("Two columns have the same name; rename one in the header row.")
+        raise Invalid(_("Two columns have the same name; rename one in the header row."))
     if not columns or total == 0:
-        raise Invalid("The file has a header row but no contacts under it.")
+        raise Invalid(_("The file has a header row but no contacts under it."))
     upload = ContactImport(
         filename=filename.replace("\x00", "")[:255] or "contacts.csv",
         content=text,
@@ -188,7 +194,7 @@ def get_import(session: Session, import_id: int, *, with_file: bool = True) -> C
         query = query.options(defer(ContactImport.content))  # type: ignore[arg-type]
     found = session.scalars(query).first()
     if found is None:
-        raise NotFound("This import does not exist (any more).")
+        raise NotFound(_("This import does not exist (any more)."))
     return found
 
 
@@ -208,26 +214,30 @@ def set_mapping(
 ) -> None:
     """Checks the marketer's choices and queues the import; Invalid says what to fix."""
     if upload.status != ImportStatus.mapping:
-        raise Invalid("This import has already started.")
+        raise Invalid(_("This import has already started."))
     used: dict[str, str] = {}
     for column in upload.columns:
         choice = mapping.get(column, {"field": "ignore"})
         field = choice.get("field", "ignore")
         if field not in FIELDS:
-            raise Invalid(f"Column “{column}”: choose what it holds.")
+            raise Invalid(_("Column “%(column)s”: choose what it holds.") % {"column": column})
         if field == "attribute":
             try:
                 check_attribute_name(choice.get("name", ""))
             except FieldProblem as problem:
-                raise Invalid(f"Column “{column}”: {problem}.") from None
+                words = {"column": column, "problem": problem}
+                raise Invalid(_("Column “%(column)s”: %(problem)s.") % words) from None
             if choice.get("type") not in TYPES:
-                raise Invalid(f"Column “{column}”: choose the kind of values it holds.")
+                words = {"column": column}
+                raise Invalid(_("Column “%(column)s”: choose the kind of values it holds.") % words)
             field = "attribute:" + choice["name"]
         if field != "ignore" and field in used:
-            raise Invalid(f"Columns “{used[field]}” and “{column}” both go to the same field.")
+            words = {"first": used[field], "column": column}
+            message = _("Columns “%(first)s” and “%(column)s” both go to the same field.")
+            raise Invalid(message % words)
         used[field] = column
     if "email" not in used and "external_id" not in used:
-        raise Invalid("Choose the column that holds the email (or your own contact id).")
+        raise Invalid(_("Choose the column that holds the email (or your own contact id)."))
     if list_key:
         lists_by_keys(session, [list_key])
     upload.mapping = {c: mapping.get(c, {"field": "ignore"}) for c in upload.columns}
@@ -320,7 +330,7 @@ def rejection_report(session: Session, upload: ContactImport) -> Iterator[str]:
     """The rejected rows as CSV: row number, reason, then the row as it was in the file."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["row", "reason", *upload.columns])
+    writer.writerow([_("row"), _("reason"), *upload.columns])
     query = (
         select(ImportRejection)
         .where(col(ImportRejection.import_id) == upload.id)

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col
 
+from app.i18n import N_, _
 from app.models import ContactList, ListMembership
 from app.services.contacts.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
 from app.services.errors import Conflict, Invalid, NotFound
@@ -23,7 +24,7 @@ from app.services.unique_rows import add_unique
 
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
 KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-KEY_RULE = (
+KEY_RULE = N_(
     "a key uses lower-case letters, digits, '-' and '_' (up to 100 characters), "
     "e.g. newsletter or loyal-customers"
 )
@@ -39,7 +40,8 @@ class ListSummary:
 def check_key(key: str) -> str:
     key = key.strip()
     if not KEY_RE.match(key):
-        raise Invalid(f"{key!r} cannot be used as a key: {KEY_RULE}.")
+        words = {"key": repr(key), "rule": _(KEY_RULE)}
+        raise Invalid(_("%(key)s cannot be used as a key: %(rule)s.") % words)
     return key
 
 
@@ -67,21 +69,21 @@ def create_list(
     key = check_key(key)
     name = name.strip()
     if not name:
-        raise Invalid("Give the list a name, e.g. Newsletter.")
+        raise Invalid(_("Give the list a name, e.g. Newsletter."))
     if len(name) > 200:
-        raise Invalid("The list name is longer than 200 characters.")
+        raise Invalid(_("The list name is longer than 200 characters."))
     if session.scalars(select(ContactList).where(col(ContactList.key) == key)).first():
-        raise Conflict(f"A list with the key {key!r} already exists.")
+        raise Conflict(_("A list with the key %(key)s already exists.") % {"key": repr(key)})
     contact_list = ContactList(key=key, name=name, description=description.strip(), created_at=now)
     if not add_unique(session, contact_list):
-        raise Conflict(f"A list with the key {key!r} already exists.")
+        raise Conflict(_("A list with the key %(key)s already exists.") % {"key": repr(key)})
     return contact_list
 
 
 def get_list(session: Session, key: str) -> ContactList:
     found = session.scalars(select(ContactList).where(col(ContactList.key) == key)).first()
     if found is None:
-        raise NotFound(f"There is no list with the key {key!r}.")
+        raise NotFound(_("There is no list with the key %(key)s.") % {"key": repr(key)})
     return found
 
 
@@ -97,7 +99,10 @@ def lists_by_keys(session: Session, keys: Iterable[str]) -> dict[str, ContactLis
     missing = [key for key in wanted if key not in found]
     if missing:
         names = ", ".join(repr(key) for key in missing)
-        raise Invalid(f"No list with the key {names}: create it first (POST /api/v1/lists).")
+        raise Invalid(
+            _("No list with the key %(keys)s: create it first (POST /api/v1/lists).")
+            % {"keys": names}
+        )
     return found
 
 

@@ -19,7 +19,8 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col
 
 from app.graph import AllCondition, AttributeCondition, Condition
-from app.graph.conditions import DAYS_OPS, NUMBER_OPS, OP_WORDS, PRESENCE_OPS
+from app.graph.conditions import DAYS_OPS, NUMBER_OPS, PRESENCE_OPS
+from app.i18n import N_, _
 from app.models import Contact, ContactList, Segment
 from app.services.contacts.condition_sql import CONTACTS, ConditionSql
 from app.services.contacts.lists import MEMBERSHIPS
@@ -27,7 +28,14 @@ from app.services.contacts.segments import condition_problem, segment_condition
 from app.services.errors import Invalid
 
 PAGE_SIZE = 50
-FILTER_OPS = {op: words for op, words in OP_WORDS.items() if op not in ("before", "after")}
+# The filter bar's tests, in English (translated where shown); the graph's OP_WORDS, less the
+# date tests.
+FILTER_OPS: dict[str, str] = {
+    "eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
+    "contains": N_("contains"), "starts_with": N_("starts with"), "in": N_("is one of"),
+    "exists": N_("is set"), "not_exists": N_("is not set"),
+    "within_last_days": N_("is within the last"), "older_than_days": N_("is more than"),
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -69,7 +77,8 @@ def attribute_condition(attribute: str, op: str, value: str) -> AttributeConditi
         try:
             number = float(typed)
         except ValueError:
-            raise Invalid(f"'{FILTER_OPS.get(op, op)}' needs a number.") from None
+            words = _(FILTER_OPS.get(op, op))
+            raise Invalid(_("'%(test)s' needs a number.") % {"test": words}) from None
         typed = int(number) if op in DAYS_OPS or number.is_integer() else number
     elif op == "in":
         typed = [part.strip() for part in typed.split(",") if part.strip()]
@@ -78,7 +87,10 @@ def attribute_condition(attribute: str, op: str, value: str) -> AttributeConditi
             {"attribute": attribute.strip(), "op": op, "value": typed}
         )
     except ValidationError as error:
-        raise Invalid(f"The filter is not complete: {condition_problem(error)}.") from None
+        problem = condition_problem(error)
+        raise Invalid(
+            _("The filter is not complete: %(problem)s.") % {"problem": problem}
+        ) from None
 
 
 def search_contacts(
@@ -88,16 +100,16 @@ def search_contacts(
     conditions: list[Condition] = []
     list_id: int | None = None
     scope_name = None
-    kind, _, key = wanted.scope.partition(":")
+    kind, _colon, key = wanted.scope.partition(":")
     if kind == "list":
         found = session.scalars(select(ContactList).where(col(ContactList.key) == key)).first()
         if found is None:
-            raise Invalid(f"There is no list with the key {key!r}.")
+            raise Invalid(_("There is no list with the key %(key)s.") % {"key": repr(key)})
         list_id, scope_name = found.id, found.name
     elif kind == "segment":
         segment = session.scalars(select(Segment).where(col(Segment.key) == key)).first()
         if segment is None:
-            raise Invalid(f"There is no segment with the key {key!r}.")
+            raise Invalid(_("There is no segment with the key %(key)s.") % {"key": repr(key)})
         conditions.append(segment_condition(segment))
         scope_name = segment.name
     if wanted.attribute.strip():

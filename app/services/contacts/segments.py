@@ -21,6 +21,7 @@ from app.graph import BUILTIN_ATTRIBUTES, Condition, describe_condition, parse_c
 from app.graph.condition_limits import MAX_DEPTH, condition_limit_problems
 from app.graph.conditions import CONDITION_TAGS, lists_referenced
 from app.graph.names import has_control_characters
+from app.i18n import _
 from app.models import ContactList, Segment
 from app.services.contacts.condition_sql import CONTACTS, EVENTS, ConditionSql
 from app.services.contacts.lists import check_key
@@ -38,10 +39,13 @@ def read_condition(raw: object) -> Condition:
     try:
         condition = parse_condition(raw)
     except ValidationError as error:
-        raise Invalid(f"The condition is not complete: {condition_problem(error)}.") from None
+        problem = condition_problem(error)
+        raise Invalid(
+            _("The condition is not complete: %(problem)s.") % {"problem": problem}
+        ) from None
     problems = condition_limit_problems(condition)
     if problems:
-        raise Invalid(f"The condition cannot be used: {problems[0]}.")
+        raise Invalid(_("The condition cannot be used: %(problem)s.") % {"problem": problems[0]})
     return condition
 
 
@@ -83,7 +87,8 @@ def check_lists_exist(session: Session, condition: Condition) -> None:
     known = set(session.scalars(select(col(ContactList.key)).where(col(ContactList.key).in_(keys))))
     missing = [k for k in keys if k not in known]
     if missing:
-        raise Invalid(f"The condition uses a list that does not exist: {', '.join(missing)}.")
+        words = {"keys": ", ".join(missing)}
+        raise Invalid(_("The condition uses a list that does not exist: %(keys)s.") % words)
 
 
 def count_members(session: Session, condition: Condition, now: datetime) -> int:
@@ -110,7 +115,7 @@ def all_segments(session: Session) -> Sequence[Segment]:
 def get_segment(session: Session, key: str) -> Segment:
     found = session.scalars(select(Segment).where(col(Segment.key) == key)).first()
     if found is None:
-        raise NotFound(f"There is no segment with the key {key!r}.")
+        raise NotFound(_("There is no segment with the key %(key)s.") % {"key": repr(key)})
     return found
 
 
@@ -170,7 +175,13 @@ def broken_reason(raw_condition: object, error: BaseException, what: str = "segm
 
 
 def _reason(what: str, problem: str) -> str:
-    return f"This {what} could not be evaluated: {problem}. Correct it and save it again."
+    if what == "segment":
+        words = _("This segment could not be evaluated: %(problem)s. Correct it and save it again.")
+    else:
+        words = _(
+            "This condition could not be evaluated: %(problem)s. Correct it and save it again."
+        )
+    return words % {"problem": problem}
 
 
 def stored_condition_problem(raw_condition: object) -> str | None:
@@ -211,16 +222,16 @@ def save_segment(
     """Creates a segment (``existing`` None) or updates one; its key never changes."""
     name = name.strip()
     if not name:
-        raise Invalid("Give the segment a name, e.g. Loyal customers in Lyon.")
+        raise Invalid(_("Give the segment a name, e.g. Loyal customers in Lyon."))
     if len(name) > 200:
-        raise Invalid("The segment name is longer than 200 characters.")
+        raise Invalid(_("The segment name is longer than 200 characters."))
     parsed = read_condition(condition)
     check_lists_exist(session, parsed)
     document: dict[str, Any] = parsed.model_dump(by_alias=True, exclude_none=True)
     if existing is None:
         key = check_key(key)
         if session.scalars(select(Segment).where(col(Segment.key) == key)).first():
-            raise Conflict(f"A segment with the key {key!r} already exists.")
+            raise Conflict(_("A segment with the key %(key)s already exists.") % {"key": repr(key)})
         existing = Segment(key=key, name=name, created_at=now)
     existing.name = name
     existing.description = description.strip()
@@ -228,7 +239,7 @@ def save_segment(
     existing.updated_at = now
     mark_fixed(existing)  # a saved condition passed the limits: the next check tells again
     if existing.id is None and not add_unique(session, existing):
-        raise Conflict(f"A segment with the key {key!r} already exists.")
+        raise Conflict(_("A segment with the key %(key)s already exists.") % {"key": repr(key)})
     session.add(existing)
     session.flush()
     return existing

@@ -3,6 +3,8 @@
 // (DESIGN §4) on every change, which fires a bubbling "change" on it (hx-trigger="change"
 // sees it). The server validates the meaning and says in plain words what is wrong.
 
+import { t } from "./i18n.js";
+
 const NUMBER = /^-?(0|[1-9][0-9]*)(\.[0-9]+)?$/;
 const WHOLE = /^[0-9]+$/;
 const NO_VALUE = new Set(["exists", "not_exists"]);
@@ -84,7 +86,10 @@ function refreshRow(row) {
   const value = field(row, "attribute", "value");
   if (op && value) {
     value.hidden = NO_VALUE.has(op.value);
-    value.placeholder = op.value === "in" ? "a, b, c" : op.value.endsWith("_days") ? "days" : op.value === "before" || op.value === "after" ? "2024-12-31" : "value";
+    if (op.value === "in") value.placeholder = t("a, b, c");
+    else if (op.value.endsWith("_days")) value.placeholder = t("days");
+    else if (op.value === "before" || op.value === "after") value.placeholder = "2024-12-31";
+    else value.placeholder = t("value");
   }
   const eop = field(row, "event", "eop");
   if (eop) {
