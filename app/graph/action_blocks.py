@@ -18,7 +18,8 @@ from app.graph.block_base import (
     shown,
 )
 from app.graph.conditions import BUILTIN_ATTRIBUTES, Channel, Scalar
-from app.graph.wording import humanize, plural, quote
+from app.graph.wording import humanize, quote
+from app.i18n.text import _, ngettext
 
 WEBHOOK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -29,12 +30,16 @@ class _MessageConfig(BlockConfig):
     CHANNEL: ClassVar[Channel]
 
     def summary(self) -> str:
-        noun = "email" if self.CHANNEL == "email" else "SMS"
-        return f"Send {noun} {shown(self.message, f'(no {noun} chosen)')}"
+        if self.CHANNEL == "email":
+            return _("Send email %(message)s") % {
+                "message": shown(self.message, _("(no email chosen)"))
+            }
+        return _("Send SMS %(message)s") % {"message": shown(self.message, _("(no SMS chosen)"))}
 
     def problems(self) -> list[ConfigProblem]:
-        noun = "email" if self.CHANNEL == "email" else "SMS"
-        return required(self.message, "message", f"choose the {noun} to send")
+        if self.CHANNEL == "email":
+            return required(self.message, "message", _("choose the email to send"))
+        return required(self.message, "message", _("choose the SMS to send"))
 
     def references(self) -> list[Reference]:
         if blank(self.message):
@@ -54,7 +59,7 @@ class _ListActionConfig(BlockConfig):
     list_key: str | None = Field(default=None, alias="list")
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.list_key, "list", "choose the list")
+        return required(self.list_key, "list", _("choose the list"))
 
     def references(self) -> list[Reference]:
         return [] if blank(self.list_key) else [Reference("list", str(self.list_key), "list")]
@@ -62,12 +67,14 @@ class _ListActionConfig(BlockConfig):
 
 class AddToListConfig(_ListActionConfig):
     def summary(self) -> str:
-        return f"Add to list {shown(self.list_key, '(no list chosen)')}"
+        return _("Add to list %(list)s") % {"list": shown(self.list_key, _("(no list chosen)"))}
 
 
 class RemoveFromListConfig(_ListActionConfig):
     def summary(self) -> str:
-        return f"Remove from list {shown(self.list_key, '(no list chosen)')}"
+        return _("Remove from list %(list)s") % {
+            "list": shown(self.list_key, _("(no list chosen)"))
+        }
 
 
 class UpdateAttributeConfig(BlockConfig):
@@ -78,29 +85,39 @@ class UpdateAttributeConfig(BlockConfig):
     increment: int | float | None = None
 
     def summary(self) -> str:
-        name = "(no attribute chosen)" if blank(self.attribute) else humanize(str(self.attribute))
+        name = (
+            _("(no attribute chosen)") if blank(self.attribute) else humanize(str(self.attribute))
+        )
         if self.increment is not None:
-            verb, amount = (
-                ("Add", self.increment) if self.increment >= 0 else ("Subtract", -self.increment)
-            )
-            direction = "to" if verb == "Add" else "from"
-            return f"{verb} {quote(amount)} {direction} {name}"
-        return f"Set {name} to {shown(self.value, '(no value set)')}"
+            if self.increment >= 0:
+                words = _("Add %(amount)s to %(attribute)s")
+                amount = self.increment
+            else:
+                words = _("Subtract %(amount)s from %(attribute)s")
+                amount = -self.increment
+            return words % {"amount": quote(amount), "attribute": name}
+        return _("Set %(attribute)s to %(value)s") % {
+            "attribute": name,
+            "value": shown(self.value, _("(no value set)")),
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.attribute, "attribute", "choose the attribute to update")
+        found = required(self.attribute, "attribute", _("choose the attribute to update"))
         if self.value is None and self.increment is None:
             found.append(
-                ConfigProblem("value", "set the new value or an amount to add", missing=True)
+                ConfigProblem("value", _("set the new value or an amount to add"), missing=True)
             )
         elif self.value is not None and self.increment is not None:
             found.append(
-                ConfigProblem("increment", "set either a new value or an amount to add, not both")
+                ConfigProblem(
+                    "increment", _("set either a new value or an amount to add, not both")
+                )
             )
         if self.increment is not None and self.attribute in BUILTIN_ATTRIBUTES - {"score"}:
-            found.append(
-                ConfigProblem("increment", f"{humanize(str(self.attribute))} is not a number")
-            )
+            problem = _("%(attribute)s is not a number") % {
+                "attribute": humanize(str(self.attribute))
+            }
+            found.append(ConfigProblem("increment", problem))
         return found
 
 
@@ -109,17 +126,25 @@ class AddScoreConfig(BlockConfig):
 
     def summary(self) -> str:
         if self.points is None:
-            return "Change the score (no points set)"
+            return _("Change the score (no points set)")
         if self.points < 0:
-            return f"Remove {plural(-self.points, 'point')} from the score"
-        return f"Add {plural(self.points, 'point')} to the score"
+            return ngettext(
+                "Remove %(count)s point from the score",
+                "Remove %(count)s points from the score",
+                -self.points,
+            ) % {"count": -self.points}
+        return ngettext(
+            "Add %(count)s point to the score", "Add %(count)s points to the score", self.points
+        ) % {"count": self.points}
 
     def problems(self) -> list[ConfigProblem]:
         if self.points == 0:
             return [
-                ConfigProblem("points", "0 points leaves the score unchanged", severity="warning")
+                ConfigProblem(
+                    "points", _("0 points leaves the score unchanged"), severity="warning"
+                )
             ]
-        return required(self.points, "points", "set how many points to add (or remove)")
+        return required(self.points, "points", _("set how many points to add (or remove)"))
 
 
 class NotifyTeamConfig(BlockConfig):
@@ -129,16 +154,17 @@ class NotifyTeamConfig(BlockConfig):
     message: str | None = None
 
     def summary(self) -> str:
-        return f"Notify {shown(self.to, '(no address set)')}"
+        return _("Notify %(address)s") % {"address": shown(self.to, _("(no address set)"))}
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.to, "to", "enter the email address to alert")
+        found = required(self.to, "to", _("enter the email address to alert"))
         if not blank(self.to) and EMAIL_ADDRESS.fullmatch(str(self.to).strip()) is None:
-            found.append(ConfigProblem("to", f"{quote(self.to)} is not an email address"))
-        return found + required(self.message, "message", "write the message for your team")
+            problem = _("%(address)s is not an email address") % {"address": quote(self.to)}
+            found.append(ConfigProblem("to", problem))
+        return found + required(self.message, "message", _("write the message for your team"))
 
     def templates(self) -> list[tuple[str, str, str]]:
-        return [("message", "the team alert", self.message)] if self.message else []
+        return [("message", _("the team alert"), self.message)] if self.message else []
 
 
 class WebhookConfig(BlockConfig):
@@ -147,25 +173,31 @@ class WebhookConfig(BlockConfig):
     body: str | None = None  # a template; placeholders like {{ contact.email }}
 
     def summary(self) -> str:
-        return f"Call {self.method} {shown(self.url, '(no address set)')}"
+        return _("Call %(method)s %(address)s") % {
+            "method": self.method,
+            "address": shown(self.url, _("(no address set)")),
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.url, "url", "enter the address to call")
+        found = required(self.url, "url", _("enter the address to call"))
         url = str(self.url or "").strip()
         if url and not url.startswith(("http://", "https://")):
-            found.append(ConfigProblem("url", "the address must start with http:// or https://"))
+            found.append(ConfigProblem("url", _("the address must start with http:// or https://")))
         if self.method not in WEBHOOK_METHODS:
-            allowed = ", ".join(WEBHOOK_METHODS)
-            found.append(ConfigProblem("method", f"{quote(self.method)} is not one of {allowed}"))
+            problem = _("%(method)s is not one of %(allowed)s") % {
+                "method": quote(self.method),
+                "allowed": ", ".join(WEBHOOK_METHODS),
+            }
+            found.append(ConfigProblem("method", problem))
         return found
 
     def templates(self) -> list[tuple[str, str, str]]:
-        return [("body", "the webhook body", self.body)] if self.body else []
+        return [("body", _("the webhook body"), self.body)] if self.body else []
 
 
 class ExitConfig(BlockConfig):
     def summary(self) -> str:
-        return "Exit the scenario"
+        return _("Exit the scenario")
 
 
 class SendEmailAction(BlockBase):

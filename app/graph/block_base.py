@@ -17,6 +17,7 @@ from app.graph.conditions import Channel
 from app.graph.issues import Severity
 from app.graph.model_base import GraphModel
 from app.graph.wording import quote
+from app.i18n.text import _
 
 OUT_PORTS: tuple[str, ...] = ("out",)
 YES_NO_PORTS: tuple[str, ...] = ("yes", "no")
@@ -29,7 +30,9 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 @dataclass(frozen=True)
 class ConfigProblem:
-    """A setting that is missing (``missing=True``) or unusable; the message omits the block."""
+    """A setting that is missing (``missing=True``) or unusable; the message omits the block.
+
+    The message is in the speaker's language: ``problems()`` runs when a draft is checked."""
 
     field: str
     message: str
@@ -102,17 +105,22 @@ def not_empty_if_given(value: str | None, field: str, message: str) -> list[Conf
     return [ConfigProblem(field, message)] if value is not None and not value.strip() else []
 
 
-def time_of_day_problems(value: str | None, field: str, what: str) -> list[ConfigProblem]:
+def time_of_day_problems(value: str | None, field: str, missing: str) -> list[ConfigProblem]:
+    """``missing``: what to ask for when no time is set (``choose the time of day to …``)."""
     if blank(value):
-        return [ConfigProblem(field, f"choose the time of day {what}", missing=True)]
+        return [ConfigProblem(field, missing, missing=True)]
     if value is not None and TIME_OF_DAY.fullmatch(value) is None:
-        return [ConfigProblem(field, f"{quote(value)} is not a time of day; use HH:MM, e.g. 09:00")]
+        problem = _("%(value)s is not a time of day; use HH:MM, e.g. 09:00")
+        return [ConfigProblem(field, problem % {"value": quote(value)})]
     return []
 
 
-def positive_seconds(value: int | None, field: str, missing: str, what: str) -> list[ConfigProblem]:
+def positive_seconds(
+    value: int | None, field: str, missing: str, not_positive: str
+) -> list[ConfigProblem]:
+    """``missing`` when no duration is set, ``not_positive`` when it is zero or less."""
     if value is None:
         return [ConfigProblem(field, missing, missing=True)]
     if value <= 0:
-        return [ConfigProblem(field, f"{what} must be longer than zero")]
+        return [ConfigProblem(field, not_positive)]
     return []

@@ -34,6 +34,10 @@ from app.graph.trigger_blocks import (
     ScoreReachedTrigger,
     SegmentEnteredTrigger,
 )
+from app.i18n.text import N_
+
+# English for pydantic; the parser says it in the speaker's language.
+UNKNOWN_BLOCK = N_("a block needs a known 'type' and 'kind'")
 
 
 def _block_tag(raw: Any) -> str | None:
@@ -72,7 +76,7 @@ Block = Annotated[
     Discriminator(
         _block_tag,
         custom_error_type="unknown_block",
-        custom_error_message="a block needs a known 'type' and 'kind'",
+        custom_error_message=UNKNOWN_BLOCK,
     ),
 ]
 

@@ -23,13 +23,17 @@ from app.graph.conditions import (
     EventCondition,
     ListCondition,
     NotCondition,
+    op_words,
 )
 from app.graph.names import (
-    ATTRIBUTE_NAME_RULE,
+    attribute_name_rule,
     has_control_characters,
     has_surrogates,
     is_attribute_name,
 )
+from app.graph.wording import about, quote
+from app.i18n.formatting import format_number
+from app.i18n.text import _, pgettext
 
 MAX_DEPTH = 10  # levels of groups (all / any / not / an event's filter) around a test
 MAX_RULES = 200  # conditions of every kind, groups included, filters of events included
@@ -43,13 +47,15 @@ INT64 = 2**63  # whole numbers are 64-bit integers in both databases
 
 @dataclass(frozen=True)
 class LimitProblem:
-    """One limit a condition goes past; ``place`` says where, in words (``rule 2, value``)."""
+    """One limit a condition goes past; ``place`` says where, in words (``rule 2, value``).
+
+    Both are in the speaker's language at the time the condition was checked."""
 
     place: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.place}: {self.message}" if self.place else self.message
+        return about(self.place, self.message) if self.place else self.message
 
 
 @dataclass
@@ -79,7 +85,7 @@ def condition_limit_problems(
             continue
         if isinstance(node, AllCondition | AnyCondition):
             children = [
-                (child, depth + 1, (*place, f"rule {index + 1}"), in_properties)
+                (child, depth + 1, (*place, _rule(index + 1)), in_properties)
                 for index, child in enumerate(node.conditions)
             ]
             stack.extend(reversed(children))
@@ -90,17 +96,23 @@ def condition_limit_problems(
         elif isinstance(node, EventCondition):
             problems += _event_problems(node, place)
             if node.where is not None:
-                stack.append((node.where, depth + 1, (*place, "filter"), True))
+                stack.append((node.where, depth + 1, (*place, _part("filter")), True))
         elif isinstance(node, ListCondition):
-            problems += _name_problems(node.list_key, "list", (*place, "list"))
+            problems += _name_problems(node.list_key, "list", (*place, _part("list")))
     if tally.too_deep:
-        message = f"groups are nested more than {MAX_DEPTH} levels deep; move some rules up a level"
+        message = _(
+            "groups are nested more than %(depth)s levels deep; move some rules up a level"
+        ) % {"depth": MAX_DEPTH}
         problems.insert(0, LimitProblem("", message))
     if tally.rules > MAX_RULES:
-        message = f"the condition has more than {MAX_RULES} rules; split it into simpler ones"
+        message = _("the condition has more than %(rules)s rules; split it into simpler ones") % {
+            "rules": MAX_RULES
+        }
         problems.insert(0, LimitProblem("", message))
     if tally.values > MAX_VALUES:
-        message = f"the condition lists more than {MAX_VALUES:,} values in all"
+        message = _("the condition lists more than %(count)s values in all") % {
+            "count": format_number(MAX_VALUES)
+        }
         problems.insert(0, LimitProblem("", message))
     return problems
 
@@ -109,20 +121,23 @@ def _attribute_problems(
     node: AttributeCondition, place: tuple[str, ...], in_properties: bool, tally: _Tally
 ) -> list[LimitProblem]:
     if in_properties:
-        problems = _name_problems(node.attribute, "property", (*place, "property"))
+        problems = _name_problems(node.attribute, "property", (*place, _part("property")))
     elif not is_attribute_name(node.attribute):
-        problems = [LimitProblem(_words(*place, "attribute"), ATTRIBUTE_NAME_RULE)]
+        problems = [LimitProblem(_words(*place, _part("attribute")), attribute_name_rule())]
     else:
         problems = []
     values = node.value if isinstance(node.value, list) else [node.value]
     values = [value for value in values if value is not None]  # a presence test has none
     tally.values += len(values)
     if node.op == "in" and len(values) > MAX_IN_VALUES:
-        message = f"'is one of' takes at most {MAX_IN_VALUES} values"
-        problems.append(LimitProblem(_words(*place, "value"), message))
+        message = _("%(op)s takes at most %(count)s values") % {
+            "op": quote(op_words("in")),
+            "count": MAX_IN_VALUES,
+        }
+        problems.append(LimitProblem(_words(*place, _part("value")), message))
     for value in values:
         if problem := _value_problem(value):
-            problems.append(LimitProblem(_words(*place, "value"), problem))
+            problems.append(LimitProblem(_words(*place, _part("value")), problem))
             break  # one is enough to find the list at fault
     return problems
 
@@ -130,22 +145,28 @@ def _attribute_problems(
 def _value_problem(value: object) -> str | None:
     if isinstance(value, str):
         if len(value) > MAX_TEXT:
-            return f"the text is longer than {MAX_TEXT:,} characters"
+            return _("the text is longer than %(count)s characters") % {
+                "count": format_number(MAX_TEXT)
+            }
         if "\x00" in value:
-            return "the text contains an invisible NUL character; remove it"
+            return _("the text contains an invisible NUL character; remove it")
         if has_surrogates(value):  # names are str fields: the parser refuses them there
-            return "the text contains characters that are not valid Unicode"
+            return _("the text contains characters that are not valid Unicode")
         return None
     if isinstance(value, int) and not -INT64 <= value < INT64:
-        return "the number is too large; whole numbers go up to 9,223,372,036,854,775,807"
+        return _("the number is too large; whole numbers go up to %(largest)s") % {
+            "largest": format_number(INT64 - 1)
+        }
     return None
 
 
 def _event_problems(node: EventCondition, place: tuple[str, ...]) -> list[LimitProblem]:
-    problems = _name_problems(node.event, "event", (*place, "event"))
+    problems = _name_problems(node.event, "event", (*place, _part("event")))
     if node.value is not None and node.value > MAX_COUNT:
-        message = f"the number of times can be at most {MAX_COUNT:,}"
-        problems.append(LimitProblem(_words(*place, "value"), message))
+        message = _("the number of times can be at most %(count)s") % {
+            "count": format_number(MAX_COUNT)
+        }
+        problems.append(LimitProblem(_words(*place, _part("value")), message))
     return problems
 
 
@@ -157,15 +178,47 @@ def event_name_problems(name: str) -> list[LimitProblem]:
 def _name_problems(name: str, what: str, place: tuple[str, ...]) -> list[LimitProblem]:
     where = _words(*place)
     if len(name) > MAX_NAME:
-        return [LimitProblem(where, f"the {what} name is longer than {MAX_NAME} characters")]
+        return [LimitProblem(where, _too_long(what) % {"count": MAX_NAME})]
     if has_control_characters(name):
-        message = f"the {what} name contains invisible control characters; remove them"
-        return [LimitProblem(where, message)]
+        return [LimitProblem(where, _invisible(what))]
     if what == "property" and ('"' in name or "\\" in name):
         # SQLite's JSON paths cannot name such a key, so the database could never find it.
-        message = 'property names cannot contain double quotes (") or backslashes (\\)'
+        message = _('property names cannot contain double quotes (") or backslashes (\\)')
         return [LimitProblem(where, message)]
     return []
+
+
+def _too_long(what: str) -> str:
+    if what == "event":
+        return _("the event name is longer than %(count)s characters")
+    if what == "list":
+        return _("the list name is longer than %(count)s characters")
+    return _("the property name is longer than %(count)s characters")
+
+
+def _invisible(what: str) -> str:
+    if what == "event":
+        return _("the event name contains invisible control characters; remove them")
+    if what == "list":
+        return _("the list name contains invisible control characters; remove them")
+    return _("the property name contains invisible control characters; remove them")
+
+
+def _rule(number: int) -> str:
+    return pgettext("where in a condition", "rule %(number)s") % {"number": number}
+
+
+def _part(name: str) -> str:
+    """The part of a rule at fault, as a place: ``filter``, ``list``, ``value``…"""
+    parts = {
+        "attribute": pgettext("where in a condition", "attribute"),
+        "event": pgettext("where in a condition", "event"),
+        "filter": pgettext("where in a condition", "filter"),
+        "list": pgettext("where in a condition", "list"),
+        "property": pgettext("where in a condition", "property"),
+        "value": pgettext("where in a condition", "value"),
+    }
+    return parts[name]
 
 
 def _words(*place: str) -> str:

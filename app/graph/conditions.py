@@ -14,7 +14,8 @@ from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator
 
 from app.graph.coercion import MAX_DAYS, as_instant, as_number
 from app.graph.model_base import GraphModel
-from app.graph.wording import humanize, one_of, plural, quote
+from app.graph.wording import humanize, joined, one_of, quote
+from app.i18n.text import N_, _, ngettext
 
 BUILTIN_ATTRIBUTES = frozenset(
     {"email", "phone", "first_name", "last_name", "birthday", "timezone", "score", "created_at"}
@@ -36,12 +37,24 @@ DATE_OPS = frozenset({"before", "after"})
 DAYS_OPS = frozenset({"within_last_days", "older_than_days"})
 PRESENCE_OPS = frozenset({"exists", "not_exists"})
 
+# English words of each operator; show them with ``op_words(op)`` (or ``_(OP_WORDS[op])``).
 OP_WORDS: dict[str, str] = {
     "eq": "=", "ne": "≠", "gt": ">", "gte": "≥", "lt": "<", "lte": "≤",
-    "contains": "contains", "starts_with": "starts with", "in": "is one of",
-    "exists": "is set", "not_exists": "is not set", "before": "is before", "after": "is after",
-    "within_last_days": "is within the last", "older_than_days": "is more than",
+    "contains": N_("contains"), "starts_with": N_("starts with"), "in": N_("is one of"),
+    "exists": N_("is set"), "not_exists": N_("is not set"),
+    "before": N_("is before"), "after": N_("is after"),
+    "within_last_days": N_("is within the last"), "older_than_days": N_("is more than"),
 }  # fmt: skip
+SYMBOLS = frozenset({"eq", "ne", "gt", "gte", "lt", "lte"})
+UNKNOWN_CONDITION = N_(
+    "a condition must be an object with one of: all, any, not, attribute, event, list, consent"
+)
+
+
+def op_words(op: str) -> str:
+    """The operator in the speaker's language: ``is one of`` / ``fait partie de``; ``=``."""
+    words = OP_WORDS[op]
+    return words if op in SYMBOLS else _(words)
 
 
 class AllCondition(GraphModel):
@@ -83,11 +96,11 @@ class EventCondition(GraphModel):
     @model_validator(mode="after")
     def _value_fits_op(self) -> Self:
         if self.op == "none" and self.value is not None:
-            raise ValueError("'none' takes no value: it means the event never happened")
+            raise ValueError(_("'none' takes no value: it means the event never happened"))
         if self.op != "none" and self.value is None:
-            raise ValueError("say how many times the event must have happened ('value')")
+            raise ValueError(_("say how many times the event must have happened ('value')"))
         if self.where is not None and not is_property_filter(self.where):
-            raise ValueError("a filter on event properties can only compare properties")
+            raise ValueError(_("a filter on event properties can only compare properties"))
         return self
 
 
@@ -134,10 +147,7 @@ Condition = Annotated[
     Discriminator(
         _condition_tag,
         custom_error_type="unknown_condition",
-        custom_error_message=(
-            "a condition must be an object with one of: all, any, not, attribute, event, list,"
-            " consent"
-        ),
+        custom_error_message=UNKNOWN_CONDITION,
     ),
 ]
 
@@ -154,34 +164,41 @@ def parse_condition(raw: object) -> Condition:
 
 def attribute_value_problem(op: str, value: object) -> str | None:
     """Why ``value`` cannot go with ``op``, in plain words, or None when it can."""
-    words = OP_WORDS[op]
+    words = {"op": quote(op_words(op))}
     if op in PRESENCE_OPS:
-        return None if value is None else f"'{words}' takes no value"
+        return None if value is None else _("%(op)s takes no value") % words
     if op == "in":
         if not isinstance(value, list) or not value:
-            return f"'{words}' needs a list of at least one value"
-        return next((p for item in value if (p := _scalar_problem(words, item))), None)
+            return _("%(op)s needs a list of at least one value") % words
+        return next((p for item in value if (p := _scalar_problem(op, item))), None)
     if isinstance(value, list):
-        return f"'{words}' takes a single value, not a list"
+        return _("%(op)s takes a single value, not a list") % words
     if op in NUMBER_OPS:
         is_number = not isinstance(value, bool | str) and as_number(value) is not None
-        return None if is_number else f"'{words}' needs a number"
+        return None if is_number else _("%(op)s needs a number") % words
     if op in TEXT_OPS:
-        return None if isinstance(value, str) and value else f"'{words}' needs some text"
+        return None if isinstance(value, str) and value else _("%(op)s needs some text") % words
     if op in DATE_OPS:
         is_date = isinstance(value, str) and as_instant(value) is not None
-        return None if is_date else f"'{words}' needs a date like 2024-12-31 or 2024-12-31T09:00"
+        problem = _("%(op)s needs a date like 2024-12-31 or 2024-12-31T09:00")
+        return None if is_date else problem % words
     if op in DAYS_OPS:
         is_days = isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_DAYS
-        return None if is_days else f"'{words}' needs a whole number of days, 0 to {MAX_DAYS}"
-    return _scalar_problem(words, value)
+        problem = _("%(op)s needs a whole number of days, 0 to %(max)s")
+        return None if is_days else problem % {**words, "max": MAX_DAYS}
+    return _scalar_problem(op, value)
 
 
-def _scalar_problem(words: str, value: object) -> str | None:
+def _scalar_problem(op: str, value: object) -> str | None:
+    words = quote(op_words(op))
     if value is None or value == "":
-        return f"'{words}' needs a value; use 'is set' / 'is not set' to test for emptiness"
+        return _("%(op)s needs a value; use %(set)s / %(not_set)s to test for emptiness") % {
+            "op": words,
+            "set": quote(op_words("exists")),
+            "not_set": quote(op_words("not_exists")),
+        }
     if not isinstance(value, bool) and isinstance(value, int | float) and as_number(value) is None:
-        return f"'{words}': {value!r} is too large a number"
+        return _("%(op)s: %(value)s is too large a number") % {"op": words, "value": repr(value)}
     return None
 
 
@@ -209,54 +226,77 @@ def describe_condition(condition: Condition) -> str:
     """One line a marketer can read: ``orders count = 1``."""
     if isinstance(condition, AllCondition | AnyCondition):
         if not condition.conditions:
-            return "always" if isinstance(condition, AllCondition) else "never"
-        joiner = " and " if isinstance(condition, AllCondition) else " or "
+            return _("always") if isinstance(condition, AllCondition) else _("never")
         parts = [_grouped(child) for child in condition.conditions]
-        return joiner.join(parts)
+        return joined(parts, "and" if isinstance(condition, AllCondition) else "or")
     if isinstance(condition, NotCondition):
-        return f"not {_grouped(condition.inner)}"
+        return _("not %(condition)s") % {"condition": _grouped(condition.inner)}
     if isinstance(condition, AttributeCondition):
         return f"{humanize(condition.attribute)} {describe_test(condition)}"
     if isinstance(condition, EventCondition):
         window = describe_window(condition)
         if condition.op == "none":
-            return f"{condition.event} never happened{window}"
-        return f"{condition.event} happened {_count_words(condition)}{window}"
+            return _("%(event)s never happened") % {"event": condition.event} + window
+        happened = _("%(event)s happened %(count)s")
+        return happened % {"event": condition.event, "count": _count_words(condition)} + window
     if isinstance(condition, ListCondition):
-        prefix = "in" if condition.op == "member" else "not in"
-        return f"{prefix} list {quote(condition.list_key)}"
-    verb = "granted" if condition.op == "granted" else "not granted"
-    return f"{condition.channel} consent {verb}"
+        words = _("in list %(list)s") if condition.op == "member" else _("not in list %(list)s")
+        return words % {"list": quote(condition.list_key)}
+    return _consent_words(condition.channel, condition.op == "granted")
+
+
+def _consent_words(channel: Channel, granted: bool) -> str:
+    if channel == "email":
+        return _("email consent granted") if granted else _("email consent not granted")
+    return _("sms consent granted") if granted else _("sms consent not granted")
 
 
 def describe_test(condition: AttributeCondition) -> str:
     """The operator and value part: ``= 1``, ``is within the last 7 days``."""
-    words = OP_WORDS[condition.op]
-    value = condition.value
-    if condition.op in PRESENCE_OPS:
-        return words
-    if condition.op == "in" and isinstance(value, list):
-        return f"{words} {one_of(value)}"
-    if condition.op == "within_last_days" and isinstance(value, int):
-        return f"{words} {plural(value, 'day')}"
-    if condition.op == "older_than_days" and isinstance(value, int):
-        return f"{words} {plural(value, 'day')} ago"
-    if condition.op in DATE_OPS:
-        return f"{words} {value}"
-    return f"{words} {quote(value)}"
+    op, value = condition.op, condition.value
+    if op in PRESENCE_OPS:
+        return op_words(op)
+    if op == "in" and isinstance(value, list):
+        return _("is one of %(values)s") % {"values": one_of(value)}
+    if op == "within_last_days" and isinstance(value, int):
+        return ngettext(
+            "is within the last %(count)s day", "is within the last %(count)s days", value
+        ) % {"count": value}
+    if op == "older_than_days" and isinstance(value, int):
+        return ngettext(
+            "is more than %(count)s day ago", "is more than %(count)s days ago", value
+        ) % {"count": value}
+    if op == "before":
+        return _("is before %(value)s") % {"value": value}
+    if op == "after":
+        return _("is after %(value)s") % {"value": value}
+    if op == "contains":
+        return _("contains %(value)s") % {"value": quote(value)}
+    if op == "starts_with":
+        return _("starts with %(value)s") % {"value": quote(value)}
+    return f"{op_words(op)} {quote(value)}"
 
 
 def _count_words(condition: EventCondition) -> str:
-    count = plural(condition.value or 0, "time")
-    return f"at least {count}" if condition.op == "count_gte" else f"fewer than {count}"
+    count = condition.value or 0
+    if condition.op == "count_gte":
+        words = ngettext("at least %(count)s time", "at least %(count)s times", count)
+    else:
+        words = ngettext("fewer than %(count)s time", "fewer than %(count)s times", count)
+    return words % {"count": count}
 
 
 def describe_window(condition: EventCondition) -> str:
+    """What narrows an event count, with a leading space: `` in the last 7 days where …``."""
     window = ""
     if condition.within_days is not None:
-        window = f" in the last {plural(condition.within_days, 'day')}"
+        days = condition.within_days
+        window = " " + ngettext("in the last %(count)s day", "in the last %(count)s days", days) % {
+            "count": days
+        }
     if condition.where is not None:
-        window += f" where {describe_condition(condition.where)}"
+        where = describe_condition(condition.where)
+        window += " " + _("where %(condition)s") % {"condition": where}
     return window
 
 

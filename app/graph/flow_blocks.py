@@ -22,6 +22,7 @@ from app.graph.block_base import (
 from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, describe_condition, lists_referenced
 from app.graph.wording import format_duration, quote
+from app.i18n.text import _, pgettext
 
 
 class IfConfig(BlockConfig):
@@ -29,15 +30,15 @@ class IfConfig(BlockConfig):
 
     def summary(self) -> str:
         if self.condition is None:
-            return "If … (no condition set)"
-        return f"If {describe_condition(self.condition)}"
+            return _("If … (no condition set)")
+        return _("If %(condition)s") % {"condition": describe_condition(self.condition)}
 
     def problems(self) -> list[ConfigProblem]:
         if self.condition is None:
-            return required(self.condition, "if", "set the condition to test")
+            return required(self.condition, "if", _("set the condition to test"))
         return [
-            ConfigProblem("if", f"the condition cannot be used: {problem}")
-            for problem in condition_limit_problems(self.condition)
+            ConfigProblem("if", _("the condition cannot be used: %(problem)s") % {"problem": p})
+            for p in condition_limit_problems(self.condition)
         ]
 
     def references(self) -> list[Reference]:
@@ -51,11 +52,16 @@ class WaitConfig(BlockConfig):
 
     def summary(self) -> str:
         if self.seconds is None:
-            return "Wait (no duration set)"
-        return f"Wait {format_duration(self.seconds)}"
+            return _("Wait (no duration set)")
+        return _("Wait %(duration)s") % {"duration": format_duration(self.seconds)}
 
     def problems(self) -> list[ConfigProblem]:
-        return positive_seconds(self.seconds, "seconds", "set how long to wait", "the wait")
+        return positive_seconds(
+            self.seconds,
+            "seconds",
+            _("set how long to wait"),
+            _("the wait must be longer than zero"),
+        )
 
 
 class WaitUntilConfig(BlockConfig):
@@ -63,26 +69,41 @@ class WaitUntilConfig(BlockConfig):
     weekdays: list[str] | None = None  # mon … sun; None: any day
 
     def summary(self) -> str:
-        at = "(no time set)" if blank(self.at) else str(self.at)
-        days = ""
-        if self.weekdays:
-            days = " on " + ", ".join(day.capitalize() for day in self.weekdays)
-        return f"Wait until {at}{days}"
+        at = _("(no time set)") if blank(self.at) else str(self.at)
+        if not self.weekdays:
+            return _("Wait until %(time)s") % {"time": at}
+        return _("Wait until %(time)s on %(days)s") % {
+            "time": at,
+            "days": ", ".join(weekday_name(day) for day in self.weekdays),
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        found = time_of_day_problems(self.at, "at", "to wait for")
+        found = time_of_day_problems(self.at, "at", _("choose the time of day to wait for"))
         if self.weekdays is not None:
             unknown = [day for day in self.weekdays if day not in WEEKDAYS]
             if not self.weekdays:
-                found.append(ConfigProblem("weekdays", "choose at least one day of the week"))
+                found.append(ConfigProblem("weekdays", _("choose at least one day of the week")))
             elif unknown:
-                found.append(
-                    ConfigProblem(
-                        "weekdays",
-                        f"{quote(unknown[0])} is not a day; use {', '.join(WEEKDAYS)}",
-                    )
-                )
+                problem = _("%(day)s is not a day; use %(days)s") % {
+                    "day": quote(unknown[0]),
+                    "days": ", ".join(WEEKDAYS),
+                }
+                found.append(ConfigProblem("weekdays", problem))
         return found
+
+
+def weekday_name(day: str) -> str:
+    """``mon`` -> ``Mon`` / ``lundi``, as a block summary names the days it waits for."""
+    names = {
+        "mon": pgettext("weekday", "Mon"),
+        "tue": pgettext("weekday", "Tue"),
+        "wed": pgettext("weekday", "Wed"),
+        "thu": pgettext("weekday", "Thu"),
+        "fri": pgettext("weekday", "Fri"),
+        "sat": pgettext("weekday", "Sat"),
+        "sun": pgettext("weekday", "Sun"),
+    }
+    return names.get(day, day.capitalize())
 
 
 class WaitForEventConfig(BlockConfig):
@@ -92,25 +113,31 @@ class WaitForEventConfig(BlockConfig):
     match_key: str | None = None
 
     def summary(self) -> str:
-        event = "an event (no event chosen)" if blank(self.event) else str(self.event)
-        limit = (
-            ""
-            if self.timeout_seconds is None
-            else f" up to {format_duration(self.timeout_seconds)}"
-        )
-        same = "" if blank(self.match_key) else f" with the same {self.match_key}"
-        return f"Wait{limit} for {event}{same}"
+        event = _("an event (no event chosen)") if blank(self.event) else str(self.event)
+        if self.timeout_seconds is None:
+            summary = _("Wait for %(event)s") % {"event": event}
+        else:
+            summary = _("Wait up to %(duration)s for %(event)s") % {
+                "duration": format_duration(self.timeout_seconds),
+                "event": event,
+            }
+        if blank(self.match_key):
+            return summary
+        return _("%(summary)s with the same %(property)s") % {
+            "summary": summary,
+            "property": self.match_key,
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.event, "event", "choose the event to wait for")
+        found = required(self.event, "event", _("choose the event to wait for"))
         found += positive_seconds(
             self.timeout_seconds,
             "timeout_seconds",
-            "set how long to wait before taking the NO path",
-            "the time limit",
+            _("set how long to wait before taking the NO path"),
+            _("the time limit must be longer than zero"),
         )
         return found + not_empty_if_given(
-            self.match_key, "match_key", "the property to match can't be empty"
+            self.match_key, "match_key", _("the property to match can't be empty")
         )
 
 

@@ -10,6 +10,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from app.graph.wording import about, quote
+from app.i18n.text import _
+
 Severity = Literal["error", "warning"]
 
 
@@ -48,6 +51,8 @@ class IssueCode(StrEnum):
 class Issue(BaseModel):
     """One problem; ``node`` is the block the canvas shows it on (None: the whole scenario).
 
+    ``message`` is in the speaker's language (English for the API); ``code`` is the same in all.
+
     ``field`` names the setting at fault (``"config.seconds"``, ``"settings.cooldown_seconds"``)
     so an editor can highlight it.
     """
@@ -71,4 +76,10 @@ def has_errors(issues: list[Issue]) -> bool:
 
 def block_label(node_id: str) -> str:
     """How every message names a block, so marketers can find it on the canvas."""
-    return f"Block '{node_id}'"
+    return _("Block %(block)s") % {"block": quote(node_id)}
+
+
+def about_block(node_id: str, problem: str) -> str:
+    """``Block 'x': no email chosen``: messages about one block's settings start with its name,
+    then a colon (the canvas panel, which already names the block, strips both)."""
+    return about(block_label(node_id), problem)

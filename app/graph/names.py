@@ -9,10 +9,18 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from app.i18n.text import N_, _
+
 ATTRIBUTE_NAME_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
-ATTRIBUTE_NAME_RULE = (
+# English; shown through ``attribute_name_rule()`` (or ``_(ATTRIBUTE_NAME_RULE)``).
+ATTRIBUTE_NAME_RULE = N_(
     "attribute names may only use letters, digits, '_', '-' and '.' (up to 64 characters)"
 )
+
+
+def attribute_name_rule() -> str:
+    """The rule in the speaker's language."""
+    return _(ATTRIBUTE_NAME_RULE)
 
 
 def is_attribute_name(name: str) -> bool:

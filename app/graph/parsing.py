@@ -16,11 +16,13 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from app.graph.block_base import BlockBase
-from app.graph.blocks import BLOCK_TYPES, KINDS_BY_TYPE, block_class
+from app.graph.blocks import BLOCK_TYPES, KINDS_BY_TYPE, UNKNOWN_BLOCK, block_class
 from app.graph.condition_limits import MAX_DEPTH
-from app.graph.conditions import CONDITION_TAGS
+from app.graph.conditions import CONDITION_TAGS, UNKNOWN_CONDITION
 from app.graph.document import SCHEMA_VERSION, Document, Edge, Settings
 from app.graph.issues import Issue, IssueCode, block_label
+from app.graph.wording import about, quote
+from app.i18n.text import N_, _
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 _ABSENT = object()
@@ -31,37 +33,46 @@ _DOCUMENT_KEYS = {"schema", "nodes", "edges", "settings"}
 _EDGE_KEYS: frozenset[str | int] = frozenset({"from", "port", "to"})
 _NODE_KEYS: frozenset[str | int] = frozenset({"id", "type", "kind"})
 _UNION_MEMBER_TOKENS = {"str", "int", "float", "bool", "Condition", "ExitOnEvent"}
+# What is wrong with a setting, after its name; English, translated when an issue is made.
 _PREDICATES = {
-    "missing": "is missing",
-    "int_type": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "finite_number": "must be a finite number",
-    "string_type": "must be text",
-    "bool_type": "must be true or false",
-    "list_type": "must be a list",
-    "model_type": "must be an object",
-    "model_attributes_type": "must be an object",
-    "dict_type": "must be an object",
-    "string_too_short": "can't be empty",
-    "recursion_depth_exceeded": f"has groups nested more than {MAX_DEPTH} levels deep",
+    "missing": N_("is missing"),
+    "int_type": N_("must be a whole number"),
+    "int_from_float": N_("must be a whole number"),
+    "float_type": N_("must be a number"),
+    "finite_number": N_("must be a finite number"),
+    "string_type": N_("must be text"),
+    "bool_type": N_("must be true or false"),
+    "list_type": N_("must be a list"),
+    "model_type": N_("must be an object"),
+    "model_attributes_type": N_("must be an object"),
+    "dict_type": N_("must be an object"),
+    "string_too_short": N_("can't be empty"),
 }
+# Our own messages given to pydantic (English there), said in the speaker's language here.
+_OWN_MESSAGES = {"unknown_condition": UNKNOWN_CONDITION, "unknown_block": UNKNOWN_BLOCK}
 
 
 def parse_document(raw: object) -> tuple[Document | None, list[Issue]]:
     """The document and the problems met reading it; None only when nothing usable is left."""
     if not isinstance(raw, Mapping):
         return None, [
-            _issue(None, IssueCode.invalid_document, "The scenario must be a JSON object")
+            _issue(None, IssueCode.invalid_document, _("The scenario must be a JSON object"))
         ]
     issues = [
-        _issue(None, IssueCode.unknown_field, f"'{key}' is not part of a scenario", str(key))
+        _issue(
+            None,
+            IssueCode.unknown_field,
+            _("%(key)s is not part of a scenario") % {"key": quote(str(key))},
+            str(key),
+        )
         for key in raw
         if key not in _DOCUMENT_KEYS
     ]
     schema = raw.get("schema", SCHEMA_VERSION)
     if schema != SCHEMA_VERSION or isinstance(schema, bool):
-        message = f"This scenario uses format version {schema!r}; only version 1 can be read"
+        message = _("This scenario uses format version %(version)s; only version 1 can be read") % {
+            "version": repr(schema)
+        }
         return None, [*issues, _issue(None, IssueCode.unsupported_schema, message, "schema")]
     nodes, dropped = _parse_nodes(_as_list(raw.get("nodes"), "nodes", issues), issues)
     edges = _parse_edges(_as_list(raw.get("edges"), "edges", issues), dropped, issues)
@@ -79,11 +90,11 @@ def _parse_nodes(raw_nodes: list[Any], issues: list[Issue]) -> tuple[list[BlockB
     for position, raw in enumerate(raw_nodes, start=1):
         node_id = raw.get("id") if isinstance(raw, Mapping) else None
         if not isinstance(node_id, str) or not node_id:
-            message = f"The block at position {position} has no id"
+            message = _("The block at position %(position)s has no id") % {"position": position}
             issues.append(_issue(None, IssueCode.invalid_block, message, "id"))
             continue
         if node_id in seen:
-            message = f"{block_label(node_id)}: another block already uses this id"
+            message = about(block_label(node_id), _("another block already uses this id"))
             issues.append(_issue(node_id, IssueCode.duplicate_id, message, "id"))
             continue
         seen.add(node_id)
@@ -99,14 +110,21 @@ def _parse_node(node_id: str, raw: dict[str, Any], issues: list[Issue]) -> Block
     label = block_label(node_id)
     block_type, kind = raw.get("type"), raw.get("kind")
     if not isinstance(block_type, str) or block_type not in BLOCK_TYPES:
-        expected = ", ".join(BLOCK_TYPES)
-        message = f"{label} has an unknown type {block_type!r}; expected one of {expected}"
+        message = _("%(block)s has an unknown type %(type)s; expected one of %(expected)s") % {
+            "block": label,
+            "type": repr(block_type),
+            "expected": ", ".join(BLOCK_TYPES),
+        }
         issues.append(_issue(node_id, IssueCode.unknown_block_type, message, "type"))
         return None
     model = block_class(block_type, kind) if isinstance(kind, str) else None
     if model is None:
-        expected = ", ".join(KINDS_BY_TYPE[block_type])
-        message = f"{label}: {kind!r} is not a kind of {block_type}; expected one of {expected}"
+        problem = _("%(kind)s is not a kind of %(type)s; expected one of %(expected)s") % {
+            "kind": repr(kind),
+            "type": block_type,
+            "expected": ", ".join(KINDS_BY_TYPE[block_type]),
+        }
+        message = about(label, problem)
         issues.append(_issue(node_id, IssueCode.unknown_block_kind, message, "kind"))
         return None
     if isinstance(raw.get("config"), Mapping):
@@ -119,14 +137,16 @@ def _parse_edges(raw_edges: list[Any], dropped: set[str], issues: list[Issue]) -
     edges: list[Edge] = []
     for position, raw in enumerate(raw_edges, start=1):
         if not isinstance(raw, Mapping):
-            message = f"The link at position {position} is not an object"
+            message = _("The link at position %(position)s is not an object") % {
+                "position": position
+            }
             issues.append(_issue(None, IssueCode.invalid_edge, message))
             continue
         ends = [raw.get("from"), raw.get("to")]
         if any(isinstance(end, str) and end in dropped for end in ends):
             continue
         node = ends[0] if isinstance(ends[0], str) and ends[0] else None
-        label = f"The link at position {position}"
+        label = _("The link at position %(position)s") % {"position": position}
         where = _Where(label, node, IssueCode.invalid_edge, essential=_EDGE_KEYS)
         edge = _validate_leniently(Edge, dict(raw), where, issues)
         if edge is not None:
@@ -138,10 +158,10 @@ def _parse_settings(raw: object, issues: list[Issue]) -> Settings:
     if raw is None:
         return Settings()
     if not isinstance(raw, Mapping):
-        message = "The scenario settings must be an object; the defaults are used"
+        message = _("The scenario settings must be an object; the defaults are used")
         issues.append(_issue(None, IssueCode.invalid_settings, message, "settings"))
         return Settings()
-    where = _Where("Scenario settings", None, IssueCode.invalid_settings, "settings.")
+    where = _Where(_("Scenario settings"), None, IssueCode.invalid_settings, "settings.")
     settings = _validate_leniently(Settings, dict(raw), where, issues)
     return settings or Settings()
 
@@ -151,7 +171,7 @@ def _as_list(value: object, key: str, issues: list[Issue]) -> list[Any]:
         return []
     if isinstance(value, list):
         return value
-    message = f"'{key}' must be a list"
+    message = _("%(key)s must be a list") % {"key": quote(key)}
     issues.append(_issue(None, IssueCode.invalid_document, message, key))
     return []
 
@@ -219,11 +239,12 @@ def _describe(where: _Where, key: Loc, details: list[ErrorDetails]) -> list[Issu
     for path, alternatives in by_path.items():
         detail = min(alternatives, key=_specificity)
         if detail["type"] == "extra_forbidden":
-            message = f"{where.label}: '{path}' is not a known setting"
+            problem = _("%(setting)s is not a known setting") % {"setting": quote(path)}
+            message = about(where.label, problem)
             issues.append(_issue(where.node, IssueCode.unknown_field, message, field))
             continue
-        subject = f"'{path}' " if path else ""
-        message = f"{where.label}: {subject}{_predicate(detail, len(alternatives))}"
+        predicate = _predicate(detail, len(alternatives))
+        message = about(where.label, f"{quote(path)} {predicate}" if path else predicate)
         issues.append(_issue(where.node, where.code, message, field))
     return issues
 
@@ -232,16 +253,20 @@ def _predicate(detail: ErrorDetails, alternatives: int) -> str:
     kind = detail["type"]
     context = detail.get("ctx") or {}
     if kind == "value_error":
-        return f"is not valid: {context.get('error')}"
-    if kind in {"unknown_condition", "unknown_block"}:
-        return f"is not valid: {detail['msg']}"
+        return _("is not valid: %(reason)s") % {"reason": context.get("error")}
+    if kind in _OWN_MESSAGES:
+        return _("is not valid: %(reason)s") % {"reason": _(_OWN_MESSAGES[kind])}
     if kind == "literal_error":
-        return f"must be one of {context.get('expected')}"
+        return _("must be one of %(expected)s") % {"expected": context.get("expected")}
     if kind == "greater_than_equal":
-        return f"must be at least {context.get('ge')}"
+        return _("must be at least %(minimum)s") % {"minimum": context.get("ge")}
+    if kind == "recursion_depth_exceeded":
+        return _("has groups nested more than %(depth)s levels deep") % {"depth": MAX_DEPTH}
     if alternatives > 1 and kind.endswith("_type"):
-        return "has the wrong kind of value"
-    return _PREDICATES.get(kind, f"is not valid: {detail['msg']}")
+        return _("has the wrong kind of value")
+    if kind in _PREDICATES:
+        return _(_PREDICATES[kind])
+    return _("is not valid: %(reason)s") % {"reason": detail["msg"]}
 
 
 def _specificity(detail: ErrorDetails) -> int:

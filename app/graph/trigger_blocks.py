@@ -19,7 +19,8 @@ from app.graph.block_base import (
 )
 from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, Scalar, describe_condition, is_property_filter
-from app.graph.wording import humanize, plural, quote
+from app.graph.wording import humanize, quote
+from app.i18n.text import _, ngettext
 
 MAX_ANNIVERSARY_OFFSET_DAYS = 365
 
@@ -32,20 +33,26 @@ class EventTriggerConfig(BlockConfig):
 
     def summary(self) -> str:
         if blank(self.event):
-            return "When an event happens (no event chosen)"
-        where = f" where {describe_condition(self.where)}" if self.where is not None else ""
-        return f"When {self.event} happens{where}"
+            return _("When an event happens (no event chosen)")
+        if self.where is None:
+            return _("When %(event)s happens") % {"event": self.event}
+        return _("When %(event)s happens where %(condition)s") % {
+            "event": self.event,
+            "condition": describe_condition(self.where),
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.event, "event", "choose the event that starts the journey")
-        found += not_empty_if_given(self.key, "key", "the instance property can't be empty")
+        found = required(self.event, "event", _("choose the event that starts the journey"))
+        found += not_empty_if_given(self.key, "key", _("the instance property can't be empty"))
         if self.where is not None and not is_property_filter(self.where):
             found.append(
-                ConfigProblem("where", "the filter can only compare the event's properties")
+                ConfigProblem("where", _("the filter can only compare the event's properties"))
             )
         elif self.where is not None:
             found += [
-                ConfigProblem("where", f"the filter cannot be used: {problem}")
+                ConfigProblem(
+                    "where", _("the filter cannot be used: %(problem)s") % {"problem": problem}
+                )
                 for problem in condition_limit_problems(self.where, properties=True)
             ]
         return found
@@ -55,7 +62,7 @@ class _ListTriggerConfig(BlockConfig):
     list_key: str | None = Field(default=None, alias="list")
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.list_key, "list", "choose the list")
+        return required(self.list_key, "list", _("choose the list"))
 
     def references(self) -> list[Reference]:
         return [] if blank(self.list_key) else [Reference("list", str(self.list_key), "list")]
@@ -63,17 +70,21 @@ class _ListTriggerConfig(BlockConfig):
 
 class ListAddedConfig(_ListTriggerConfig):
     def summary(self) -> str:
-        return f"When a contact is added to list {shown(self.list_key, '(no list chosen)')}"
+        return _("When a contact is added to list %(list)s") % {
+            "list": shown(self.list_key, _("(no list chosen)"))
+        }
 
 
 class ListRemovedConfig(_ListTriggerConfig):
     def summary(self) -> str:
-        return f"When a contact leaves list {shown(self.list_key, '(no list chosen)')}"
+        return _("When a contact leaves list %(list)s") % {
+            "list": shown(self.list_key, _("(no list chosen)"))
+        }
 
 
 class ContactCreatedConfig(BlockConfig):
     def summary(self) -> str:
-        return "When a contact is created"
+        return _("When a contact is created")
 
 
 class DateAnniversaryConfig(BlockConfig):
@@ -82,19 +93,34 @@ class DateAnniversaryConfig(BlockConfig):
     at: str | None = None  # HH:MM in the contact's timezone
 
     def summary(self) -> str:
-        date_name = "(no date chosen)" if blank(self.attribute) else humanize(str(self.attribute))
-        when = f"on {date_name}"
-        if self.offset_days:
-            side = "before" if self.offset_days < 0 else "after"
-            when = f"{plural(abs(self.offset_days), 'day')} {side} {date_name}"
-        at = f" at {self.at}" if not blank(self.at) else ""
-        return f"Every year, {when}{at}"
+        date_name = (
+            _("(no date chosen)") if blank(self.attribute) else humanize(str(self.attribute))
+        )
+        days = abs(self.offset_days)
+        if not self.offset_days:
+            when = _("Every year, on %(date)s") % {"date": date_name}
+        elif self.offset_days < 0:
+            when = ngettext(
+                "Every year, %(count)s day before %(date)s",
+                "Every year, %(count)s days before %(date)s",
+                days,
+            ) % {"count": days, "date": date_name}
+        else:
+            when = ngettext(
+                "Every year, %(count)s day after %(date)s",
+                "Every year, %(count)s days after %(date)s",
+                days,
+            ) % {"count": days, "date": date_name}
+        if blank(self.at):
+            return when
+        return _("%(when)s at %(time)s") % {"when": when, "time": self.at}
 
     def problems(self) -> list[ConfigProblem]:
-        found = required(self.attribute, "attribute", "choose the date to celebrate")
+        found = required(self.attribute, "attribute", _("choose the date to celebrate"))
         if abs(self.offset_days) > MAX_ANNIVERSARY_OFFSET_DAYS:
-            found.append(ConfigProblem("offset_days", "the offset must be within a year"))
-        return found + time_of_day_problems(self.at, "at", "to start the journey")
+            found.append(ConfigProblem("offset_days", _("the offset must be within a year")))
+        missing = _("choose the time of day to start the journey")
+        return found + time_of_day_problems(self.at, "at", missing)
 
 
 class AttributeChangedConfig(BlockConfig):
@@ -103,32 +129,41 @@ class AttributeChangedConfig(BlockConfig):
 
     def summary(self) -> str:
         if blank(self.attribute):
-            return "When an attribute changes (no attribute chosen)"
+            return _("When an attribute changes (no attribute chosen)")
         name = humanize(str(self.attribute))
-        return f"When {name} changes" + ("" if self.to is None else f" to {quote(self.to)}")
+        if self.to is None:
+            return _("When %(attribute)s changes") % {"attribute": name}
+        return _("When %(attribute)s changes to %(value)s") % {
+            "attribute": name,
+            "value": quote(self.to),
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.attribute, "attribute", "choose the attribute to watch")
+        return required(self.attribute, "attribute", _("choose the attribute to watch"))
 
 
 class ScoreReachedConfig(BlockConfig):
     threshold: int | None = None
 
     def summary(self) -> str:
-        return f"When the score reaches {shown(self.threshold, '(no threshold set)')}"
+        return _("When the score reaches %(threshold)s") % {
+            "threshold": shown(self.threshold, _("(no threshold set)"))
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.threshold, "threshold", "set the score to reach")
+        return required(self.threshold, "threshold", _("set the score to reach"))
 
 
 class SegmentEnteredConfig(BlockConfig):
     segment: str | None = None
 
     def summary(self) -> str:
-        return f"When a contact enters segment {shown(self.segment, '(no segment chosen)')}"
+        return _("When a contact enters segment %(segment)s") % {
+            "segment": shown(self.segment, _("(no segment chosen)"))
+        }
 
     def problems(self) -> list[ConfigProblem]:
-        return required(self.segment, "segment", "choose the segment")
+        return required(self.segment, "segment", _("choose the segment"))
 
     def references(self) -> list[Reference]:
         return [] if blank(self.segment) else [Reference("segment", str(self.segment), "segment")]
@@ -136,7 +171,7 @@ class SegmentEnteredConfig(BlockConfig):
 
 class ManualConfig(BlockConfig):
     def summary(self) -> str:
-        return "When enrolled by hand"
+        return _("When enrolled by hand")
 
 
 class EventTrigger(BlockBase):

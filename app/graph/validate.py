@@ -14,10 +14,11 @@ from app.graph.condition_limits import condition_limit_problems, event_name_prob
 from app.graph.conditions import Channel, lists_referenced
 from app.graph.document import Document, Edge, ExitOnEvent, Settings
 from app.graph.graph_walk import loops, reachable
-from app.graph.issues import Issue, IssueCode, block_label
+from app.graph.issues import Issue, IssueCode, about_block
 from app.graph.parsing import parse_document
+from app.graph.wording import about, quote
+from app.i18n.text import _
 
-CHANNEL_NOUNS: dict[Channel, str] = {"email": "an email", "sms": "an SMS"}
 Place = tuple[str | None, str | None]  # (block id, setting) an issue is about
 
 
@@ -86,7 +87,7 @@ def _config_issues(block: BlockBase) -> list[Issue]:
         Issue(
             node=block.id,
             code=IssueCode.missing_config if problem.missing else IssueCode.invalid_config,
-            message=f"{block_label(block.id)}: {problem.message}",
+            message=about_block(block.id, problem.message),
             severity=problem.severity,
             field=f"config.{problem.field}",
         )
@@ -101,7 +102,7 @@ def _template_issues(block: BlockBase, known: KnownRefs) -> list[Issue]:
         Issue(
             node=block.id,
             code=IssueCode.invalid_config,
-            message=f"{block_label(block.id)}: {problem}",
+            message=about_block(block.id, problem),
             field=f"config.{setting}",
         )
         for setting, label, source in block.config.templates()
@@ -110,28 +111,35 @@ def _template_issues(block: BlockBase, known: KnownRefs) -> list[Issue]:
 
 
 def _reference_issue(node: str | None, reference: Reference, known: KnownRefs) -> Issue | None:
-    where = block_label(node) if node else "Scenario settings"
     config_field = f"config.{reference.field}" if node else reference.field
     key = reference.key
+
+    def issue(code: IssueCode, problem: str) -> Issue:
+        message = about_block(node, problem) if node else about(_("Scenario settings"), problem)
+        return Issue(node=node, code=code, message=message, field=config_field)
+
     if reference.kind == "list" and key not in known.lists:
-        message = f"{where}: there is no list '{key}'"
-        return Issue(node=node, code=IssueCode.unknown_list, message=message, field=config_field)
+        return issue(IssueCode.unknown_list, _("there is no list %(list)s") % {"list": quote(key)})
     if reference.kind == "segment" and key not in known.segments:
-        message = f"{where}: there is no segment '{key}'"
-        return Issue(node=node, code=IssueCode.unknown_segment, message=message, field=config_field)
+        problem = _("there is no segment %(segment)s") % {"segment": quote(key)}
+        return issue(IssueCode.unknown_segment, problem)
     if reference.kind != "message":
         return None
     channel = known.messages.get(key)
     if channel is None:
-        message = f"{where}: there is no message template '{key}'"
-        return Issue(node=node, code=IssueCode.unknown_message, message=message, field=config_field)
+        problem = _("there is no message template %(message)s") % {"message": quote(key)}
+        return issue(IssueCode.unknown_message, problem)
     if reference.channel is not None and channel != reference.channel:
-        message = (
-            f"{where}: '{key}' is {CHANNEL_NOUNS[channel]} template; this block sends"
-            f" {CHANNEL_NOUNS[reference.channel]}"
-        )
-        return Issue(node=node, code=IssueCode.wrong_channel, message=message, field=config_field)
+        return issue(IssueCode.wrong_channel, _wrong_channel(key, channel))
     return None
+
+
+def _wrong_channel(key: str, channel: Channel) -> str:
+    if channel == "email":
+        problem = _("%(message)s is an email template; this block sends an SMS")
+    else:
+        problem = _("%(message)s is an SMS template; this block sends an email")
+    return problem % {"message": quote(key)}
 
 
 def _usable_edges(
@@ -150,12 +158,18 @@ def _usable_edges(
         targets_by_port.setdefault((edge.source, edge.port), []).append(edge.target)
     for (source, port), targets in targets_by_port.items():
         if len(targets) > 1:
-            output = "output" if port == "out" else f"{port.upper()} output"
-            linked = ", ".join(f"'{target}'" for target in targets)
-            message = (
-                f"{block_label(source)}: its {output} is linked to several blocks ({linked});"
-                " a path can lead to only one block"
-            )
+            linked = ", ".join(quote(target) for target in targets)
+            if port == "out":
+                problem = _(
+                    "its output is linked to several blocks (%(blocks)s); a path can lead to only"
+                    " one block"
+                ) % {"blocks": linked}
+            else:
+                problem = _(
+                    "its %(port)s output is linked to several blocks (%(blocks)s); a path can lead"
+                    " to only one block"
+                ) % {"port": port_name(port), "blocks": linked}
+            message = about_block(source, problem)
             issues.append(Issue(node=source, code=IssueCode.port_wired_twice, message=message))
     return usable, issues
 
@@ -163,28 +177,34 @@ def _usable_edges(
 def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
     source, target = blocks.get(edge.source), blocks.get(edge.target)
     if source is None:
-        message = f"A link starts from block '{edge.source}', which doesn't exist"
+        message = _("A link starts from block %(block)s, which doesn't exist") % {
+            "block": quote(edge.source)
+        }
         return Issue(node=None, code=IssueCode.edge_unknown_node, message=message)
     if target is None:
-        message = (
-            f"{block_label(edge.source)} is linked to block '{edge.target}', which doesn't exist"
-        )
+        message = _("Block %(block)s is linked to block %(target)s, which doesn't exist") % {
+            "block": quote(edge.source),
+            "target": quote(edge.target),
+        }
         return Issue(node=edge.source, code=IssueCode.edge_unknown_node, message=message)
     ports = type(source).PORTS
     if edge.port not in ports:
         if not ports:
-            hint = "it ends the journey, so nothing can follow it"
+            hint = _("it ends the journey, so nothing can follow it")
         elif ports == ("out",):
-            hint = "it has a single output"
+            hint = _("it has a single output")
         else:
-            hint = "use its YES or NO output"
-        message = f"{block_label(edge.source)} has no '{edge.port}' output; {hint}"
+            hint = _("use its YES or NO output")
+        message = _("Block %(block)s has no %(port)s output; %(hint)s") % {
+            "block": quote(edge.source),
+            "port": quote(edge.port),
+            "hint": hint,
+        }
         return Issue(node=edge.source, code=IssueCode.unknown_port, message=message)
     if not target.takes_input:
-        message = (
-            f"{block_label(edge.target)} is a trigger: journeys start there, so no link can"
-            " lead into it"
-        )
+        message = _(
+            "Block %(block)s is a trigger: journeys start there, so no link can lead into it"
+        ) % {"block": quote(edge.target)}
         return Issue(node=edge.target, code=IssueCode.edge_into_trigger, message=message)
     return None
 
@@ -192,23 +212,27 @@ def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
 def _shape_issues(document: Document, successors: dict[str, list[str]]) -> list[Issue]:
     triggers = [block.id for block in document.triggers()]
     if not triggers:
-        message = "The scenario has no trigger: add one to say when contacts enter"
+        message = _("The scenario has no trigger: add one to say when contacts enter")
         return [Issue(node=None, code=IssueCode.no_trigger, message=message)]
     issues: list[Issue] = []
     reached = reachable(triggers, successors)
     for block in document.nodes:
         if block.id not in reached:
-            message = (
-                f"{block_label(block.id)} can't be reached from any trigger, so no contact will"
-                " ever get there"
-            )
+            message = _(
+                "Block %(block)s can't be reached from any trigger, so no contact will ever get"
+                " there"
+            ) % {"block": quote(block.id)}
             issues.append(Issue(node=block.id, code=IssueCode.unreachable, message=message))
     for loop in loops([block.id for block in document.nodes], successors):
         if len(loop) == 1:
-            message = f"{block_label(loop[0])} is linked to itself; a journey can't loop"
+            message = _("Block %(block)s is linked to itself; a journey can't loop") % {
+                "block": quote(loop[0])
+            }
         else:
-            names = ", ".join(f"'{block_id}'" for block_id in loop)
-            message = f"Blocks {names} lead back to each other; a journey can't loop"
+            names = ", ".join(quote(block_id) for block_id in loop)
+            message = _("Blocks %(blocks)s lead back to each other; a journey can't loop") % {
+                "blocks": names
+            }
         issues.append(Issue(node=loop[0], code=IssueCode.cycle, message=message))
     return issues
 
@@ -217,35 +241,44 @@ def _unwired_issues(document: Document, edges: list[Edge]) -> list[Issue]:
     wired = {(edge.source, edge.port) for edge in edges}
     issues: list[Issue] = []
     for block in document.nodes:
-        label = block_label(block.id)
         if not block.takes_input and (block.id, "out") not in wired:
-            message = f"{label}: nothing follows this trigger, so contacts enter and leave at once"
+            problem = _("nothing follows this trigger, so contacts enter and leave at once")
+            message = about_block(block.id, problem)
             issues.append(_warning(block.id, IssueCode.trigger_leads_nowhere, message))
         for port in type(block).PORTS:
             if port in ("yes", "no") and (block.id, port) not in wired:
-                message = (
-                    f"{label}: nothing is linked to the {port.upper()} output, so the journey"
-                    f" ends here for {_who(block, port)}"
-                )
+                problem = _(
+                    "nothing is linked to the %(port)s output, so the journey ends here for %(who)s"
+                ) % {"port": port_name(port), "who": _who(block, port)}
+                message = about_block(block.id, problem)
                 issues.append(_warning(block.id, IssueCode.port_unwired, message))
     return issues
+
+
+def port_name(port: str) -> str:
+    """``YES`` / ``NO`` as the canvas names a block's outputs (``OUI`` / ``NON`` in French)."""
+    if port == "yes":
+        return _("YES")
+    if port == "no":
+        return _("NO")
+    return port.upper()
 
 
 def _who(block: BlockBase, port: str) -> str:
     if block.kind == "wait_for_event":
         return (
-            "contacts whose event comes in time"
+            _("contacts whose event comes in time")
             if port == "yes"
-            else "contacts whose event doesn't come in time"
+            else _("contacts whose event doesn't come in time")
         )
-    return f"contacts who answer {port.upper()}"
+    return _("contacts who answer %(port)s") % {"port": port_name(port)}
 
 
 def _settings_issues(settings: Settings, known: KnownRefs | None) -> list[Issue]:
     issues: list[Issue] = []
     cooldown = settings.cooldown_seconds
     if cooldown is not None and cooldown < 0:
-        message = "Scenario settings: the wait before re-entering can't be negative"
+        message = about(_("Scenario settings"), _("the wait before re-entering can't be negative"))
         issues.append(
             Issue(
                 node=None,
@@ -255,9 +288,9 @@ def _settings_issues(settings: Settings, known: KnownRefs | None) -> list[Issue]
             )
         )
     elif cooldown and settings.reentry == "once":
-        message = (
-            "Scenario settings: the wait before re-entering has no effect when contacts enter"
-            " only once"
+        message = about(
+            _("Scenario settings"),
+            _("the wait before re-entering has no effect when contacts enter only once"),
         )
         issues.append(
             _warning(None, IssueCode.invalid_settings, message, "settings.cooldown_seconds")
@@ -273,7 +306,10 @@ def _settings_issues(settings: Settings, known: KnownRefs | None) -> list[Issue]
             Issue(
                 node=None,
                 code=IssueCode.invalid_settings,
-                message=f"Scenario settings: the goal cannot be used: {problem}",
+                message=about(
+                    _("Scenario settings"),
+                    _("the goal cannot be used: %(problem)s") % {"problem": problem},
+                ),
                 field="settings.exit_when",
             )
             for problem in problems
