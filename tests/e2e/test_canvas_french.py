@@ -52,9 +52,7 @@ def test_a_french_user_reads_the_canvas_in_french(
     expect(page.locator("html")).to_have_attribute("lang", "fr")
     palette = page.get_by_role("complementary", name="Blocs à ajouter")
     expect(palette.locator(".palette-family h2").first).to_contain_text("Déclencheurs")
-    expect(page.get_by_test_id("palette-trigger-event-purchase")).to_contain_text(
-        "Quand quelqu’un achète"
-    )
+    expect(page.get_by_test_id("palette-trigger-event-purchase")).to_contain_text("Lors d’un achat")
     expect(page.get_by_test_id("palette-delay-wait")).to_contain_text("Attendre")
     expect(page.get_by_test_id("node-mail").locator(".node-name")).to_have_text("Envoyer un e-mail")
     expect(page.get_by_test_id("issues-button")).not_to_contain_text("Ready")

@@ -104,7 +104,7 @@ def test_the_editor_speaks_french_to_a_french_user(french: Browser, session: Ses
     for words in (
         "Déclencheurs",
         "Ce qui fait démarrer le parcours",
-        "Quand quelqu’un achète",
+        "Lors d’un achat",
         "Envoyer un e-mail",
         "Attendre un événement",
         "Rechercher un bloc…",
@@ -143,7 +143,7 @@ def test_the_words_the_canvas_script_writes_are_embedded_in_french(
     assert messages["%(count)s tip"][:2] == ["%(count)s conseil", "%(count)s conseils"]
     boot = embedded(page, "canvas-data")
     names = {entry["testid"]: entry["name"] for entry in boot["palette"]}
-    assert names["palette-trigger-event-purchase"] == "Quand quelqu’un achète"
+    assert names["palette-trigger-event-purchase"] == "Lors d’un achat"
     assert {entry["family"] for entry in boot["palette"]} == {
         "Déclencheurs",
         "Conditions",
@@ -290,3 +290,24 @@ def test_the_catalog_tables_stay_english_and_are_translated_when_read() -> None:
     assert french_names == ["Déclencheurs", "Conditions", "Attentes", "Actions"]
     assert waits == "Délai dépassé"
     assert port_label("delay", "wait_for_event", "no") == "Timed out"
+
+
+def test_the_names_the_canvas_strips_are_the_ones_the_graphs_messages_start_with(
+    french: Browser, session: Session
+) -> None:
+    """The list of things to fix shows the block's name in bold, then the message without the
+    graph's own naming ("Bloc « promo » : …"): the editor embeds that naming for the script."""
+    scenario = new_scenario(french, session)
+    assert scenario.id is not None
+    saved = save(french, scenario.id, LOYAL, scenario.draft_revision)
+    page = french.client.get(f"/scenarios/{scenario.id}").text
+    labels = embedded(page, "canvas-data")["labels"]
+
+    issues = [i for i in saved.json()["issues"] if i["node"] == "promo"]
+    assert issues
+    for issue in issues:
+        assert issue["message"].startswith(labels["block"].replace("\u0000", "promo"))
+    panel = post_json(french, "/scenarios/blocks/panel", LOYAL["nodes"][2])
+    problems = re.findall(r'<li class="error" data-field="[^"]*">([^<]*)</li>', panel.text)
+    assert problems
+    assert not any("promo" in html_lib.unescape(p) for p in problems)
