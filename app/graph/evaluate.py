@@ -79,6 +79,7 @@ from app.graph.conditions import (
 )
 from app.graph.wording import humanize, one_of, plural, quote, yes_no
 from app.i18n.phrases import Phrase, say, say_n
+from app.i18n.speaker import SOURCE_LANGUAGE, current, speaking
 from app.i18n.text import N_
 
 
@@ -125,6 +126,9 @@ def matches_properties(condition: Condition, properties: Mapping[str, Any], now:
 def explain(condition: Condition, facts: ContactFacts, now: datetime) -> Explanation:
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    if current().language != SOURCE_LANGUAGE:  # ``text`` is stored English, whoever asks
+        with speaking(SOURCE_LANGUAGE):
+            return _explain(condition, facts, as_utc(now))
     return _explain(condition, facts, as_utc(now))
 
 

@@ -171,6 +171,15 @@ def test_an_explanation_reads_in_french_and_its_english_is_the_stored_text(
     assert english(expl) == expl.text
 
 
+def test_the_stored_text_is_english_even_when_a_french_speaker_asks() -> None:
+    rule = {"attribute": "signed_up_at", "op": "within_last_days", "value": 7}
+    with speaking("fr"):
+        expl = explained(rule, BUYER)
+    assert expl.text == "signed up at was '2025-12-30', needs within the last 7 days → yes"
+    assert expl.condition == "signed up at is within the last 7 days"
+    assert french(expl).startswith("signed up at : '2025-12-30' — il fallait une date des 7")
+
+
 def test_the_parts_of_a_composite_read_in_french_too() -> None:
     expl = explained(
         {
