@@ -74,6 +74,12 @@ def test_a_french_user_reads_the_canvas_in_french(
     expect(page.get_by_test_id("wire-tip")).to_contain_text("Cette sortie mène déjà à un bloc")
     page.mouse.up()
 
+    # Several blocks selected: the panel the script writes itself.
+    page.get_by_test_id("canvas").focus()
+    page.keyboard.press("Control+a")
+    expect(panel.locator("h2")).to_have_text("2 blocs sélectionnés")
+    expect(panel.get_by_role("button", name="Supprimer")).to_be_visible()
+
     # The autosave status after a change (Tidy up moves the blocks).
     page.get_by_test_id("tidy").click()
     status = page.get_by_test_id("save-status")
