@@ -24,6 +24,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from app.deps import get_current_user
+from app.i18n import _
 from app.inputs import Int32
 from app.models import Scenario, ScenarioVersion
 from app.services.errors import NotFound
@@ -135,7 +136,7 @@ async def live(scenario_id: Int32, request: Request) -> StreamingResponse:
             return session.get(Scenario, scenario_id) is not None
 
     if not await asyncio.to_thread(exists):
-        raise NotFound(f"There is no scenario {scenario_id}.")
+        raise NotFound(_("There is no scenario %(id)s.") % {"id": scenario_id})
     return StreamingResponse(
         _stream(request, scenario_id),
         media_type="text/event-stream",

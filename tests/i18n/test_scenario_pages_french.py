@@ -5,22 +5,43 @@ editor, and the mailbox, read by a French user: French words, French numbers and
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine as SqlEngine
 from sqlmodel import Session
 
 from app.clock import FrozenClock
+from app.config import Settings
 from app.i18n import format_number, format_percent, speaking
+from app.main import create_app
 from app.models import Scenario, User
 from app.routes.live import render_counters
+from app.services.account.users import create_user
 from app.services.insights.live_counters import EdgeShare, LiveCounters
 from app.services.messaging.mailbox import store
 from app.services.messaging.rendering import MessageParts, RenderContext, RenderError, render_parts
 from app.services.scenarios import scenarios
 from app.services.scenarios.stats import BlockCounters
-from tests.fixtures.web import Browser
+from tests.fixtures.web import PASSWORD, Browser, log_in
 from tests.worker.engine_harness import Engine
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    # A live stream that ends quickly, so the test client can read it whole.
+    return Settings(
+        env="test",
+        data_dir=tmp_path,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-" + "x" * 40,
+        base_url="http://testserver",
+        live_stream_seconds=0.3,
+    )
 
 
 @pytest.fixture
@@ -123,6 +144,35 @@ def test_the_live_counters_and_link_labels_speak_the_readers_language() -> None:
     english = render_counters(7, counters)
     assert "<b>1,234</b> entered" in english["nodes"]["wait"]["html"]
     assert english["edges"]["a|yes|b"]["label"] == "50% · 1,234"
+
+
+def test_the_live_stream_speaks_the_users_language(
+    settings: Settings, committed_engine: SqlEngine
+) -> None:
+    # The stream reads the database on its own connections: the rows must be committed.
+    with Session(committed_engine) as session:
+        user = create_user(session, email="flux@shop.example", password=PASSWORD, name="Flux")
+        user.language = "fr"
+        scenario, _report = scenarios.create_from_template(
+            session, "abandoned_cart", now=FrozenClock().now()
+        )
+        scenarios.activate(session, scenario.id or 0, now=FrozenClock().now())
+        session.commit()
+        scenario_id = scenario.id
+    with TestClient(create_app(settings), follow_redirects=False) as client:
+        assert log_in(client, "flux@shop.example", PASSWORD)[0] == 303
+        with client.stream("GET", f"/scenarios/{scenario_id}/live") as stream:
+            body = stream.read().decode()
+
+    first = next(
+        json.loads(line.removeprefix("data: "))
+        for line in body.splitlines()
+        if line.startswith("data: ")
+    )
+    html = first["nodes"]["hour"]["html"]
+    assert "<b>0</b> entré<" in html, "0 is singular in French"
+    assert "Contacts arrivés à ce bloc" in html
+    assert "entered<" not in html
 
 
 def test_the_contacts_at_a_block_speak_french(french: Browser, flow: Engine) -> None:
