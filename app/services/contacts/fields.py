@@ -18,7 +18,7 @@ from typing import Any, Literal
 from zoneinfo import available_timezones
 
 from app.clock import utcnow
-from app.graph.names import ATTRIBUTE_NAME_RE, ATTRIBUTE_NAME_RULE
+from app.graph.names import ATTRIBUTE_NAME_RE, attribute_name_rule
 
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
@@ -184,7 +184,7 @@ def normalize_score(raw: object) -> int:
 
 def check_attribute_name(name: object) -> str:
     if not isinstance(name, str) or not ATTRIBUTE_NAME_RE.match(name):
-        raise FieldProblem(f"{name!r}: {ATTRIBUTE_NAME_RULE}")
+        raise FieldProblem(f"{name!r}: {attribute_name_rule()}")  # the reader's words
     return name
 
 
