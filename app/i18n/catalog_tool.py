@@ -2,7 +2,8 @@
 
 ``make i18n`` runs ``extract`` (templates → ``.pot`` → each ``.po``, keeping translations)
 then ``compile`` (``.po`` → ``.mo``, shipped in the package). ``translate FILE.json`` merges
-``{"msgid": "traduction"}`` (a list of forms for a plural entry) into the French catalog —
+``{"msgid": "traduction"}`` (a list of forms for a plural entry; ``"context\u0004msgid"`` for
+an entry with a context) into the French catalog —
 what a translator or a helper script hands over. ``check`` lists what is untranslated, fuzzy,
 obsolete or has broken placeholders; the test suite fails on any of it.
 """
@@ -159,13 +160,16 @@ def translate(pairs: dict[str, str | list[str]], domain: str = "messages") -> li
     return unknown
 
 
-def _find(catalog: Catalog, msgid: str) -> Message | None:
-    found = catalog.get(msgid)
+def _find(catalog: Catalog, key: str) -> Message | None:
+    """``"msgid"``, or ``"context\u0004msgid"`` (gettext's own separator) for an entry with a
+    context; a plural entry is named by its singular."""
+    context, _, msgid = key.rpartition("\u0004")
+    found = catalog.get(msgid, context=context or None)
     if found is not None:
         return found
-    for message in catalog:  # a context's entry, or a plural entry named by its singular
-        key = message.id[0] if isinstance(message.id, tuple) else message.id
-        if key == msgid and message.id:
+    for message in catalog:
+        singular = message.id[0] if isinstance(message.id, tuple) else message.id
+        if singular == msgid and message.id and message.context == (context or None):
             return message
     return None
 

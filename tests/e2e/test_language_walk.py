@@ -28,7 +28,7 @@ ENGLISH_ONLY = set(
     blocks list lists day days hour hours week weeks show hide all none more less home log
     out sent entered left waiting scenario scenarios draft live paused activate trigger wait
     until after before since about of to is are not no by it its they them their who how
-    step steps needs happened times time reached goal messages mailbox statistics journey
+    step steps needs happened times time reached goal mailbox statistics journey
     people keys key password name email subject preview created updated last first status
     active""".split()
 )
@@ -36,7 +36,7 @@ ENGLISH_ONLY = set(
 FRENCH_ONLY = set(
     """le la les des du une vous votre vos avec pour dans sur aucun aucune est sont pas
     enregistrer paramètres accueil scénario scénarios déclencheur listes modèles modèle
-    statistiques parcours attente oui non ajouter supprimer modifier annuler rechercher
+    statistiques attente oui non ajouter supprimer modifier annuler rechercher
     entrés sortis envoyés brouillon actif activer mot passe se connecter
     déconnecter jours heures fois objectif""".split()
 )
