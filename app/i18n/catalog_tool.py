@@ -11,6 +11,7 @@ obsolete or has broken placeholders; the test suite fails on any of it.
 from __future__ import annotations
 
 import fcntl
+import gettext as gettext_module
 import io
 import json
 import sys
@@ -200,9 +201,16 @@ def problems() -> list[str]:
 
 
 def _compiled_matches(catalog: Catalog, mo: Path) -> bool:
+    """The shipped .mo says what the .po says (read back, not compared byte for byte: another
+    Babel release may lay the file out differently)."""
+    if not mo.exists():
+        return False
     expected = io.BytesIO()
     write_mo(expected, catalog, use_fuzzy=False)
-    return mo.exists() and mo.read_bytes() == expected.getvalue()
+    expected.seek(0)
+    with mo.open("rb") as shipped:
+        held = gettext_module.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
+    return bool(held == gettext_module.GNUTranslations(expected)._catalog)  # type: ignore[attr-defined]
 
 
 def _key(message: Message) -> tuple[str | None, str]:

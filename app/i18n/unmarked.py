@@ -99,7 +99,7 @@ class _ShownText(HTMLParser):
 
 def template_problems(path: Path, env: Environment) -> Iterator[str]:
     source = path.read_text(encoding="utf-8")
-    where = path.relative_to(APP.parent)
+    where = _shown_path(path)
     parser = _ShownText()
     parser.feed(_html_without_jinja(source, env))
     parser.close()
@@ -184,7 +184,7 @@ JS_SHORTCUT = re.compile(r"""^(?:Ctrl|Shift|Alt|Meta|Cmd)\+\S+$""")
 
 
 def script_problems(path: Path) -> Iterator[str]:
-    where = path.relative_to(APP.parent)
+    where = _shown_path(path)
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         code = line.split("//", 1)[0] if not line.lstrip().startswith("*") else ""
         for match in JS_STRING.finditer(code):
@@ -219,6 +219,10 @@ def _is_prose(text: str) -> bool:
     if re.search(r"[#\[\]=>{}]|(?:^|[\s,(])[.:]\w|[a-z]:[a-z]|/\w|^\S*\w\.\w\S*$", text):
         return False
     return bool(re.match(r"[A-Z][a-z]", text.strip()) or re.search(r"\w \w", text))
+
+
+def _shown_path(path: Path) -> Path:
+    return path.relative_to(APP.parent) if path.is_relative_to(APP.parent) else path
 
 
 def all_problems() -> list[str]:

@@ -13,9 +13,7 @@ from app.services.errors import Invalid
 WORKSPACE_ID = 1
 
 
-def set_user_preferences(
-    session: Session, user: User, *, language: str, time_zone: str
-) -> None:
+def set_user_preferences(session: Session, user: User, *, language: str, time_zone: str) -> None:
     """``language`` "" follows the browser; ``time_zone`` must be an IANA name (Europe/Paris)."""
     if language and language not in LANGUAGES:
         raise Invalid(_("Choose one of the languages offered."))
