@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 (French writes its apostrophe as U+2019, as the translations do)
 """A French user draws on the canvas in a real Chromium: the palette, an opened panel, the
 block menu, a refused link and the autosave status all speak French (the browser itself asks
 for English: the user's own choice wins). Screenshot: canvas-fr-*.png."""

@@ -1,4 +1,3 @@
-# ruff: noqa: RUF001 (French writes its apostrophe as U+2019, as the translations do)
 """The scenario canvas speaks French to a French user: the editor page, every block's panel,
 the settings panel, the panels' answers and the words the canvas script writes itself.
 

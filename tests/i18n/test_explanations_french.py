@@ -1,8 +1,6 @@
 """Words the engine writes while nobody is looking, read later in the reader's language: a
 condition's explanation, a wait's wake-up time, the journey page that shows them."""
 
-# ruff: noqa: RUF001 (French writes its apostrophe as U+2019, as the translations do)
-
 from __future__ import annotations
 
 import re

@@ -2,8 +2,6 @@
 shared wording helpers are French inside ``speaking("fr")`` and the same English as ever
 outside it (the API and the worker have an English speaker)."""
 
-# ruff: noqa: RUF001 (French writes its apostrophe as U+2019, as the translations do)
-
 from __future__ import annotations
 
 from typing import Any

@@ -183,7 +183,7 @@ def test_tracking_lists_and_segments_in_french(french: Browser, lea: Contact) ->
 def test_settings_in_french(french: Browser) -> None:
     text = page(french, "/settings")
 
-    for word in ("Votre compte", "Clés d'API", "Utilisateurs", "Se déconnecter partout", "Envoi"):
+    for word in ("Votre compte", "Clés d’API", "Utilisateurs", "Se déconnecter partout", "Envoi"):
         assert word in text
     assert "connecté sur 1 navigateur." in text
     for english in ("Your account", "Log out everywhere", "Change password", "No keys yet"):
@@ -192,7 +192,7 @@ def test_settings_in_french(french: Browser) -> None:
     refused = french.post(
         "/settings/password", {"current_password": "x", "new_password": "y"}, htmx=True
     )
-    assert "Votre mot de passe actuel n'est pas le bon." in html.unescape(refused.text)
+    assert "Votre mot de passe actuel n’est pas le bon." in html.unescape(refused.text)
 
 
 def test_a_missing_contact_is_a_french_error_page(french: Browser) -> None:
@@ -200,5 +200,5 @@ def test_a_missing_contact_is_a_french_error_page(french: Browser) -> None:
 
     assert missing.status_code == 404
     text = html.unescape(missing.text)
-    assert "Il n'y a pas de contact avec l'identifiant 999999." in text
+    assert "Il n’y a pas de contact avec l’identifiant 999999." in text
     assert "Retour à Parcours" in text

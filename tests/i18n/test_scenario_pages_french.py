@@ -1,8 +1,6 @@
 """The scenario list, a scenario's statistics, the contacts at a block, the messages and their
 editor, and the mailbox, read by a French user: French words, French numbers and dates."""
 
-# ruff: noqa: RUF001 (French writes its apostrophe as U+2019, as the translations do)
-
 from __future__ import annotations
 
 import json
