@@ -34,6 +34,8 @@ class Scenario(SQLModel, table=True):
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
     activated_at: datetime | None = optional_time_field()
+    # Set when a scenario that ran is deleted: hidden from the lists, its history kept.
+    archived_at: datetime | None = optional_time_field()
 
 
 class ScenarioVersion(SQLModel, table=True):
