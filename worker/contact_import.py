@@ -11,6 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
+from app.i18n import N_
 from app.services.contacts.import_run import fail_import, run_import
 from worker.queue import QUEUE_NAME
 
@@ -26,7 +27,7 @@ async def import_contacts(ctx: dict[str, Any], import_id: int, part: int = 0) ->
         )
     except Exception:
         log.exception("import %s failed", import_id)
-        message = "The import stopped on an unexpected error; it has been logged."
+        message = N_("The import stopped on an unexpected error; it has been logged.")
         await asyncio.to_thread(fail_import, engine, import_id, message, clock.now())
         return "failed"
     if finished:

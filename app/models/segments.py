@@ -76,6 +76,8 @@ class ContactImport(SQLModel, table=True):
     rejected_count: int = 0
     error: str | None = None
     created_by_id: int | None = Field(default=None, foreign_key="users.id", ondelete="SET NULL")
+    # The language of whoever uploaded it: the worker writes the report's reasons in it.
+    language: str | None = Field(default=None, max_length=8)
     created_at: datetime = created_at_field()
     started_at: datetime | None = optional_time_field()
     finished_at: datetime | None = optional_time_field()

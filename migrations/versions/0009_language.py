@@ -1,5 +1,5 @@
-"""Languages: each user's language and time zone, each contact's language, and the
-workspace's default language for contacts.
+"""Languages: each user's language and time zone, each contact's language, the
+workspace's default language for contacts, and the language of each import's report.
 
 Revision ID: 0009_language
 Revises: 0008_event_shares
@@ -31,6 +31,10 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True)
         )
+    with op.batch_alter_table("contact_imports") as batch:
+        batch.add_column(
+            sa.Column("language", sqlmodel.sql.sqltypes.AutoString(length=8), nullable=True)
+        )
     op.create_table(
         "workspace",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -42,6 +46,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("workspace")
+    with op.batch_alter_table("contact_imports") as batch:
+        batch.drop_column("language")
     with op.batch_alter_table("contacts") as batch:
         batch.drop_column("language")
     with op.batch_alter_table("users") as batch:

@@ -19,6 +19,7 @@ from zoneinfo import available_timezones
 
 from app.clock import utcnow
 from app.graph.names import ATTRIBUTE_NAME_RE, attribute_name_rule
+from app.i18n import N_, _, format_number
 
 Channel = Literal["email", "sms"]
 CHANNELS: tuple[Channel, ...] = ("email", "sms")
@@ -51,19 +52,24 @@ LANGUAGE_TAG_RE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*$")
 
 
 class FieldProblem(ValueError):
-    """One value that cannot be accepted; the message is shown to people as it is."""
+    """One value that cannot be accepted; the message is shown to people as it is.
+
+    Messages are translated when raised (``_()``), so they are written for whoever is spoken to
+    at that moment: the user of a page, the uploader of an import, English for the API.
+    """
 
 
 def normalize_email(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise FieldProblem("the email must be text, e.g. name@example.com")
+        raise FieldProblem(_("the email must be text, e.g. name@example.com"))
     email = raw.strip().lower()
     if not email:
         return None
     if len(email) > MAX_EMAIL or not EMAIL_RE.match(email):
-        raise FieldProblem(f"{raw.strip()!r} is not a valid email address (like name@example.com)")
+        message = _("%(value)s is not a valid email address (like name@example.com)")
+        raise FieldProblem(message % {"value": repr(raw.strip())})
     return email
 
 
@@ -76,28 +82,44 @@ def normalize_phone(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise FieldProblem("the phone number must be text, e.g. +33612345678")
+        raise FieldProblem(_("the phone number must be text, e.g. +33612345678"))
     phone = PHONE_SEPARATORS.sub("", raw.strip())
     if not phone:
         return None
     if phone.startswith("00"):
         phone = "+" + phone[2:]
     if not E164_RE.match(phone):
-        raise FieldProblem(
-            f"{raw.strip()!r} is not a phone number in international format: start with + and "
+        message = _(
+            "%(value)s is not a phone number in international format: start with + and "
             "the country code, e.g. +33612345678 (E.164)"
         )
+        raise FieldProblem(message % {"value": repr(raw.strip())})
     return phone
 
 
+# Whole sentences per name field, so each language words them its own way.
+_NAME_PROBLEMS = {
+    "first name": (
+        N_("the first name must be text"),
+        N_("the first name is longer than %(max)s characters"),
+    ),
+    "last name": (
+        N_("the last name must be text"),
+        N_("the last name is longer than %(max)s characters"),
+    ),
+}
+
+
 def normalize_name(raw: object, label: str) -> str | None:
+    """``label`` is "first name" or "last name"."""
     if raw is None:
         return None
+    not_text, too_long = _NAME_PROBLEMS[label]
     if not isinstance(raw, str):
-        raise FieldProblem(f"the {label} must be text")
+        raise FieldProblem(_(not_text))
     value = raw.strip()
     if len(value) > MAX_NAME:
-        raise FieldProblem(f"the {label} is longer than {MAX_NAME} characters")
+        raise FieldProblem(_(too_long) % {"max": format_number(MAX_NAME)})
     return value or None
 
 
@@ -105,23 +127,24 @@ def normalize_birthday(raw: object) -> date | None:
     if raw is None or raw == "":
         return None
     if isinstance(raw, datetime):
-        raise FieldProblem("the birthday must be a date like 1990-04-25, without a time")
+        raise FieldProblem(_("the birthday must be a date like 1990-04-25, without a time"))
     if isinstance(raw, date):
         value = raw
     elif isinstance(raw, str):
         try:
             value = date.fromisoformat(raw.strip())
         except ValueError:
-            raise FieldProblem(
-                f"{raw!r} is not a date: write the birthday as YYYY-MM-DD, e.g. 1990-04-25"
-            ) from None
+            message = _(
+                "%(value)s is not a date: write the birthday as YYYY-MM-DD, e.g. 1990-04-25"
+            )
+            raise FieldProblem(message % {"value": repr(raw)}) from None
     else:
-        raise FieldProblem("the birthday must be a date like 1990-04-25")
+        raise FieldProblem(_("the birthday must be a date like 1990-04-25"))
     if value.year < 1900:
-        raise FieldProblem("the birthday is before 1900; check the year")
+        raise FieldProblem(_("the birthday is before 1900; check the year"))
     # A day of slack: in time zones ahead of UTC, today's newborn was born "tomorrow".
     if value > utcnow().date() + timedelta(days=1):
-        raise FieldProblem("the birthday is in the future; check the year")
+        raise FieldProblem(_("the birthday is in the future; check the year"))
     return value
 
 
@@ -139,14 +162,15 @@ def normalize_timezone(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise FieldProblem("the time zone must be text, e.g. Europe/Paris")
+        raise FieldProblem(_("the time zone must be text, e.g. Europe/Paris"))
     zone = raw.strip()
     if not zone:
         return None
     if zone not in _zones():
-        raise FieldProblem(
-            f"{zone!r} is not a time zone: use a name like Europe/Paris or America/New_York"
+        message = _(
+            "%(value)s is not a time zone: use a name like Europe/Paris or America/New_York"
         )
+        raise FieldProblem(message % {"value": repr(zone)})
     return zone
 
 
@@ -159,32 +183,39 @@ def normalize_language(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise FieldProblem("the language must be text, e.g. fr or en")
+        raise FieldProblem(_("the language must be text, e.g. fr or en"))
     tag = raw.strip()
     if not tag:
         return None
     if len(tag) > 35 or not LANGUAGE_TAG_RE.match(tag):
-        raise FieldProblem(f"{tag!r} is not a language: use a code like fr, en or fr-FR")
+        message = _("%(value)s is not a language: use a code like fr, en or fr-FR")
+        raise FieldProblem(message % {"value": repr(tag)})
     return tag.replace("_", "-").split("-")[0].lower()
 
 
 def normalize_score(raw: object) -> int:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise FieldProblem("the score must be a whole number")
+        raise FieldProblem(_("the score must be a whole number"))
     if isinstance(raw, int) and abs(raw) > SCORE_LIMIT:
-        raise FieldProblem(f"the score must be between -{SCORE_LIMIT:,} and {SCORE_LIMIT:,}")
+        words = {"low": format_number(-SCORE_LIMIT), "high": format_number(SCORE_LIMIT)}
+        raise FieldProblem(_("the score must be between %(low)s and %(high)s") % words)
     try:
         value = float(raw)
     except (ValueError, OverflowError):
-        raise FieldProblem(f"the score must be a whole number, not {raw!r}") from None
+        raise FieldProblem(_not_a_whole_number(raw)) from None
     if not math.isfinite(value) or value != int(value) or abs(value) > SCORE_LIMIT:
-        raise FieldProblem(f"the score must be a whole number, not {raw!r}")
+        raise FieldProblem(_not_a_whole_number(raw))
     return int(value)
+
+
+def _not_a_whole_number(raw: object) -> str:
+    return _("the score must be a whole number, not %(value)s") % {"value": repr(raw)}
 
 
 def check_attribute_name(name: object) -> str:
     if not isinstance(name, str) or not ATTRIBUTE_NAME_RE.match(name):
-        raise FieldProblem(f"{name!r}: {attribute_name_rule()}")  # the reader's words
+        words = {"name": repr(name), "problem": attribute_name_rule()}  # the reader's words
+        raise FieldProblem(_("%(name)s: %(problem)s") % words)
     return name
 
 
@@ -194,18 +225,20 @@ def check_attribute_value(name: str, value: object) -> object:
         return value
     if isinstance(value, int) and abs(value) > MAX_ATTRIBUTE_INT:
         # Past 64 bits SQLite cannot compare it and conditions could not be written about it.
-        raise FieldProblem(f"{name}: the number is too large")
+        raise FieldProblem(_("%(name)s: the number is too large") % {"name": name})
     if isinstance(value, int | float):
         if not math.isfinite(value):
-            raise FieldProblem(f"{name}: the number is not finite")
+            raise FieldProblem(_("%(name)s: the number is not finite") % {"name": name})
         return value
     if isinstance(value, str):
         if len(value) > MAX_TEXT_VALUE:
-            raise FieldProblem(f"{name}: text longer than {MAX_TEXT_VALUE} characters")
+            words = {"name": name, "max": format_number(MAX_TEXT_VALUE)}
+            raise FieldProblem(_("%(name)s: text longer than %(max)s characters") % words)
         return value
-    raise FieldProblem(
-        f"{name}: a value must be text, a number, true/false, or null to remove the attribute"
+    message = _(
+        "%(name)s: a value must be text, a number, true/false, or null to remove the attribute"
     )
+    raise FieldProblem(message % {"name": name})
 
 
 BUILTIN_NORMALIZERS = {
@@ -250,15 +283,16 @@ def split_attributes(raw: dict[str, Any], problems: list[str]) -> ContactData:
     """Built-in names go to their columns, every other key is a custom attribute."""
     data = ContactData()
     if len(raw) > MAX_ATTRIBUTES:
-        problems.append(f"at most {MAX_ATTRIBUTES} attributes can be sent at once")
+        words = {"max": format_number(MAX_ATTRIBUTES)}
+        problems.append(_("at most %(max)s attributes can be sent at once") % words)
         return data
     for name, value in raw.items():
         try:
             if name == "created_at":
-                raise FieldProblem("created_at is set by Parcours and cannot be changed")
+                raise FieldProblem(_("created_at is set by Parcours and cannot be changed"))
             if name in BUILTIN_NORMALIZERS:
                 if name == "score" and value is None:
-                    raise FieldProblem("the score must be a whole number")
+                    raise FieldProblem(_("the score must be a whole number"))
                 data.fields[name] = BUILTIN_NORMALIZERS[name](value)
                 continue
             check_attribute_name(name)
@@ -274,10 +308,10 @@ def normalize_external_id(raw: object) -> str | None:
     if raw is None:
         return None
     if not isinstance(raw, str):
-        raise FieldProblem("the external id must be text")
+        raise FieldProblem(_("the external id must be text"))
     value = raw.strip()
     if len(value) > 255:
-        raise FieldProblem("the external id is longer than 255 characters")
+        raise FieldProblem(_("the external id is longer than %(max)s characters") % {"max": 255})
     return value or None
 
 
@@ -290,28 +324,31 @@ def parse_consent(
     if isinstance(raw, dict) and isinstance(raw.get("granted"), bool):
         given_source = raw.get("source")
         if given_source is not None and not isinstance(given_source, str):
-            problems.append(f"{channel} consent: the source must be text, e.g. signup form")
+            message = _("%(channel)s consent: the source must be text, e.g. signup form")
+            problems.append(message % {"channel": channel})
             return None
         if given_source is not None and len(given_source) > MAX_NAME:
-            problems.append(f"{channel} consent: the source is longer than {MAX_NAME} characters")
+            message = _("%(channel)s consent: the source is longer than %(max)s characters")
+            problems.append(message % {"channel": channel, "max": format_number(MAX_NAME)})
             return None
         at = now
         if raw.get("at") is not None:
             try:
                 at = datetime.fromisoformat(str(raw["at"]))
             except ValueError:
-                problems.append(f"{channel} consent: 'at' must be a time like 2025-03-01T09:30Z")
+                message = _("%(channel)s consent: 'at' must be a time like 2025-03-01T09:30Z")
+                problems.append(message % {"channel": channel})
                 return None
             if at.tzinfo is None:
                 at = at.replace(tzinfo=now.tzinfo)
         unknown = set(raw) - {"granted", "source", "at"}
         if unknown:
-            problems.append(f"{channel} consent: unknown field {sorted(unknown)[0]!r}")
+            message = _("%(channel)s consent: unknown field %(field)s")
+            problems.append(message % {"channel": channel, "field": repr(sorted(unknown)[0])})
             return None
         return ConsentChange(granted=raw["granted"], source=(given_source or source), at=at)
-    problems.append(
-        f'{channel} consent must be true, false or {{"granted": true, "source": "..."}}'
-    )
+    message = _("%(channel)s consent must be true, false or %(sample)s")
+    problems.append(message % {"channel": channel, "sample": '{"granted": true, "source": "..."}'})
     return None
 
 
@@ -336,7 +373,8 @@ def contact_data(
         problems.append(str(problem))
     for channel, raw in (consent or {}).items():
         if channel not in CHANNELS:
-            problems.append(f"consent is given per channel, email or sms; not {channel!r}")
+            message = _("consent is given per channel, email or sms; not %(channel)s")
+            problems.append(message % {"channel": repr(channel)})
             continue
         change = parse_consent(raw, channel, now=now, source=source, problems=problems)
         if change is not None:

@@ -21,7 +21,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col
 
-from app.i18n import N_, _
+from app.i18n import N_, _, current, ngettext
 from app.models import ContactImport, ImportRejection, ImportStatus
 from app.services.contacts.fields import (
     BUILTIN_NORMALIZERS,
@@ -180,6 +180,7 @@ def create_import(
         mapping=guess_mapping(columns, samples),
         total_rows=total,
         created_by_id=created_by_id,
+        language=current().language,  # the worker writes the report's reasons in it
         created_at=now,
     )
     session.add(upload)
@@ -257,7 +258,11 @@ class RowResult:
 
 def parse_row(upload: ContactImport, number: int, cells: list[str], now: datetime) -> RowResult:
     if len(cells) != len(upload.columns):
-        reason = f"this row has {len(cells)} cells but the header has {len(upload.columns)}"
+        reason = ngettext(
+            "this row has %(count)s cell but the header has %(columns)s",
+            "this row has %(count)s cells but the header has %(columns)s",
+            len(cells),
+        ) % {"count": len(cells), "columns": len(upload.columns)}
         return RowResult(number, None, reason, cells)
     data = ContactData()
     problems: list[str] = []
@@ -279,11 +284,11 @@ def parse_row(upload: ContactImport, number: int, cells: list[str], now: datetim
             else:
                 data.fields[field] = BUILTIN_NORMALIZERS[field](value)
         except FieldProblem as problem:
-            problems.append(f"{column}: {problem}")
+            problems.append(_("%(name)s: %(problem)s") % {"name": column, "problem": problem})
     if problems:
         return RowResult(number, None, "; ".join(problems), cells)
     if data.email is None and data.external_id is None:
-        return RowResult(number, None, "no email (nor your id) on this row", cells)
+        return RowResult(number, None, _("no email (nor your id) on this row"), cells)
     return RowResult(number, data, None, cells)
 
 
@@ -293,14 +298,14 @@ def _boolean(value: str, column: str) -> bool:
         return True
     if word in FALSE_WORDS:
         return False
-    raise FieldProblem(f"{value!r} is not yes or no")
+    raise FieldProblem(_("%(value)s is not yes or no") % {"value": repr(value)})
 
 
 def _typed(value: str, kind: str, column: str) -> Any:
     if kind == "number":
         number = _number(value)
         if number is None:
-            raise FieldProblem(f"{value!r} is not a number")
+            raise FieldProblem(_("%(value)s is not a number") % {"value": repr(value)})
         return number
     if kind == "boolean":
         return _boolean(value, column)

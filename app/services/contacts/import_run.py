@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlmodel import Session, col
 
+from app.i18n import N_, _, speaking
 from app.models import Contact, ContactImport, ImportStatus
 from app.services.contacts.contacts import (
     CONTACT_CREATED,
@@ -36,7 +37,7 @@ from app.services.contacts.import_ import (
 )
 from app.services.contacts.lists import add_members, lists_by_keys
 
-ERASED = "erased on request (GDPR): this email is not imported again"
+ERASED = N_("erased on request (GDPR): this email is not imported again")
 
 
 def import_chunk(
@@ -48,7 +49,7 @@ def import_chunk(
     erased = suppressed_emails(session, {r.data.email for r in good if r.data and r.data.email})
     for r in good:
         if r.data is not None and r.data.email in erased:
-            r.data, r.reason = None, ERASED
+            r.data, r.reason = None, _(ERASED)
             rejected.append(r)
     good = [r for r in good if r.data is not None]
 
@@ -92,7 +93,8 @@ def import_chunk(
             contact = existing.get(("external_id", data.external_id))
         if contact is None:
             if data.external_id and data.external_id in new_externals:
-                r.data, r.reason = None, f"your id {data.external_id} is on an earlier row too"
+                words = {"id": data.external_id}
+                r.data, r.reason = None, _("your id %(id)s is on an earlier row too") % words
                 rejected.append(r)
                 continue
             new_externals.add(data.external_id or "")
@@ -160,8 +162,9 @@ def run_import(
                 return True
             moment = now()
             start = upload.processed_rows
-            parsed = [parse_row(upload, number, cells, moment) for number, cells in chunk]
-            created, updated, rejected = import_chunk(session, upload, parsed, moment)
+            with speaking(upload.language):  # the report's reasons, for whoever uploaded it
+                parsed = [parse_row(upload, number, cells, moment) for number, cells in chunk]
+                created, updated, rejected = import_chunk(session, upload, parsed, moment)
             upload.processed_rows = start + len(chunk)
             upload.created_count += created
             upload.updated_count += updated
@@ -175,7 +178,11 @@ def run_import(
 
 
 def fail_import(engine: Engine, import_id: int, message: str, now: datetime) -> None:
+    """Marks the import failed; ``message`` is an English msgid (``N_``), stored in the
+    uploader's language."""
     with Session(engine) as session:
         upload = get_import(session, import_id, with_file=False)
-        upload.status, upload.error, upload.finished_at = ImportStatus.failed, message, now
+        with speaking(upload.language):
+            upload.error = _(message)
+        upload.status, upload.finished_at = ImportStatus.failed, now
         session.commit()
