@@ -29,6 +29,7 @@ from app.redis import EmbeddedRedis
 from app.request_guard import RequestGuard
 from app.routes import (
     api,
+    api_docs,
     auth,
     contact_pages,
     health,
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Marketing-automation scenarios: contacts, events, lists, messages.",
         lifespan=lifespan,
         dependencies=[Depends(csrf_protect)],
-        docs_url="/docs",
+        # /docs is our own page (routes/api_docs.py): Swagger UI served from here, not a CDN.
+        docs_url=None,
         redoc_url=None,
     )
     app.state.settings = settings
@@ -111,6 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(health.router)
+    app.include_router(api_docs.router)
     # The event intake first: it is the hot path, and routes are matched in order.
     app.include_router(event_api.router)  # /api/v1/events*: its own auth (see the module)
     app.include_router(auth.router)

@@ -31,14 +31,14 @@ EMAIL_FRAME_POLICY = (
     f"img-src 'self' data: https: http:; connect-src 'self'; {_COMMON}"
 )
 EMAIL_FRAME_HEADERS = {"Content-Security-Policy": EMAIL_FRAME_POLICY}
-# FastAPI's API reference (/docs) is Swagger UI from its CDN with an inline start-up script;
-# it shows no user data.
+# The API reference (/docs) is the vendored Swagger UI, started from static/js/api-docs.js:
+# scripts from this server only, like every page; its stylesheet and the <style> elements
+# Swagger UI adds at run time are let through, on a page that shows no user data.
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    f"img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; {_COMMON}"
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    f"img-src 'self' data:; connect-src 'self'; {_COMMON}"
 )
-DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect"})
+DOCS_PATHS = frozenset({"/docs"})
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 HSTS = "max-age=31536000"
 

@@ -18,7 +18,7 @@ def test_every_vendored_file_matches_its_pinned_sha256() -> None:
         assert hashlib.sha256((VENDOR / name).read_bytes()).hexdigest() == sha, name
 
 
-def test_every_script_in_the_vendor_folder_is_listed() -> None:
+def test_every_script_and_stylesheet_in_the_vendor_folder_is_listed() -> None:
     listed = {name for name, _ in ROW.findall((VENDOR / "VENDOR.md").read_text())}
 
-    assert {p.name for p in VENDOR.glob("*.js")} == listed
+    assert {p.name for p in [*VENDOR.glob("*.js"), *VENDOR.glob("*.css")]} == listed
