@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from app.config import get_settings
+from app.config import Settings, get_settings, local_base_url
 from app.db import create_db_engine, session_scope
 from app.services.account.demo import DemoCredentials, seed_demo
 
@@ -89,6 +89,38 @@ def users_create(
         raise typer.Exit(1) from exc
 
 
+def _read_new_password() -> str:
+    """Typed twice without echo at a terminal; one line of standard input otherwise
+    (``echo "$PW" | parcours users password ana@shop.example``)."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = typer.prompt("New password", hide_input=True, default="", show_default=False)
+    again = typer.prompt("Again, to check", hide_input=True, default="", show_default=False)
+    if first != again:
+        typer.echo("The two passwords differ; nothing was changed.", err=True)
+        raise typer.Exit(1)
+    return first
+
+
+@users_cli.command("password")
+def users_password(email: str) -> None:
+    """Set someone's password (a forgotten one too); they are logged out everywhere."""
+    from app.services.account.users import set_password
+    from app.services.errors import ServiceError
+
+    password = _read_new_password()
+    engine = create_db_engine(get_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            user = set_password(session, email=email, new=password)
+            typer.echo(f"Password changed for {user.email}; their open sessions have ended.")
+    except ServiceError as exc:
+        typer.echo(f"{exc.message} Nothing was changed.", err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+
+
 @apikey_cli.command("create")
 def apikey_create(name: str) -> None:
     """Create an API key; it is printed once and only its hash is kept."""
@@ -100,20 +132,38 @@ def apikey_create(name: str) -> None:
     typer.echo(plain)
 
 
+HostOption = Annotated[
+    str | None, typer.Option(help="Address to listen on (default: PARCOURS_HOST, 127.0.0.1).")
+]
+PortOption = Annotated[
+    int | None,
+    typer.Option(min=1, max=65535, help="Port to listen on (default: PARCOURS_PORT, 8000)."),
+]
+
+
+def _listening_on(host: str | None, port: int | None) -> Settings:
+    """The settings with --host/--port in force. They go through the environment, so the
+    processes started from here (the web server and the worker of ``parcours dev``) read the
+    same, and an unset PARCOURS_BASE_URL follows them (links in emails, the banner)."""
+    if host is not None:
+        os.environ["PARCOURS_HOST"] = host
+    if port is not None:
+        os.environ["PARCOURS_PORT"] = str(port)
+    get_settings.cache_clear()
+    return get_settings()
+
+
 @cli.command()
-def web(
-    host: Annotated[str | None, typer.Option()] = None,
-    port: Annotated[int | None, typer.Option()] = None,
-) -> None:
+def web(host: HostOption = None, port: PortOption = None) -> None:
     """Serve the web app and the API."""
     import uvicorn
 
-    settings = get_settings()
+    settings = _listening_on(host, port)
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=settings.host,
+        port=settings.port,
         proxy_headers=True,
         log_level="info",
     )
@@ -127,12 +177,12 @@ def worker() -> None:
 
 
 @cli.command()
-def dev() -> None:
+def dev(host: HostOption = None, port: PortOption = None) -> None:
     """Everything on one machine: migrate, demo data on first start, web and worker."""
     from app.migrate import upgrade
     from app.redis import EmbeddedRedis
 
-    settings = get_settings()
+    settings = _listening_on(host, port)
     upgrade(settings.database_url)
     _seed_if_empty()
 
@@ -144,10 +194,18 @@ def dev() -> None:
         typer.echo(f"Embedded Redis: {env['PARCOURS_REDIS_URL']}")
 
     creds = _credentials_file()
-    banner = [f"\n  Parcours is running at {settings.base_url}\n"]
+    # Where it listens, as a browser here types it; PARCOURS_BASE_URL may name a proxy instead.
+    address = local_base_url(settings.host, settings.port)
+    banner = [f"\n  Parcours is running at {address}"]
+    if settings.base_url.rstrip("/") != address:
+        banner.append(f"  (links in emails point to {settings.base_url})")
+    banner.append("")
     if creds.exists():
         banner += ["  " + line for line in creds.read_text().splitlines()]
-        banner.append(f"  (kept in {creds}; delete it once you have changed the password)\n")
+        banner.append(
+            f"  (kept in {creds}; delete it once you have changed the password in Settings,"
+            " or with: parcours users password EMAIL)\n"
+        )
     typer.echo("\n".join(banner))
 
     python = sys.executable

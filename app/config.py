@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     database_url: str = ""
     redis_url: str = ""
     smtp_url: str = ""
-    base_url: str = "http://127.0.0.1:8000"
+    # Where browsers reach Parcours (links in emails, Secure cookies). Unset: the address the
+    # web server listens on (host and port below), as a browser on this machine would type it.
+    base_url: str = ""
     # Production serves over https; an http:// base_url is only accepted when a proxy in
     # front terminates TLS and says so here.
     behind_tls_proxy: bool = False
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
         if not self.database_url:
             self.database_url = f"sqlite:///{(self.data_dir / 'parcours.db').as_posix()}"
         self.database_url = normalize_database_url(self.database_url)
+        if not self.base_url:
+            self.base_url = local_base_url(self.host, self.port)
         if self.env == "production":
             weak = len(self.secret_key) < MIN_SECRET_LENGTH
             if weak or self.secret_key == DEV_SECRET_PLACEHOLDER:
@@ -114,6 +118,16 @@ class Settings(BaseSettings):
         path.write_text(key)
         path.chmod(0o600)
         return key
+
+
+def local_base_url(host: str, port: int) -> str:
+    """``http://127.0.0.1:8000`` for a server on host:port; one listening on every address
+    (0.0.0.0, ::) is reached on this machine through the loopback address."""
+    if host in ("", "0.0.0.0", "::"):
+        host = "127.0.0.1"
+    elif ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 def normalize_database_url(url: str) -> str:

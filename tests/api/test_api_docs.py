@@ -36,7 +36,8 @@ def test_the_docs_page_starts_swagger_ui_without_an_inline_script(client: TestCl
     docs = client.get("/docs")
 
     scripts = re.findall(r"<script\b([^>]*)>(.*?)</script>", docs.text, re.S)
-    assert scripts and all('src="' in attrs and not body.strip() for attrs, body in scripts)
+    assert scripts
+    assert all('src="' in attrs and not body.strip() for attrs, body in scripts)
     assert 'data-openapi-url="/openapi.json"' in docs.text
     csp = directives(docs.headers["content-security-policy"])
     assert csp["script-src"] == "'self'"

@@ -86,3 +86,36 @@ def test_settings_come_from_prefixed_environment(monkeypatch: pytest.MonkeyPatch
         "https://mail.shop.example",
         "smtp://relay:25",
     )
+
+
+@pytest.mark.parametrize(
+    ("host", "port", "base_url"),
+    [
+        ("127.0.0.1", 9000, "http://127.0.0.1:9000"),
+        ("0.0.0.0", 8080, "http://127.0.0.1:8080"),
+        ("parcours.lan", 8000, "http://parcours.lan:8000"),
+        ("::1", 8000, "http://[::1]:8000"),
+    ],
+)
+def test_an_unset_base_url_follows_the_host_and_port_it_listens_on(
+    host: str, port: int, base_url: str
+) -> None:
+    settings = Settings(host=host, port=port, _env_file=None)  # type: ignore[call-arg]
+
+    assert settings.base_url == base_url
+
+
+def test_parcours_port_in_the_environment_moves_the_base_url_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PARCOURS_PORT", "8123")
+    monkeypatch.delenv("PARCOURS_BASE_URL", raising=False)
+
+    assert Settings(_env_file=None).base_url == "http://127.0.0.1:8123"  # type: ignore[call-arg]
+
+
+def test_a_base_url_that_is_set_is_kept_whatever_the_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PARCOURS_PORT", "8123")
+    monkeypatch.setenv("PARCOURS_BASE_URL", "https://shop.example.com/parcours")
+
+    assert Settings(_env_file=None).base_url == "https://shop.example.com/parcours"  # type: ignore[call-arg]

@@ -72,15 +72,33 @@ def change_password(
     """Set a new password; every other session of the user ends (a thief's copy too)."""
     if not verify_password(current, user.password_hash):
         raise Invalid(_("Your current password is not right."))
+    _check_new_password(new)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    assert user.id is not None
+    end_user_sessions(session, user.id, keep=keep_session)
+
+
+def set_password(session: Session, *, email: str, new: str) -> User:
+    """An administrator's reset (``parcours users password``): no current password asked,
+    and every session of the user ends."""
+    user = session.exec(select(User).where(User.email == normalize_email(email))).first()
+    if user is None:
+        raise NotFound(_("There is no user with the email %(email)s.") % {"email": email})
+    _check_new_password(new)
+    user.password_hash = hash_password(new)
+    session.add(user)
+    assert user.id is not None
+    end_user_sessions(session, user.id)
+    return user
+
+
+def _check_new_password(new: str) -> None:
     if len(new) < MIN_PASSWORD_LENGTH:
         raise Invalid(
             _("The new password must have at least %(count)s characters.")
             % {"count": MIN_PASSWORD_LENGTH}
         )
-    user.password_hash = hash_password(new)
-    session.add(user)
-    assert user.id is not None
-    end_user_sessions(session, user.id, keep=keep_session)
 
 
 def count_users(session: Session) -> int:
