@@ -31,10 +31,12 @@ from app.routes import (
     api,
     api_docs,
     auth,
+    contact_forms,
     contact_pages,
     health,
     import_pages,
     insight_pages,
+    list_members,
     list_pages,
     live,
     message_pages,
@@ -123,8 +125,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(message_pages.router)
     app.include_router(public.router)
     app.include_router(import_pages.router)
+    app.include_router(contact_forms.router)  # before contact_pages: /contacts/new is no id
     app.include_router(contact_pages.router)
     app.include_router(list_pages.router)
+    app.include_router(list_members.router)
     app.include_router(tracking_public.router)
     app.include_router(insight_pages.router)
     app.include_router(live.router)

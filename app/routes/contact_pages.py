@@ -14,6 +14,7 @@ from app.deps import SessionDep, get_current_user
 from app.graph import Condition
 from app.i18n import _
 from app.inputs import Int32, Int64
+from app.routes.contact_forms import by_hand_context
 from app.services.contacts import contacts, gdpr, segments
 from app.services.contacts import lists as list_service
 from app.services.contacts import views as contact_views
@@ -92,11 +93,11 @@ def contact_page(request: Request, session: SessionDep, contact_id: Int32) -> HT
     events = contact_views.timeline(session, contact.id)
     context = {
         "contact": contact,
-        "lists": list_service.contact_list_keys(session, [contact.id])[contact.id],
         "enrollments": contact_views.enrollments_of(session, contact.id),
         "events": events,
         "older": events[-1].id if len(events) == 50 else None,
         "suppressed": contacts.is_suppressed(session, contact.email),
+        **by_hand_context(session, contact.id),
     }
     return render(request, "contact_detail.html", context)
 
