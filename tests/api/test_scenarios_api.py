@@ -363,8 +363,8 @@ def test_contacts_added_by_hand_enter_once(api: TestClient, refs: None, session:
     first = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": ids})
     again = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": ids[:1]})
 
-    assert first.json() == {"entered": 3, "skipped": 0}
-    assert again.json() == {"entered": 0, "skipped": 1}
+    assert first.json() == {"enrolled": 3, "refused": 0}
+    assert again.json() == {"enrolled": 0, "refused": 1}
     entered = session.exec(select(Enrollment).where(Enrollment.scenario_id == sid)).all()
     assert sorted(e.contact_id for e in entered) == sorted(ids)
     assert {e.node_id for e in entered} == {"hand"}
@@ -394,7 +394,7 @@ def test_a_scenario_without_a_manual_entry_refuses_manual_enrollment(
 
     response = api.post(f"/api/v1/scenarios/{sid}/enroll", json={"contact_ids": [1]})
 
-    assert response.status_code == 422
+    assert response.status_code == 409
     assert "entry point" in response.json()["detail"]
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, status
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.deps import SessionDep
 from app.graph import Issue
@@ -15,8 +15,10 @@ from app.models import Scenario
 from app.scenario_templates import scenario_templates
 from app.services.errors import NotFound
 from app.services.insights.contacts import block_visitors
+from app.services.scenarios import manual_enrollment as manual
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, export_bundle
+from app.services.scenarios.manual_enrollment import Target
 from app.services.scenarios.stats import ScenarioStats, version_stats
 
 router = APIRouter(tags=["scenarios"])
@@ -61,12 +63,30 @@ class ScenarioOut(ScenarioSummary):
 
 
 class EnrollRequest(BaseModel):
-    contact_ids: list[Int32] = Field(min_length=1, max_length=10_000)
+    """Whom to enroll through the scenario's manual entry point: exactly one of the three."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+    contact_ids: list[Int32] | None = Field(default=None, min_length=1, max_length=10_000)
+    list_key: str | None = Field(default=None, alias="list", min_length=1, max_length=100)
+    segment_key: str | None = Field(default=None, alias="segment", min_length=1, max_length=100)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> EnrollRequest:
+        given = [v for v in (self.contact_ids, self.list_key, self.segment_key) if v is not None]
+        if len(given) != 1:
+            raise ValueError("give exactly one of contact_ids, list or segment")
+        return self
+
+    def target(self) -> Target:
+        return Target(tuple(self.contact_ids or ()), self.list_key, self.segment_key)
 
 
 class Enrolled(BaseModel):
-    entered: int
-    skipped: int = Field(description="Kept out by the scenario's re-entry rules.")
+    enrolled: int
+    refused: int = Field(
+        description="Kept out by the scenario's re-entry rules (already in, “only once”…)."
+    )
 
 
 class DraftSaved(BaseModel):
@@ -215,12 +235,15 @@ def enroll(
     request: Request,
     background: BackgroundTasks,
 ) -> Enrolled:
-    entered, skipped = service.enroll_contacts(
-        session, scenario_id, body.contact_ids, now=_now(request)
-    )
-    if entered:
+    """Enrolls contacts, a list or a segment; 409 when the scenario is not active or has no
+    manual entry point, 404 for an unknown list or segment — and then nobody is enrolled."""
+    now = _now(request)
+    entry = manual.manual_entry(session, scenario_id)
+    target = manual.resolve(session, body.target(), now)
+    enrolled, refused = manual.enroll(session, entry, target, now)
+    if enrolled:
         background.add_task(request.app.state.queue.kick, "advance")
-    return Enrolled(entered=entered, skipped=skipped)
+    return Enrolled(enrolled=enrolled, refused=refused)
 
 
 class BlockVisitor(BaseModel):

@@ -16,11 +16,10 @@ from sqlalchemy import func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from app.graph import Issue, KnownRefs, Plan, check_draft, compile_document, has_errors
+from app.graph import Issue, KnownRefs, check_draft, compile_document, has_errors
 from app.graph.structure import structure_problems
 from app.i18n import _, format_number, ngettext
 from app.models import (
-    Contact,
     ContactList,
     MessageTemplate,
     Scenario,
@@ -32,7 +31,6 @@ from app.scenario_templates import scenario_templates
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging.rendering import template_problem
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install_dependencies
-from app.services.scenarios.enrollments import enroll_manually
 
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
 
@@ -243,36 +241,3 @@ def pause(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
     scenario.updated_at = now
     session.add(scenario)
     return scenario
-
-
-def enroll_contacts(
-    session: Session, scenario_id: int, contact_ids: list[int], *, now: datetime
-) -> tuple[int, int]:
-    """Manual enrollment; returns (entered, kept out by the re-entry rules)."""
-    scenario = get_scenario(session, scenario_id)
-    version = live_version(session, scenario)
-    if scenario.status != ScenarioStatus.active or version is None:
-        raise Invalid(_("Activate the scenario before adding contacts to it."))
-    plan = Plan.model_validate(version.plan)
-    if not plan.triggers.manual:
-        raise Invalid(
-            _(
-                "This scenario has no “Add contacts by hand” entry point: "
-                "add one to enroll contacts."
-            )
-        )
-    found = set(session.exec(select(Contact.id).where(col(Contact.id).in_(contact_ids))).all())
-    missing = [cid for cid in dict.fromkeys(contact_ids) if cid not in found]
-    if missing:
-        shown = ", ".join(map(str, missing[:10])) + ("…" if len(missing) > 10 else "")
-        raise Invalid(_("These contacts do not exist: %(ids)s. Nobody was added.") % {"ids": shown})
-    assert version.id is not None
-    entered = enroll_manually(
-        session,
-        scenario_id=scenario_id,
-        version_id=version.id,
-        plan=plan,
-        contact_ids=contact_ids,
-        now=now,
-    )
-    return len(entered), len(set(contact_ids)) - len(entered)
