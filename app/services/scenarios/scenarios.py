@@ -8,11 +8,13 @@ travelling stay on the version they entered.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import delete, func, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -34,6 +36,7 @@ from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install
 
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
 
+NAME_LENGTH = 200
 
 class ScenarioInvalid(Invalid):
     """Activation refused: the issues say why, block by block."""
@@ -58,6 +61,19 @@ class ScenarioInvalid(Invalid):
 
 
 def known_refs(session: Session) -> KnownRefs:
+class ScenarioArchived(Conflict):
+    """Refused: the scenario was archived (deleted after it ran) and is kept for its history."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            _(
+                "“%(name)s” is archived: it keeps its history but cannot run or change again. "
+                "Duplicate it to start again from its journey."
+            )
+            % {"name": name}
+        )
+
+
     messages = session.exec(select(MessageTemplate.key, MessageTemplate.channel)).all()
     lists = session.exec(select(ContactList.key)).all()
     segments = session.exec(select(Segment.key)).all()
@@ -82,7 +98,23 @@ def get_scenario(session: Session, scenario_id: int) -> Scenario:
 
 
 def list_scenarios(session: Session) -> Sequence[Scenario]:
-    return session.exec(select(Scenario).order_by(col(Scenario.updated_at).desc())).all()
+    """The scenarios people manage: archived ones are left out (their history is not)."""
+    return session.exec(
+        select(Scenario).where(not_archived()).order_by(col(Scenario.updated_at).desc())
+    ).all()
+
+
+def not_archived() -> Any:
+    """The filter for every list of scenarios a person picks from or counts."""
+    return col(Scenario.archived_at).is_(None)
+
+def editable_scenario(session: Session, scenario_id: int) -> Scenario:
+    """The scenario, unless it is archived: an archived one is kept for its history only."""
+    scenario = get_scenario(session, scenario_id)
+    if scenario.archived_at is not None:
+        raise ScenarioArchived(scenario.name)
+    return scenario
+
 
 
 def create_scenario(
@@ -152,11 +184,15 @@ def save_draft(
     check_structure(graph)
     result = session.execute(
         update(Scenario)
-        .where(col(Scenario.id) == scenario_id, col(Scenario.draft_revision) == revision)
+        .where(
+            col(Scenario.id) == scenario_id,
+            col(Scenario.draft_revision) == revision,
+            not_archived(),
+        )
         .values(draft=graph, draft_revision=Scenario.draft_revision + 1, updated_at=now)
     )
     if result.rowcount == 0:  # type: ignore[attr-defined]
-        current = get_scenario(session, scenario_id)
+        current = editable_scenario(session, scenario_id)
         raise Conflict(
             _(
                 "This scenario changed elsewhere (revision %(current)s, you sent %(sent)s). "
@@ -195,7 +231,7 @@ def activate(
 
     Returns the warnings too: they do not block activation but deserve a look.
     """
-    scenario = get_scenario(session, scenario_id)
+    scenario = editable_scenario(session, scenario_id)
     document, issues = check_draft(scenario.draft, known_refs(session))
     if document is None or has_errors(issues):
         raise ScenarioInvalid(issues)
@@ -241,3 +277,117 @@ def pause(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
     scenario.updated_at = now
     session.add(scenario)
     return scenario
+
+
+class Removal(StrEnum):
+    """What deleting a scenario did: one that never ran is gone, one that ran is archived."""
+
+    deleted = "deleted"
+    archived = "archived"
+
+
+def has_run(scenario: Scenario) -> bool:
+    """Whether the scenario was ever activated: then contacts may have travelled through it."""
+    return scenario.status != ScenarioStatus.draft or scenario.live_version is not None
+
+
+def scenario_name(name: str) -> str:
+    """A name as typed, trimmed; refused (422) when empty or too long — never cut short."""
+    cleaned = name.strip()
+    if not cleaned:
+        raise Invalid(_("Give the scenario a name."))
+    if len(cleaned) > NAME_LENGTH:
+        raise Invalid(
+            _("A scenario’s name has at most %(count)s characters.")
+            % {"count": format_number(NAME_LENGTH)}
+        )
+    return cleaned
+
+
+def rename(
+    session: Session,
+    scenario_id: int,
+    *,
+    now: datetime,
+    name: str | None = None,
+    description: str | None = None,
+) -> Scenario:
+    """A new name or description; the published versions keep running as they are."""
+    scenario = editable_scenario(session, scenario_id)
+    if name is not None:
+        scenario.name = scenario_name(name)
+    if description is not None:
+        scenario.description = description.strip()
+    scenario.updated_at = now
+    session.add(scenario)
+    return scenario
+
+
+def copy_name(name: str) -> str:
+    """“<name> (copy)” in the reader's language, shortened to fit the name column."""
+    named = _("%(name)s (copy)") % {"name": name}
+    overflow = len(named) - NAME_LENGTH
+    if overflow > 0:
+        named = _("%(name)s (copy)") % {"name": name[: len(name) - overflow - 1].rstrip() + "…"}
+    return named
+
+
+def duplicate(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
+    """A new draft with the same journey (as drawn), name and description; nothing is published
+    and nobody travels through it until it is activated. An archived scenario can be copied:
+    that is how one that ran starts again."""
+    original = get_scenario(session, scenario_id)
+    scenario = Scenario(
+        name=copy_name(original.name),
+        description=original.description,
+        draft=copy.deepcopy(original.draft),
+        template_key=original.template_key,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(scenario)
+    session.flush()
+    return scenario
+
+
+def remove(session: Session, scenario_id: int, *, now: datetime) -> Removal:
+    """Deletes a draft that never ran; archives one that did (hidden from the lists, its
+    journeys, step log and statistics kept). An active scenario is refused: pause it first.
+
+    Both writes are compare-and-set in SQL, so an activation at the same moment either
+    happens before (and the removal is refused) or finds the scenario gone or archived.
+    """
+    scenario = get_scenario(session, scenario_id)
+    if scenario.archived_at is not None:
+        return Removal.archived
+    if scenario.status == ScenarioStatus.active:
+        raise Conflict(
+            _("“%(name)s” is active: pause it first, then delete it.") % {"name": scenario.name}
+        )
+    if not has_run(scenario):
+        result = session.execute(
+            delete(Scenario).where(
+                col(Scenario.id) == scenario_id,
+                col(Scenario.status) == ScenarioStatus.draft,
+                col(Scenario.live_version).is_(None),
+            )
+        )
+        removal = Removal.deleted
+    else:
+        result = session.execute(
+            update(Scenario)
+            .where(
+                col(Scenario.id) == scenario_id,
+                col(Scenario.status) != ScenarioStatus.active,
+                not_archived(),
+            )
+            .values(archived_at=now, updated_at=now)
+        )
+        removal = Removal.archived
+    if result.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict(_("This scenario changed at the same moment; reload it and try again."))
+    if removal is Removal.deleted:
+        session.expunge(scenario)
+    else:
+        session.expire(scenario)  # read archived_at back from the row just written
+    return removal
