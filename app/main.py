@@ -31,17 +31,20 @@ from app.routes import (
     api,
     api_docs,
     auth,
+    canvas_creates,
     contact_forms,
     contact_pages,
     health,
     import_pages,
     insight_pages,
+    key_pages,
     list_members,
     list_pages,
     live,
     message_pages,
     pages,
     public,
+    scenario_manage_pages,
     scenario_pages,
     settings_pages,
     tracking_public,
@@ -120,7 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(event_api.router)  # /api/v1/events*: its own auth (see the module)
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(canvas_creates.router)  # /scenarios/blocks/new-list
     app.include_router(scenario_pages.router)
+    app.include_router(scenario_manage_pages.router)
     app.include_router(settings_pages.router)
     app.include_router(message_pages.router)
     app.include_router(public.router)
@@ -128,6 +133,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(contact_forms.router)  # before contact_pages: /contacts/new is no id
     app.include_router(contact_pages.router)
     app.include_router(list_pages.router)
+    app.include_router(key_pages.router)
     app.include_router(list_members.router)
     app.include_router(tracking_public.router)
     app.include_router(insight_pages.router)

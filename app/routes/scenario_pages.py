@@ -154,7 +154,7 @@ def save_draft(
             session, scenario_id, body.graph, revision=body.revision, now=_now(request)
         )
     except ServiceError as exc:
-        if exc.status_code == 409:
+        if exc.status_code == 409 and not isinstance(exc, service.ScenarioArchived):
             return JSONResponse({"detail": _(CONFLICT_MESSAGE)}, status_code=409)
         return _json_error(exc)
     document, issues = check_draft(scenario.draft, service.known_refs(session))

@@ -52,7 +52,7 @@ def stored_user(url: str) -> User:
 
 def test_users_password_reads_the_new_one_from_stdin_and_logs_them_out(fresh_url: str) -> None:
     with Session(create_db_engine(fresh_url)) as session:
-        session.add(UserSession(id="stolen", user_id=stored_user(fresh_url).id))
+        session.add(UserSession(id="stolen", user_id=stored_user(fresh_url).id or 0))
         session.commit()
 
     result = runner.invoke(cli, ["users", "password", "Ana@Shop.example"], input=NEW + "\n")

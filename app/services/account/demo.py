@@ -1,20 +1,20 @@
-"""Demo data for a first start: an admin, an API key, a few lists and contacts."""
+"""Demo data for a first start: an admin, an API key, a few lists, contacts and their orders."""
 
 from __future__ import annotations
 
 import random
 import secrets
-import unicodedata
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlmodel import Session
 
 from app.clock import utcnow
-from app.models import Contact, ContactList, ListMembership
+from app.models import Contact, ContactList, Event, ListMembership
 from app.services.account.api_keys import create_api_key
 from app.services.account.users import count_users, create_user
 from app.services.contacts.fields import normalize_email
+from app.services.keys import ascii_folded
 
 ADMIN_EMAIL = "admin@parcours.local"
 
@@ -58,8 +58,7 @@ def seed_demo(session: Session, *, contacts: int = 40, seed: int = 7) -> DemoCre
 
 def demo_email(first: str, last: str, n: int) -> str:
     """``chloe.martin.4@example.com``: accents dropped, and checked as the API would check it."""
-    plain = unicodedata.normalize("NFKD", f"{first}.{last}.{n}").encode("ascii", "ignore")
-    email = normalize_email(f"{plain.decode()}@example.com")
+    email = normalize_email(f"{ascii_folded(f'{first}.{last}.{n}')}@example.com")
     assert email is not None
     return email
 
@@ -107,3 +106,32 @@ def add_demo_contacts(session: Session, *, contacts: int, seed: int = 7) -> None
             for lst in chosen
         ]
     session.add_all(memberships)
+    session.add_all(purchase_history(people, rng, now))
+
+
+def purchase_history(people: list[Contact], rng: random.Random, now: datetime) -> list[Event]:
+    """One recorded ``purchase`` per order in a contact's ``orders_count``, between their
+    signup and now, so conditions on events agree with the attribute ("Loyal customers" sees
+    a contact with two orders as a returning customer). Marked as matched already: history,
+    not new events for the scenarios that will be activated later."""
+    events = []
+    for person in people:
+        assert person.id is not None
+        days = max((now - person.created_at).days, 1)
+        times = sorted(
+            person.created_at + timedelta(days=rng.uniform(0, days))
+            for _ in range(person.attributes["orders_count"])
+        )
+        for n, occurred_at in enumerate(times, start=1):
+            order = f"demo-{person.id}-{n}"
+            events.append(
+                Event(
+                    uid=f"demo-order:{order}",
+                    contact_id=person.id,
+                    name="purchase",
+                    properties={"order_id": order, "total": round(rng.uniform(15, 180), 2)},
+                    occurred_at=occurred_at,
+                    processed_at=now,
+                )
+            )
+    return events
