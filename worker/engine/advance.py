@@ -62,7 +62,8 @@ class ChunkReport:
 
 
 def due(connection: Session | Connection, now: datetime) -> Select[Any]:
-    """Enrollments whose time has come, in order, outside paused scenarios. Only the due index
+    """Enrollments whose time has come, in order, outside paused (and archived) scenarios: their
+    journeys stay where they are, as the history shows them. Only the due index
     can serve it (a journey under way has a wake_at, an ended one none), so with a million
     journeys parked it reads just what it returns; a filter the scenario index could serve
     instead had the planner sort them all."""
@@ -71,7 +72,9 @@ def due(connection: Session | Connection, now: datetime) -> Select[Any]:
         .where(ENROLLMENTS.c.wake_at <= now)
         .order_by(ENROLLMENTS.c.wake_at, ENROLLMENTS.c.id)
     )
-    paused = select(SCENARIOS.c.id).where(SCENARIOS.c.status != ScenarioStatus.active.value)
+    paused = select(SCENARIOS.c.id).where(
+        (SCENARIOS.c.status != ScenarioStatus.active.value) | SCENARIOS.c.archived_at.is_not(None)
+    )
     paused_ids = list(connection.execute(paused).scalars())
     if paused_ids:
         query = query.where(ENROLLMENTS.c.scenario_id.not_in(paused_ids))

@@ -60,7 +60,12 @@ class Plans:
                 (VERSIONS.c.scenario_id == SCENARIOS.c.id)
                 & (VERSIONS.c.number == SCENARIOS.c.live_version),
             )
-            .where(SCENARIOS.c.status == ScenarioStatus.active.value)
+            # An archived scenario is never active (it must be paused first), but an activation
+            # racing the archiving could leave it so: it admits nobody all the same.
+            .where(
+                SCENARIOS.c.status == ScenarioStatus.active.value,
+                SCENARIOS.c.archived_at.is_(None),
+            )
         ).all()
         plans = self.many(session, {version_id for _, version_id in rows})
         return [LiveScenario(s, v, plans[v]) for s, v in rows]

@@ -39,6 +39,17 @@ class ScenarioCreate(BaseModel):
         return self
 
 
+class ScenarioPatch(BaseModel):
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    description: str | None = Field(default=None, max_length=2000)
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ScenarioPatch:
+        if self.name is None and self.description is None:
+            raise ValueError("send a name, a description or both")
+        return self
+
+
 class DraftSave(BaseModel):
     graph: dict[str, Any]
     revision: Int32 = Field(description="The revision you loaded; a stale one gets 409.")
@@ -53,6 +64,9 @@ class ScenarioSummary(BaseModel):
     live_version: int | None
     template: str | None
     updated_at: datetime
+    archived_at: datetime | None = Field(
+        description="Set once a scenario that ran is deleted: kept for its history only."
+    )
 
 
 class ScenarioOut(ScenarioSummary):
@@ -124,6 +138,7 @@ def _summary(scenario: Scenario) -> dict[str, Any]:
         "live_version": scenario.live_version,
         "template": scenario.template_key,
         "updated_at": scenario.updated_at,
+        "archived_at": scenario.archived_at,
     }
 
 
@@ -185,6 +200,34 @@ def list_scenarios(session: SessionDep) -> list[ScenarioSummary]:
 @router.get("/scenarios/{scenario_id}", response_model=ScenarioOut)
 def get_scenario(scenario_id: Int32, session: SessionDep) -> ScenarioOut:
     return _out(session, service.get_scenario(session, scenario_id))
+
+
+@router.patch("/scenarios/{scenario_id}", response_model=ScenarioOut)
+def rename_scenario(
+    scenario_id: Int32, body: ScenarioPatch, session: SessionDep, request: Request
+) -> ScenarioOut:
+    """Renames the scenario or changes its description; an archived one is 409."""
+    scenario = service.rename(
+        session, scenario_id, now=_now(request), name=body.name, description=body.description
+    )
+    return _out(session, scenario)
+
+
+@router.post(
+    "/scenarios/{scenario_id}/duplicate",
+    response_model=ScenarioOut,
+    status_code=status.HTTP_201_CREATED,
+)
+def duplicate_scenario(scenario_id: Int32, session: SessionDep, request: Request) -> ScenarioOut:
+    """A new draft with the same journey, named “<name> (copy)”."""
+    return _out(session, service.duplicate(session, scenario_id, now=_now(request)))
+
+
+@router.delete("/scenarios/{scenario_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_scenario(scenario_id: Int32, session: SessionDep, request: Request) -> None:
+    """Deletes a draft that never ran, or archives one that did: hidden from the lists, its
+    journeys and statistics kept. An active scenario is 409: pause it first."""
+    service.remove(session, scenario_id, now=_now(request))
 
 
 @router.put("/scenarios/{scenario_id}/graph", response_model=DraftSaved)

@@ -28,11 +28,14 @@ def _count(session: Session, model: Any, *where: Any) -> int:
 
 def overview(session: Session, now: datetime) -> Overview:
     day_ago = now - timedelta(days=1)
+    kept = col(Scenario.archived_at).is_(None)  # an archived scenario no longer counts
     return Overview(
         contacts=_count(session, Contact),
         contacts_with_email_consent=_count(session, Contact, col(Contact.email_consent).is_(True)),
-        active_scenarios=_count(session, Scenario, col(Scenario.status) == ScenarioStatus.active),
-        scenarios=_count(session, Scenario),
+        active_scenarios=_count(
+            session, Scenario, col(Scenario.status) == ScenarioStatus.active, kept
+        ),
+        scenarios=_count(session, Scenario, kept),
         events_last_24h=_count(session, Event, col(Event.occurred_at) >= day_ago),
         messages_sent_last_24h=_count(
             session,
