@@ -39,6 +39,8 @@ class IssueCode(StrEnum):
     edge_into_trigger = "edge_into_trigger"
     port_unwired = "port_unwired"
     trigger_leads_nowhere = "trigger_leads_nowhere"
+    # A condition output no contact takes in practice ("Only once" and the trigger's event).
+    branch_never_taken = "branch_never_taken"
     # A block's settings.
     missing_config = "missing_config"
     invalid_config = "invalid_config"

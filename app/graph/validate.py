@@ -16,6 +16,7 @@ from app.graph.document import Document, Edge, ExitOnEvent, Settings
 from app.graph.graph_walk import loops, reachable
 from app.graph.issues import Issue, IssueCode, about_block
 from app.graph.parsing import parse_document
+from app.graph.reentry_reach import only_once_issues
 from app.graph.wording import about, quote
 from app.i18n.text import _
 
@@ -79,6 +80,7 @@ def validate(document: Document, known: KnownRefs | None = None) -> list[Issue]:
     issues += _shape_issues(document, successors)
     issues += _unwired_issues(document, usable)
     issues += _settings_issues(document.settings, known)
+    issues += only_once_issues(document, successors, labels.title)
     return issues
 
 

@@ -103,6 +103,8 @@ class StepLog(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("enrollment_id", "seq"),
         Index("ix_step_log_scenario_node_at", "scenario_id", "node_id", "at"),
+        # Sends not sent (``messaging.not_sent``): few rows, read by every Mailbox and canvas.
+        Index("ix_step_log_not_sent", "scenario_id", "node_id", **_where("outcome = 'skipped'")),
     )
 
     id: int | None = big_id_field()

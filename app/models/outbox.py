@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
 from app.db import BigIntId, UTCDateTime
@@ -27,7 +27,17 @@ class OutboxStatus(StrEnum):
 
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # Sends not sent (``messaging.not_sent``), per scenario and block: few rows.
+        Index(
+            "ix_outbox_not_sent",
+            "scenario_id",
+            "node_id",
+            postgresql_where=text("status IN ('skipped', 'cancelled')"),
+            sqlite_where=text("status IN ('skipped', 'cancelled')"),
+        ),
+    )
 
     id: int | None = big_id_field()
     idempotency_key: str = Field(max_length=200, unique=True)

@@ -189,9 +189,11 @@ def by_hand_context(session: Session, contact_id: int) -> dict[str, Any]:
     """What the contact's page needs for its lists card and its enroll box."""
     member_of = by_hand.contact_lists(session, contact_id)
     keys = {lst.key for lst in member_of}
+    every_list = list_service.all_lists(session)
     return {
         "member_of": member_of,
-        "other_lists": [lst for lst in list_service.all_lists(session) if lst.key not in keys],
+        "other_lists": [lst for lst in every_list if lst.key not in keys],
+        "list_names": {lst.key: lst.name for lst in every_list},  # the timeline shows names
         "enroll_target": {"contact": contact_id},
         "enroll_box": enroll_box_ready(),
     }

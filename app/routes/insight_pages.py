@@ -18,7 +18,8 @@ from app.scenario_templates import scenario_templates
 from app.services.errors import Invalid
 from app.services.insights import contacts as people
 from app.services.insights import live_counters as insights
-from app.services.insights.stats import period, scenario_report
+from app.services.insights.stats import has_goal, period, scenario_report
+from app.services.messaging import not_sent
 from app.services.scenarios import scenarios as scenario_service
 from app.services.scenarios.graph_layout import layout
 from app.templating import render
@@ -46,7 +47,7 @@ SHOW_WORDS = (
     N_("Answered yes"),
     N_("Answered no"),
     N_("Done"),
-    N_("Skipped"),
+    N_("Not sent"),
     N_("Failed"),
     N_("Left the scenario here"),
 )
@@ -91,10 +92,11 @@ def stats_page(
     if version and chosen is None:
         raise Invalid(_("This scenario has no version %(version)s.") % {"version": version})
     when = period(start, end, _now(request).date())
-    report = scenario_report(session, scenario_id, chosen, when)
     live = scenario_service.live_version(session, scenario)
     shown = chosen or live
     graph = shown.graph if shown is not None else scenario.draft
+    report = scenario_report(session, scenario_id, chosen, when, goal=has_goal(graph))
+    unsent = not_sent.by_block(session, scenario_id) if versions else []
     per_version = [insights.exact_counters(session, v) for v in versions]
     return render(
         request,
@@ -106,7 +108,7 @@ def stats_page(
             "report": report,
             "graph": layout(graph),
             "names": people.block_names(graph),
-            "counters": insights.live_counters(graph, per_version),
+            "counters": insights.live_counters(graph, per_version, unsent),
             "start": when.start.isoformat(),
             "end": when.end.isoformat(),
         },
@@ -122,10 +124,13 @@ def block_contacts(
     session: SessionDep,
     show: Annotated[str, Query()] = "all",
     q: Annotated[str, Query(max_length=200)] = "",
+    why: Annotated[str, Query(max_length=40)] = "",
     after: Annotated[Int64 | None, Query()] = None,
 ) -> HTMLResponse:
     scenario = scenario_service.get_scenario(session, scenario_id)
-    page = people.block_visitors(session, scenario_id, node_id, show=show, search=q, after=after)
+    page = people.block_visitors(
+        session, scenario_id, node_id, show=show, search=q, why=why, after=after
+    )
     names = people.block_names(_graph_of(session, scenario))
     return render(
         request,
@@ -138,6 +143,8 @@ def block_contacts(
             "show": show,
             "shows": {key: _(label) for key, label in people.SHOW.items()},
             "q": q,
+            "why": why if show == "skipped" else "",
+            "why_words": not_sent.reason_words(why) if why and show == "skipped" else "",
             "after": after,
         },
         block="fragment",

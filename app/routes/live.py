@@ -29,6 +29,7 @@ from app.inputs import Int32
 from app.models import Scenario, ScenarioVersion
 from app.services.errors import NotFound
 from app.services.insights import live_counters as insights
+from app.services.messaging import not_sent
 from app.templating import templates
 
 router = APIRouter(dependencies=[Depends(get_current_user)], include_in_schema=False)
@@ -42,33 +43,37 @@ async def snapshot(request: Request, scenario_id: Int32) -> dict[str, Any]:
     engine: Engine = request.app.state.engine
     redis: Redis = request.app.state.queue.redis
 
-    def read_db() -> tuple[dict[str, Any], list[ScenarioVersion]]:
+    def read_db() -> tuple[dict[str, Any], list[ScenarioVersion], list[not_sent.NotSent]]:
         with Session(engine, expire_on_commit=False) as session:
             scenario = session.get(Scenario, scenario_id)
             if scenario is None:
-                return {}, []
+                return {}, [], []
             versions = insights.scenario_versions(session, scenario_id)
             live = next((v for v in versions if v.number == scenario.live_version), None)
-            return (live.graph if live is not None else scenario.draft), versions
+            unsent = not_sent.by_block(session, scenario_id) if versions else []
+            return (live.graph if live is not None else scenario.draft), versions, unsent
 
     def read_log(missing: list[ScenarioVersion]) -> dict[int, dict[str, dict[str, int]]]:
         with Session(engine) as session:
             return {v.id or 0: insights.exact_counters(session, v) for v in missing}
 
-    graph, versions = await asyncio.to_thread(read_db)
+    graph, versions, unsent = await asyncio.to_thread(read_db)
     hot = await insights.hot_counters(redis, [v.id for v in versions if v.id])
     # A version Redis knows nothing about (emptied, or no chunk yet) is read from the log.
     missing = [v for v in versions if v.id not in hot]
     exact = await asyncio.to_thread(read_log, missing) if missing else {}
     per_version = [hot.get(v.id or 0) or exact.get(v.id or 0, {}) for v in versions]
-    return render_counters(scenario_id, insights.live_counters(graph, per_version))
+    return render_counters(scenario_id, insights.live_counters(graph, per_version, unsent))
 
 
 def render_counters(scenario_id: int, counters: insights.LiveCounters) -> dict[str, Any]:
     macro = templates.env.get_template("_live_counters.html").module.counters  # type: ignore[attr-defined]
     return {
         "nodes": {
-            node_id: {"counts": c.model_dump(), "html": str(macro(scenario_id, node_id, c))}
+            node_id: {
+                "counts": c.model_dump(),
+                "html": str(macro(scenario_id, node_id, c, counters.not_sent.get(node_id, []))),
+            }
             for node_id, c in counters.nodes.items()
         },
         "edges": {

@@ -110,6 +110,7 @@ def test_a_contact_added_by_hand_has_its_fields_lists_attributes_and_consent(
     assert "Contact added." in page.text
     assert "added by Marie" in page.text
     assert 'href="/lists/newsletter">Newsletter</a>' in page.text
+    assert "Added to list <strong>Newsletter</strong>" in page.text  # its name, not its key
 
 
 def test_the_consent_source_names_the_user_by_email_when_they_have_no_name(

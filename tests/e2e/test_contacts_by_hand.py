@@ -93,6 +93,13 @@ def test_add_a_contact_on_screen_with_consent_and_a_list(  # type: ignore[no-unt
     expect(page.get_by_test_id("membership-report")).to_contain_text("1 removed.")
     screenshot(page, "list-members-by-email")
 
+    # On a phone the form and the list's page fit the width: no sideways scrolling.
+    page.set_viewport_size({"width": 390, "height": 844})
+    for url, shot in (("/contacts/new", "contact-add-form-390"), (f"/lists/{key}", "list-390")):
+        page.goto(live_server.url + url)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390, url
+        screenshot(page, shot)
+
     engine = create_db_engine(live_server.settings.database_url)
     with session_scope(engine) as session:
         contact_list = get_list(session, key)

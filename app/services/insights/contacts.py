@@ -29,6 +29,7 @@ from app.models import (
 from app.services.contacts import lists as list_service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.scenarios.graph_layout import layout
+from app.services.messaging import not_sent
 
 SHOW = {
     "all": "Everyone who came here",
@@ -36,7 +37,7 @@ SHOW = {
     "yes": "Answered yes",
     "no": "Answered no",
     "completed": "Done",
-    "skipped": "Skipped",
+    "skipped": "Not sent",
     "failed": "Failed",
     "exited": "Left the scenario here",
 }
@@ -93,11 +94,16 @@ class VisitorPage:
     next_cursor: int | None
 
 
-def _filtered(scenario_id: int, node_id: str, show: str, search: str) -> Any:
+def _filtered(scenario_id: int, node_id: str, show: str, search: str, why: str = "") -> Any:
     if show not in SHOW:
         raise Invalid(f"“{show}” is not a way to filter; choose one of: {', '.join(SHOW)}.")
     query = select(StepLog.enrollment_id, StepLog.id, StepLog.contact_id).where(
         StepLog.scenario_id == scenario_id, StepLog.node_id == node_id
+    if why and why not in not_sent.REASONS:
+        raise Invalid(
+            f"“{why}” is not a reason a message was not sent; "
+            f"choose one of: {', '.join(not_sent.REASONS)}."
+        )
     )
     if show == "waiting":
         query = query.join(Enrollment, col(Enrollment.id) == col(StepLog.enrollment_id)).where(
@@ -105,6 +111,9 @@ def _filtered(scenario_id: int, node_id: str, show: str, search: str) -> Any:
         )
     elif show != "all":
         query = query.where(StepLog.outcome == show)
+    elif show == "skipped":  # not sent, at the block or when it was to leave
+        unsent = not_sent.enrollments_at(scenario_id, node_id, why or None)
+        query = query.where(col(StepLog.enrollment_id).in_(unsent))
     search = search.strip().lower()
     if search:
         query = query.join(Contact, col(Contact.id) == col(StepLog.contact_id)).where(
@@ -122,9 +131,11 @@ def block_visitors(
     search: str = "",
     after: int | None = None,
     limit: int = PAGE_SIZE,
+    why: str = "",
 ) -> VisitorPage:
-    """One page of who came to ``node_id``, most recent first."""
-    rows = _filtered(scenario_id, node_id, show, search)
+    """One page of who came to ``node_id``, most recent first; ``why`` narrows "not sent"
+    (``show="skipped"``) to one reason."""
+    rows = _filtered(scenario_id, node_id, show, search, why)
     total = session.exec(select(func.count(func.distinct(rows.c.enrollment_id)))).one()
     page = select(rows.c.enrollment_id, func.max(rows.c.id).label("cursor")).group_by(
         rows.c.enrollment_id

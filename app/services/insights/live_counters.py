@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from app.i18n import format_number, format_percent
 from app.models import ScenarioVersion
+from app.services.messaging.not_sent import NotSent, per_block
 from app.services.scenarios.stats import BlockCounters, version_stats
 
 COUNTERS_KEY = "parcours:counters:{version_id}"
@@ -47,6 +48,9 @@ class EdgeShare:
 class LiveCounters:
     nodes: dict[str, BlockCounters] = field(default_factory=dict)
     edges: dict[str, EdgeShare] = field(default_factory=dict)
+    # Messages not sent at each block, by reason (``messaging.not_sent``): "2 not sent: no
+    # consent" on the block, the same count as the Mailbox and the statistics.
+    not_sent: dict[str, list[NotSent]] = field(default_factory=dict)
 
 
 def scenario_versions(session: Session, scenario_id: int) -> list[ScenarioVersion]:
@@ -115,13 +119,17 @@ def edge_shares(graph: dict[str, Any], nodes: dict[str, BlockCounters]) -> dict[
 
 
 def live_counters(
-    graph: dict[str, Any], per_version: list[dict[str, dict[str, int]]]
+    graph: dict[str, Any],
+    per_version: list[dict[str, dict[str, int]]],
+    unsent: list[NotSent] | None = None,
 ) -> LiveCounters:
     nodes = add_up(per_version)
     for node in graph.get("nodes") or []:
         if isinstance(node, dict) and node.get("id"):
             nodes.setdefault(str(node["id"]), BlockCounters())
-    return LiveCounters(nodes=nodes, edges=edge_shares(graph, nodes))
+    return LiveCounters(
+        nodes=nodes, edges=edge_shares(graph, nodes), not_sent=per_block(unsent or [])
+    )
 
 
 async def note_waiting_left(redis: Redis, scenario_id: int, version_id: int, node_id: str) -> None:

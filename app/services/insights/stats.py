@@ -21,6 +21,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.i18n import gettext, spoken
 from app.models import Enrollment, OutboxMessage, OutboxStatus, ScenarioVersion, StepLog
 from app.services.errors import Invalid
+from app.services.messaging import not_sent
 
 EVENTS = SQLModel.metadata.tables["events"]
 MAX_DAYS = 366
@@ -62,7 +63,7 @@ class BlockMessages:
     node_id: str
     sent: int = 0
     pending: int = 0
-    skipped: int = 0
+    skipped: int = 0  # not sent, as ``messaging.not_sent`` counts it
     failed: int = 0
     opened: int = 0
     clicked: int = 0
@@ -90,6 +91,9 @@ class ScenarioReport:
     conversions: dict[date, int] = field(default_factory=dict)
     messages: list[BlockMessages] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
+    not_sent: list[not_sent.NotSent] = field(default_factory=list)  # per block and reason
+    # A conversion rate means something only when the scenario has a goal.
+    has_goal: bool = True
 
     @property
     def total_entries(self) -> int:
@@ -101,7 +105,9 @@ class ScenarioReport:
 
     @property
     def conversion_rate(self) -> float | None:
-        return self.total_conversions / self.total_entries if self.total_entries else None
+        if not self.has_goal or not self.total_entries:
+            return None
+        return self.total_conversions / self.total_entries
 
 
 def _day(value: Any) -> date:
@@ -115,10 +121,22 @@ def is_goal(detail: Mapping[str, Any] | None) -> bool:
     return "goal" in text and not text.startswith("removed by")
 
 
+def has_goal(graph: Mapping[str, Any] | None) -> bool:
+    """Whether the scenario takes contacts out on a goal (``settings.exit_when``)."""
+    settings = (graph or {}).get("settings")
+    return isinstance(settings, Mapping) and bool(settings.get("exit_when"))
+
+
 def scenario_report(
-    session: Session, scenario_id: int, version: ScenarioVersion | None, when: Period
+    session: Session,
+    scenario_id: int,
+    version: ScenarioVersion | None,
+    when: Period,
+    *,
+    goal: bool = True,
 ) -> ScenarioReport:
-    report = ScenarioReport(period=when)
+    """The report over ``when``; ``goal``: whether the scenario shown has a goal."""
+    report = ScenarioReport(period=when, has_goal=goal)
     days = when.days()
 
     entered_day = func.date(col(Enrollment.entered_at))
@@ -160,7 +178,14 @@ def scenario_report(
         reasons[(node_id, _reason_words(key))] += count
     reasons.update(_send_failures(session, scenario_id, version, when))
     report.failures = [Failure(n, r, c) for (n, r), c in reasons.most_common()]
-    report.messages = _messages(session, scenario_id, version, when)
+    report.not_sent = not_sent.by_block(
+        session,
+        scenario_id,
+        version_id=version.id if version is not None else None,
+        since=when.since,
+        until=when.until,
+    )
+    report.messages = _messages(session, scenario_id, version, when, report.not_sent)
     return report
 
 
@@ -202,7 +227,11 @@ def _send_failures(
 
 
 def _messages(
-    session: Session, scenario_id: int, version: ScenarioVersion | None, when: Period
+    session: Session,
+    scenario_id: int,
+    version: ScenarioVersion | None,
+    when: Period,
+    unsent: list[not_sent.NotSent],
 ) -> list[BlockMessages]:
     blocks: dict[str, BlockMessages] = {}
 
@@ -224,8 +253,10 @@ def _messages(
     ).all():
         entry = block(node_id or "?")
         name = str(status)
-        if name in ("sent", "pending", "skipped", "failed"):
+        if name in ("sent", "pending", "failed"):
             setattr(entry, name, getattr(entry, name) + count)
+    for item in unsent:  # the engine's skips never reached the outbox
+        block(item.node_id).skipped += item.count
 
     node = EVENTS.c.properties["node_id"].as_string()
     tracked = (

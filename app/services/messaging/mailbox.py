@@ -9,14 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert
 from sqlmodel import Session, SQLModel, col, select
 
-from app.i18n import _
-from app.models import Contact, MailboxMessage, OutboxMessage, OutboxStatus
+from app.i18n import _, gettext
+from app.models import (
+    Contact,
+    Enrollment,
+    MailboxMessage,
+    MessageTemplate,
+    OutboxMessage,
+    OutboxStatus,
+    ScenarioVersion,
+)
 from app.services.errors import NotFound
+from app.services.messaging import not_sent
 
 MAILBOX = SQLModel.metadata.tables["mailbox_messages"]
 PAGE_SIZE = 50
@@ -58,16 +68,17 @@ class SendCounts:
     pending: int = 0
     sent: int = 0
     failed: int = 0
-    skipped: int = 0
-    cancelled: int = 0
+    not_sent: int = 0  # ``not_sent``'s definition: skipped by the engine or at delivery
 
 
 def send_counts(session: Session) -> SendCounts:
     rows = session.execute(
-        select(col(OutboxMessage.status), func.count()).group_by(col(OutboxMessage.status))
+        select(col(OutboxMessage.status), func.count())
+        .where(col(OutboxMessage.status).in_(("pending", "sent", "failed")))
+        .group_by(col(OutboxMessage.status))
     ).all()
-    known = {s.value for s in OutboxStatus}
-    return SendCounts(**{str(status): int(n) for status, n in rows if str(status) in known})
+    counts = {str(status): int(n) for status, n in rows}
+    return SendCounts(**counts, not_sent=not_sent.total(session))
 
 
 def sends_for_contact(
@@ -97,17 +108,102 @@ def send_outcomes_by_block(session: Session, scenario_id: int) -> dict[str, dict
 
 @dataclass(frozen=True)
 class Problem:
-    send: OutboxMessage
+    """A send that did not go out: failed for good, or not sent (see ``not_sent``)."""
+
     contact_email: str | None
+    channel: str
+    message: str | None  # the message's name, when it was one
+    status: str  # "failed" or "skipped" (not sent)
+    reason: str  # in the reader's words
+    at: datetime
 
 
 def recent_problems(session: Session, *, limit: int = 8) -> list[Problem]:
-    """The latest sends that failed or were skipped, with the reason — for the Mailbox page."""
-    rows = session.exec(
+    """The latest sends that failed or were not sent, with the reason — for the Mailbox page.
+
+    Not sent is ``not_sent``'s definition: the engine's skipped steps (the outbox never saw
+    them) as well as the outbox's skipped and cancelled rows.
+    """
+    rows = not_sent.not_sent_rows()
+    unsent = session.execute(
+        select(rows, Contact.email)
+        .join(Contact, col(Contact.id) == rows.c.contact_id, isouter=True)
+        .order_by(rows.c.at.desc())
+        .limit(limit)
+    ).all()
+    failed = session.exec(
         select(OutboxMessage, Contact.email)
         .join(Contact, col(Contact.id) == col(OutboxMessage.contact_id), isouter=True)
-        .where(col(OutboxMessage.status).in_([OutboxStatus.failed, OutboxStatus.skipped]))
+        .where(col(OutboxMessage.status) == OutboxStatus.failed)
         .order_by(col(OutboxMessage.id).desc())
         .limit(limit)
     ).all()
-    return [Problem(send, email) for send, email in rows]
+    # What each row was about, in two queries: the outbox rows' payloads, the skipped steps'
+    # blocks (their version's plan says which message they were to send).
+    outbox_ids = [r.outbox_id for r in unsent if r.outbox_id is not None]
+    chosen = select(OutboxMessage).where(col(OutboxMessage.id).in_(outbox_ids))
+    sends = {m.id: m for m in session.exec(chosen)} if outbox_ids else {}
+    step_enrollments = [r.enrollment_id for r in unsent if r.source == "step"]
+    versions = _step_blocks(session, step_enrollments)
+    found: list[tuple[datetime, str, str | None, str, str, str | None]] = []
+    for r in unsent:
+        if r.source == "outbox" and r.outbox_id in sends:
+            send = sends[r.outbox_id]
+            channel, key = send.channel, send.payload.get("message")
+        else:
+            block = versions.get((r.enrollment_id, r.node_id), {})
+            channel = "sms" if block.get("kind") == "send_sms" else "email"
+            key = (block.get("config") or {}).get("message")
+        found.append((r.at, channel, key, "skipped", not_sent.sentence(r.reason), r.email))
+    for send, email in failed:
+        reason = send.last_error or gettext("no reason recorded")
+        found.append(
+            (send.created_at, send.channel, send.payload.get("message"), "failed", reason, email)
+        )
+    found.sort(key=lambda item: _aware(item[0]), reverse=True)
+    found = found[:limit]
+    names = _message_names(session, {key for _, _, key, *_ in found if key})
+    return [
+        Problem(email, channel, names.get(str(key), key) if key else None, status, reason, at)
+        for at, channel, key, status, reason, email in found
+    ]
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
+
+
+def _step_blocks(
+    session: Session, enrollment_ids: list[int]
+) -> dict[tuple[int, str], dict[str, Any]]:
+    """{(enrollment, block id): the block in its version's graph}, for skipped steps."""
+    if not enrollment_ids:
+        return {}
+    pairs = session.execute(
+        select(col(Enrollment.id), col(Enrollment.version_id)).where(
+            col(Enrollment.id).in_(enrollment_ids)
+        )
+    ).all()
+    plans = {
+        v.id: {str(n.get("id")): n for n in (v.graph.get("nodes") or []) if isinstance(n, dict)}
+        for v in session.exec(
+            select(ScenarioVersion).where(col(ScenarioVersion.id).in_({p[1] for p in pairs}))
+        )
+    }
+    return {
+        (enrollment_id, node_id): block
+        for enrollment_id, version_id in pairs
+        for node_id, block in plans.get(version_id, {}).items()
+    }
+
+
+def _message_names(session: Session, keys: set[str]) -> dict[str, str]:
+    if not keys:
+        return {}
+    return dict(
+        session.execute(
+            select(col(MessageTemplate.key), col(MessageTemplate.name)).where(
+                col(MessageTemplate.key).in_(keys)
+            )
+        ).all()
+    )
