@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlmodel import Session, col, select
@@ -282,15 +282,17 @@ def mailbox_page(
     session: SessionDep,
     settings: SettingsDep,
     channel: str | None = None,
+    q: Annotated[str, Query(max_length=200)] = "",
     page: Int32 = 1,
 ) -> HTMLResponse:
-    mails, total = mailbox.mailbox_page(session, channel=channel or None, page=page)
+    found = mailbox.mailbox_page(session, channel=channel or None, search=q, page=page)
     context = {
-        "mails": mails,
-        "total": total,
-        "page": max(page, 1),
-        "pages": max(1, -(-total // mailbox.PAGE_SIZE)),
+        "mails": found.mails,
+        "total": found.total,
+        "page": found.page,
+        "pages": found.pages,
         "channel": channel or "",
+        "q": q.strip(),
         "counts": mailbox.send_counts(session),
         "problems": mailbox.recent_problems(session),
         "smtp_configured": bool(settings.smtp_url),

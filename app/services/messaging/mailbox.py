@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert
+from sqlalchemy import String, func, insert, or_
 from sqlmodel import Session, SQLModel, col, select
 
 from app.i18n import _, gettext
@@ -38,22 +38,44 @@ def store(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         session.execute(insert(MAILBOX), list(rows))
 
 
+@dataclass(frozen=True)
+class MailboxPage:
+    mails: Sequence[MailboxMessage]
+    total: int  # messages matching the filter, on every page
+    page: int  # the page shown, between 1 and pages
+    pages: int
+
+
 def mailbox_page(
-    session: Session, *, channel: str | None = None, page: int = 1
-) -> tuple[Sequence[MailboxMessage], int]:
-    """One page of the mailbox, newest first, and the number of messages in all."""
-    query = select(MailboxMessage)
-    count = select(func.count()).select_from(MailboxMessage)
+    session: Session, *, channel: str | None = None, search: str = "", page: int = 1
+) -> MailboxPage:
+    """One page of the mailbox, newest first: a channel and words found in the recipient or
+    the subject narrow it; a page past the last shows the last."""
+    where = []
     if channel:
-        query = query.where(col(MailboxMessage.channel) == channel)
-        count = count.where(col(MailboxMessage.channel) == channel)
-    total = int(session.exec(count).one())
+        where.append(col(MailboxMessage.channel) == channel)
+    if search.strip():
+        # parcours_fold: lower() that folds accents' case too (SQLite's folds ASCII only).
+        words = fold(search.strip())
+        where.append(
+            or_(
+                *(
+                    func.parcours_fold(field, type_=String).contains(words, autoescape=True)
+                    for field in (col(MailboxMessage.to_address), col(MailboxMessage.subject))
+                )
+            )
+        )
+    total = int(session.exec(select(func.count()).select_from(MailboxMessage).where(*where)).one())
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
     rows = session.exec(
-        query.order_by(col(MailboxMessage.id).desc())
-        .offset((max(page, 1) - 1) * PAGE_SIZE)
+        select(MailboxMessage)
+        .where(*where)
+        .order_by(col(MailboxMessage.id).desc())
+        .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)
     ).all()
-    return rows, total
+    return MailboxPage(rows, total, page, pages)
 
 
 def get_mail(session: Session, mail_id: int) -> MailboxMessage:
