@@ -28,7 +28,7 @@ from app.services.contacts.lists import get_list
 from app.services.contacts.segments import evaluating, get_segment
 from app.services.errors import Conflict, Invalid
 from app.services.scenarios.enrollments import ENROLLMENTS, LIVE_STATES, enroll_manually
-from app.services.scenarios.scenarios import get_scenario, live_version
+from app.services.scenarios.scenarios import editable_scenario, live_version
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
@@ -83,7 +83,8 @@ class Preview:
 
 def manual_entry(session: Session, scenario_id: int) -> ManualEntry:
     """The scenario, if contacts can be enrolled in it by hand now; Conflict (409) otherwise."""
-    scenario = get_scenario(session, scenario_id)  # an archived one is not active
+    # An archived one says so (it can never be activated again), rather than "activate it".
+    scenario = editable_scenario(session, scenario_id)
     version = live_version(session, scenario)
     if scenario.status != ScenarioStatus.active or version is None:
         raise Conflict(_("Activate the scenario before adding contacts to it."))
