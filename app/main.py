@@ -34,6 +34,7 @@ from app.routes import (
     canvas_creates,
     contact_forms,
     contact_pages,
+    enroll_pages,
     health,
     import_pages,
     insight_pages,
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(list_members.router)
     app.include_router(tracking_public.router)
     app.include_router(insight_pages.router)
+    app.include_router(enroll_pages.router)  # /enroll: by hand, from the canvas, contact, list
     app.include_router(live.router)
     app.include_router(api.router)
     _add_error_handlers(app)

@@ -208,8 +208,14 @@ def card(request: Request, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
 
 
 @router.post("/scenarios/blocks/panel")
-def panel(request: Request, session: SessionDep, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
-    """The side panel of one block, filled with its current settings."""
+def panel(
+    request: Request,
+    session: SessionDep,
+    node: Annotated[NodeIn, Body()],
+    scenario: Int32 | None = None,
+) -> HTMLResponse:
+    """The side panel of one block, filled with its current settings; ``scenario``, the one
+    the canvas shows (the manual trigger's panel enrolls contacts into it)."""
     if block_info(node.type, node.kind) is None:
         return render(
             request, "_error_alert.html", {"detail": _("This block is not known.")}, status_code=422
@@ -218,7 +224,7 @@ def panel(request: Request, session: SessionDep, node: Annotated[NodeIn, Body()]
     return render(
         request,
         "canvas/panel.html",
-        panel_context(session, raw, block_problems(session, raw)),
+        {**panel_context(session, raw, block_problems(session, raw)), "scenario_id": scenario},
     )
 
 

@@ -118,7 +118,10 @@ export class Panel {
     this.shown = JSON.stringify(node.config);
     this.settingsShown = null;
     const body = { id: node.id, type: node.type, kind: node.kind, config: node.config };
-    await this.load("/scenarios/blocks/panel", body, focus);
+    // The scenario shown: the manual trigger's panel enrolls contacts into it.
+    const scenario = this.el.closest("[data-scenario]")?.dataset.scenario;
+    const query = scenario ? `?scenario=${encodeURIComponent(scenario)}` : "";
+    await this.load(`/scenarios/blocks/panel${query}`, body, focus);
   }
 
   // The scenario's own settings; the selection is cleared so the panel is theirs.
