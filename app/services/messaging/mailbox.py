@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import String, func, insert, or_
 from sqlmodel import Session, SQLModel, col, select
 
+from app.graph.coercion import fold
 from app.i18n import _, gettext
 from app.models import (
     Contact,

@@ -7,6 +7,8 @@
 //   only for a column that goes to an attribute.
 // - [data-events-stay]: its input and change events do not bubble to the form around it (the
 //   email preview's width toggle must not re-render the preview).
+// - [data-nav-toggle]: on a narrow screen the sidebar is a top bar; its menu button opens and
+//   closes the links (Escape closes them too).
 
 document.addEventListener("submit", (event) => {
   const form = event.target.closest("form[data-confirm]");
@@ -23,3 +25,22 @@ document.addEventListener("change", (event) => {
 for (const el of document.querySelectorAll("[data-events-stay]")) {
   for (const type of ["input", "change"]) el.addEventListener(type, (event) => event.stopPropagation());
 }
+
+function setNavOpen(toggle, open) {
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.closest("[data-nav]")?.classList.toggle("nav-open", open);
+}
+
+document.addEventListener("click", (event) => {
+  const toggle = event.target.closest("[data-nav-toggle]");
+  if (toggle) setNavOpen(toggle, toggle.getAttribute("aria-expanded") !== "true");
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key !== "Escape") return;
+  const toggle = document.querySelector('[data-nav-toggle][aria-expanded="true"]');
+  if (toggle) {
+    setNavOpen(toggle, false);
+    toggle.focus();
+  }
+});
