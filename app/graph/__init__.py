@@ -4,7 +4,7 @@ No I/O here: the canvas validator, the API, the worker, the simulator and the te
 this code. Contracts: DESIGN.md §3 (document and blocks) and §4 (condition language).
 """
 
-from app.graph.block_base import BlockBase, BlockConfig, ConfigProblem, Reference
+from app.graph.block_base import BlockBase, BlockConfig, ConfigProblem, Reference, RefNames
 from app.graph.blocks import BLOCK_CLASSES, KINDS_BY_TYPE, Block, block_class
 from app.graph.compiler import CompileError, Plan, TriggerIndex, compile_document
 from app.graph.conditions import (
@@ -62,6 +62,7 @@ __all__ = [
     "ListCondition",
     "NotCondition",
     "Plan",
+    "RefNames",
     "Reference",
     "Settings",
     "TriggerIndex",

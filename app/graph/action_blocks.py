@@ -8,14 +8,17 @@ from pydantic import Field
 
 from app.graph.block_base import (
     EMAIL_ADDRESS,
+    NO_NAMES,
     NO_PORTS,
     BlockBase,
     BlockConfig,
     ConfigProblem,
     Reference,
+    RefNames,
     blank,
     required,
     shown,
+    shown_ref,
 )
 from app.graph.conditions import BUILTIN_ATTRIBUTES, Channel, Scalar
 from app.graph.wording import humanize, quote
@@ -30,11 +33,16 @@ class _MessageConfig(BlockConfig):
     CHANNEL: ClassVar[Channel]
 
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         if self.CHANNEL == "email":
             return _("Send email %(message)s") % {
-                "message": shown(self.message, _("(no email chosen)"))
+                "message": shown_ref(names, "message", self.message, _("(no email chosen)"))
             }
-        return _("Send SMS %(message)s") % {"message": shown(self.message, _("(no SMS chosen)"))}
+        return _("Send SMS %(message)s") % {
+            "message": shown_ref(names, "message", self.message, _("(no SMS chosen)"))
+        }
 
     def problems(self) -> list[ConfigProblem]:
         if self.CHANNEL == "email":
@@ -67,13 +75,21 @@ class _ListActionConfig(BlockConfig):
 
 class AddToListConfig(_ListActionConfig):
     def summary(self) -> str:
-        return _("Add to list %(list)s") % {"list": shown(self.list_key, _("(no list chosen)"))}
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
+        return _("Add to list %(list)s") % {
+            "list": shown_ref(names, "list", self.list_key, _("(no list chosen)"))
+        }
 
 
 class RemoveFromListConfig(_ListActionConfig):
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         return _("Remove from list %(list)s") % {
-            "list": shown(self.list_key, _("(no list chosen)"))
+            "list": shown_ref(names, "list", self.list_key, _("(no list chosen)"))
         }
 
 

@@ -8,7 +8,8 @@ becomes an issue. Only a wrong JSON type or an unknown key fails parsing.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -50,9 +51,32 @@ class Reference:
     channel: Channel | None = None
 
 
+@dataclass(frozen=True)
+class RefNames:
+    """What marketers call the things blocks point at (key -> name), given by the caller so
+    summaries and issues say "'Coupon 20 %'" rather than the key ``coupon-20``. A key without a
+    name (unknown, or no names given) is shown as it is."""
+
+    messages: Mapping[str, str] = field(default_factory=dict)
+    lists: Mapping[str, str] = field(default_factory=dict)
+    segments: Mapping[str, str] = field(default_factory=dict)
+
+    def of(self, kind: Literal["message", "list", "segment"], key: str) -> str:
+        table = {"message": self.messages, "list": self.lists, "segment": self.segments}[kind]
+        return table.get(key) or key
+
+
+NO_NAMES = RefNames()
+
+
 class BlockConfig(GraphModel):
     def summary(self) -> str:
         raise NotImplementedError
+
+    def named_summary(self, names: RefNames) -> str:
+        """The summary with the names of what the block points at; blocks that point at
+        nothing say the same either way."""
+        return self.summary()
 
     def problems(self) -> list[ConfigProblem]:
         return []
@@ -81,8 +105,8 @@ class BlockBase(GraphModel):
     def takes_input(self) -> bool:
         return self.type != "trigger"
 
-    def summary(self) -> str:
-        return self.config.summary()
+    def summary(self, names: RefNames | None = None) -> str:
+        return self.config.named_summary(names or NO_NAMES)
 
 
 def shown(value: object, placeholder: str) -> str:
@@ -90,6 +114,18 @@ def shown(value: object, placeholder: str) -> str:
     if value is None or (isinstance(value, str) and not value.strip()):
         return placeholder
     return quote(value)
+
+
+def shown_ref(
+    names: RefNames,
+    kind: Literal["message", "list", "segment"],
+    key: str | None,
+    placeholder: str,
+) -> str:
+    """A referenced template, list or segment by its name in quotes, or the placeholder."""
+    if key is None or not key.strip():
+        return placeholder
+    return quote(names.of(kind, key))
 
 
 def blank(value: str | None) -> bool:

@@ -76,12 +76,14 @@ def has_errors(issues: list[Issue]) -> bool:
     return any(issue.is_error for issue in issues)
 
 
-def block_label(node_id: str) -> str:
-    """How every message names a block, so marketers can find it on the canvas."""
-    return _("Block %(block)s") % {"block": quote(node_id)}
+def block_label(node_id: str, title: str | None = None) -> str:
+    """How every message names a block, so marketers can find it on the canvas: by its title in
+    words ("Block 'Send an email'") when the caller gave the titles (the screens do), else by its
+    id (documents written by hand, which name their blocks themselves)."""
+    return _("Block %(block)s") % {"block": quote(title or node_id)}
 
 
-def about_block(node_id: str, problem: str) -> str:
+def about_block(node_id: str, problem: str, title: str | None = None) -> str:
     """``Block 'x': no email chosen``: messages about one block's settings start with its name,
     then a colon (the canvas panel, which already names the block, strips both)."""
-    return about(block_label(node_id), problem)
+    return about(block_label(node_id, title), problem)

@@ -52,8 +52,15 @@ _PREDICATES = {
 _OWN_MESSAGES = {"unknown_condition": UNKNOWN_CONDITION, "unknown_block": UNKNOWN_BLOCK}
 
 
-def parse_document(raw: object) -> tuple[Document | None, list[Issue]]:
-    """The document and the problems met reading it; None only when nothing usable is left."""
+BlockTitles = Mapping[tuple[str, str], str]  # (type, kind) -> what the canvas calls the block
+
+
+def parse_document(
+    raw: object, titles: BlockTitles | None = None
+) -> tuple[Document | None, list[Issue]]:
+    """The document and the problems met reading it; None only when nothing usable is left.
+
+    ``titles``: messages name blocks by their title instead of their id (see ``block_label``)."""
     if not isinstance(raw, Mapping):
         return None, [
             _issue(None, IssueCode.invalid_document, _("The scenario must be a JSON object"))
@@ -74,7 +81,7 @@ def parse_document(raw: object) -> tuple[Document | None, list[Issue]]:
             "version": repr(schema)
         }
         return None, [*issues, _issue(None, IssueCode.unsupported_schema, message, "schema")]
-    nodes, dropped = _parse_nodes(_as_list(raw.get("nodes"), "nodes", issues), issues)
+    nodes, dropped = _parse_nodes(_as_list(raw.get("nodes"), "nodes", issues), issues, titles or {})
     edges = _parse_edges(_as_list(raw.get("edges"), "edges", issues), dropped, issues)
     settings = _parse_settings(raw.get("settings"), issues)
     document = Document.model_validate(
@@ -83,7 +90,9 @@ def parse_document(raw: object) -> tuple[Document | None, list[Issue]]:
     return document, issues
 
 
-def _parse_nodes(raw_nodes: list[Any], issues: list[Issue]) -> tuple[list[BlockBase], set[str]]:
+def _parse_nodes(
+    raw_nodes: list[Any], issues: list[Issue], titles: BlockTitles
+) -> tuple[list[BlockBase], set[str]]:
     nodes: list[BlockBase] = []
     seen: set[str] = set()
     dropped: set[str] = set()  # ids of blocks left out; links to them are left out silently
@@ -94,11 +103,12 @@ def _parse_nodes(raw_nodes: list[Any], issues: list[Issue]) -> tuple[list[BlockB
             issues.append(_issue(None, IssueCode.invalid_block, message, "id"))
             continue
         if node_id in seen:
-            message = about(block_label(node_id), _("another block already uses this id"))
+            label = block_label(node_id, _title(raw, titles))
+            message = about(label, _("another block already uses this id"))
             issues.append(_issue(node_id, IssueCode.duplicate_id, message, "id"))
             continue
         seen.add(node_id)
-        node = _parse_node(node_id, dict(raw), issues)
+        node = _parse_node(node_id, dict(raw), issues, _title(raw, titles))
         if node is None:
             dropped.add(node_id)
         else:
@@ -106,8 +116,17 @@ def _parse_nodes(raw_nodes: list[Any], issues: list[Issue]) -> tuple[list[BlockB
     return nodes, dropped
 
 
-def _parse_node(node_id: str, raw: dict[str, Any], issues: list[Issue]) -> BlockBase | None:
-    label = block_label(node_id)
+def _title(raw: Mapping[str, Any], titles: BlockTitles) -> str | None:
+    block_type, kind = raw.get("type"), raw.get("kind")
+    if not isinstance(block_type, str) or not isinstance(kind, str):
+        return None
+    return titles.get((block_type, kind))
+
+
+def _parse_node(
+    node_id: str, raw: dict[str, Any], issues: list[Issue], title: str | None = None
+) -> BlockBase | None:
+    label = block_label(node_id, title)
     block_type, kind = raw.get("type"), raw.get("kind")
     if not isinstance(block_type, str) or block_type not in BLOCK_TYPES:
         message = _("%(block)s has an unknown type %(type)s; expected one of %(expected)s") % {

@@ -7,14 +7,17 @@ from typing import Literal
 from pydantic import Field
 
 from app.graph.block_base import (
+    NO_NAMES,
     BlockBase,
     BlockConfig,
     ConfigProblem,
     Reference,
+    RefNames,
     blank,
     not_empty_if_given,
     required,
     shown,
+    shown_ref,
     time_of_day_problems,
 )
 from app.graph.condition_limits import condition_limit_problems
@@ -70,15 +73,21 @@ class _ListTriggerConfig(BlockConfig):
 
 class ListAddedConfig(_ListTriggerConfig):
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         return _("When a contact is added to list %(list)s") % {
-            "list": shown(self.list_key, _("(no list chosen)"))
+            "list": shown_ref(names, "list", self.list_key, _("(no list chosen)"))
         }
 
 
 class ListRemovedConfig(_ListTriggerConfig):
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         return _("When a contact leaves list %(list)s") % {
-            "list": shown(self.list_key, _("(no list chosen)"))
+            "list": shown_ref(names, "list", self.list_key, _("(no list chosen)"))
         }
 
 
@@ -158,8 +167,11 @@ class SegmentEnteredConfig(BlockConfig):
     segment: str | None = None
 
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         return _("When a contact enters segment %(segment)s") % {
-            "segment": shown(self.segment, _("(no segment chosen)"))
+            "segment": shown_ref(names, "segment", self.segment, _("(no segment chosen)"))
         }
 
     def problems(self) -> list[ConfigProblem]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Set
 from dataclasses import dataclass, field
 
-from app.graph.block_base import BlockBase, Reference
+from app.graph.block_base import NO_NAMES, BlockBase, Reference, RefNames
 from app.graph.condition_limits import condition_limit_problems, event_name_problems
 from app.graph.conditions import Channel, lists_referenced
 from app.graph.document import Document, Edge, ExitOnEvent, Settings
 from app.graph.graph_walk import loops, reachable
 from app.graph.issues import Issue, IssueCode, about_block
-from app.graph.parsing import parse_document
+from app.graph.parsing import BlockTitles, parse_document
 from app.graph.reentry_reach import only_once_issues
 from app.graph.wording import about, quote
 from app.i18n.text import _
@@ -33,11 +33,33 @@ class KnownRefs:
     # (what it is called, template) -> what is wrong with it, in plain words, or None. Given
     # by the caller: rendering is not graph code.
     template_problem: Callable[[str, str], str | None] | None = None
+    # What marketers call templates, lists and segments, and blocks ((type, kind) -> title):
+    # with them, messages name things as the screens do instead of by key or block id.
+    names: RefNames = NO_NAMES
+    block_titles: BlockTitles = field(default_factory=dict)
+
+
+class _Labels:
+    """How messages name the blocks of one document: their title when known, else their id."""
+
+    def __init__(self, document: Document, known: KnownRefs | None) -> None:
+        titles = known.block_titles if known is not None else {}
+        self.titles = {
+            block.id: title
+            for block in document.nodes
+            if (title := titles.get((block.type, block.kind)))
+        }
+
+    def title(self, block_id: str) -> str | None:
+        return self.titles.get(block_id)
+
+    def name(self, block_id: str) -> str:
+        return self.titles.get(block_id, block_id)
 
 
 def check_draft(raw: object, known: KnownRefs | None = None) -> tuple[Document | None, list[Issue]]:
     """Parse and validate a saved draft; what the API answers on save and on activation."""
-    document, issues = parse_document(raw)
+    document, issues = parse_document(raw, known.block_titles if known is not None else None)
     if document is None:
         return None, issues
     # A setting dropped while parsing would also be reported as missing: say it once.
@@ -62,34 +84,36 @@ def _covers(reported: Place, missing: Place) -> bool:
 def validate(document: Document, known: KnownRefs | None = None) -> list[Issue]:
     """Every issue of a parsed document; references are checked only when ``known`` is given."""
     blocks = document.blocks_by_id()
+    labels = _Labels(document, known)
     issues: list[Issue] = []
     for block in document.nodes:
-        issues += _config_issues(block)
+        title = labels.title(block.id)
+        issues += _config_issues(block, title)
         if known is not None:
             issues += [
                 issue
                 for reference in block.config.references()
-                if (issue := _reference_issue(block.id, reference, known))
+                if (issue := _reference_issue(block.id, reference, known, title))
             ]
-            issues += _template_issues(block, known)
-    usable, edge_issues = _usable_edges(document.edges, blocks)
+            issues += _template_issues(block, known, title)
+    usable, edge_issues = _usable_edges(document.edges, blocks, labels)
     issues += edge_issues
     successors: dict[str, list[str]] = {block_id: [] for block_id in blocks}
     for edge in usable:
         successors[edge.source].append(edge.target)
-    issues += _shape_issues(document, successors)
-    issues += _unwired_issues(document, usable)
+    issues += _shape_issues(document, successors, labels)
+    issues += _unwired_issues(document, usable, labels)
     issues += _settings_issues(document.settings, known)
     issues += only_once_issues(document, successors, labels.title)
     return issues
 
 
-def _config_issues(block: BlockBase) -> list[Issue]:
+def _config_issues(block: BlockBase, title: str | None) -> list[Issue]:
     return [
         Issue(
             node=block.id,
             code=IssueCode.missing_config if problem.missing else IssueCode.invalid_config,
-            message=about_block(block.id, problem.message),
+            message=about_block(block.id, problem.message, title),
             severity=problem.severity,
             field=f"config.{problem.field}",
         )
@@ -97,14 +121,14 @@ def _config_issues(block: BlockBase) -> list[Issue]:
     ]
 
 
-def _template_issues(block: BlockBase, known: KnownRefs) -> list[Issue]:
+def _template_issues(block: BlockBase, known: KnownRefs, title: str | None) -> list[Issue]:
     if known.template_problem is None:
         return []
     return [
         Issue(
             node=block.id,
             code=IssueCode.invalid_config,
-            message=about_block(block.id, problem),
+            message=about_block(block.id, problem, title),
             field=f"config.{setting}",
         )
         for setting, label, source in block.config.templates()
@@ -112,12 +136,17 @@ def _template_issues(block: BlockBase, known: KnownRefs) -> list[Issue]:
     ]
 
 
-def _reference_issue(node: str | None, reference: Reference, known: KnownRefs) -> Issue | None:
+def _reference_issue(
+    node: str | None, reference: Reference, known: KnownRefs, title: str | None = None
+) -> Issue | None:
     config_field = f"config.{reference.field}" if node else reference.field
     key = reference.key
 
     def issue(code: IssueCode, problem: str) -> Issue:
-        message = about_block(node, problem) if node else about(_("Scenario settings"), problem)
+        if node:
+            message = about_block(node, problem, title)
+        else:
+            message = about(_("Scenario settings"), problem)
         return Issue(node=node, code=code, message=message, field=config_field)
 
     if reference.kind == "list" and key not in known.lists:
@@ -132,27 +161,28 @@ def _reference_issue(node: str | None, reference: Reference, known: KnownRefs) -
         problem = _("there is no message template %(message)s") % {"message": quote(key)}
         return issue(IssueCode.unknown_message, problem)
     if reference.channel is not None and channel != reference.channel:
-        return issue(IssueCode.wrong_channel, _wrong_channel(key, channel))
+        name = known.names.of("message", key)
+        return issue(IssueCode.wrong_channel, _wrong_channel(name, channel))
     return None
 
 
-def _wrong_channel(key: str, channel: Channel) -> str:
+def _wrong_channel(name: str, channel: Channel) -> str:
     if channel == "email":
         problem = _("%(message)s is an email template; this block sends an SMS")
     else:
         problem = _("%(message)s is an SMS template; this block sends an email")
-    return problem % {"message": quote(key)}
+    return problem % {"message": quote(name)}
 
 
 def _usable_edges(
-    edges: list[Edge], blocks: Mapping[str, BlockBase]
+    edges: list[Edge], blocks: Mapping[str, BlockBase], labels: _Labels
 ) -> tuple[list[Edge], list[Issue]]:
     """The links the graph checks can follow, and what is wrong with the others."""
     usable: list[Edge] = []
     issues: list[Issue] = []
     targets_by_port: dict[tuple[str, str], list[str]] = {}
     for edge in edges:
-        issue = _edge_issue(edge, blocks)
+        issue = _edge_issue(edge, blocks, labels)
         if issue is not None:
             issues.append(issue)
             continue
@@ -160,7 +190,7 @@ def _usable_edges(
         targets_by_port.setdefault((edge.source, edge.port), []).append(edge.target)
     for (source, port), targets in targets_by_port.items():
         if len(targets) > 1:
-            linked = ", ".join(quote(target) for target in targets)
+            linked = ", ".join(quote(labels.name(target)) for target in targets)
             if port == "out":
                 problem = _(
                     "its output is linked to several blocks (%(blocks)s); a path can lead to only"
@@ -171,12 +201,12 @@ def _usable_edges(
                     "its %(port)s output is linked to several blocks (%(blocks)s); a path can lead"
                     " to only one block"
                 ) % {"port": port_name(port), "blocks": linked}
-            message = about_block(source, problem)
+            message = about_block(source, problem, labels.title(source))
             issues.append(Issue(node=source, code=IssueCode.port_wired_twice, message=message))
     return usable, issues
 
 
-def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
+def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase], labels: _Labels) -> Issue | None:
     source, target = blocks.get(edge.source), blocks.get(edge.target)
     if source is None:
         message = _("A link starts from block %(block)s, which doesn't exist") % {
@@ -185,7 +215,7 @@ def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
         return Issue(node=None, code=IssueCode.edge_unknown_node, message=message)
     if target is None:
         message = _("Block %(block)s is linked to block %(target)s, which doesn't exist") % {
-            "block": quote(edge.source),
+            "block": quote(labels.name(edge.source)),
             "target": quote(edge.target),
         }
         return Issue(node=edge.source, code=IssueCode.edge_unknown_node, message=message)
@@ -198,7 +228,7 @@ def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
         else:
             hint = _("use its YES or NO output")
         message = _("Block %(block)s has no %(port)s output; %(hint)s") % {
-            "block": quote(edge.source),
+            "block": quote(labels.name(edge.source)),
             "port": quote(edge.port),
             "hint": hint,
         }
@@ -206,12 +236,14 @@ def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase]) -> Issue | None:
     if not target.takes_input:
         message = _(
             "Block %(block)s is a trigger: journeys start there, so no link can lead into it"
-        ) % {"block": quote(edge.target)}
+        ) % {"block": quote(labels.name(edge.target))}
         return Issue(node=edge.target, code=IssueCode.edge_into_trigger, message=message)
     return None
 
 
-def _shape_issues(document: Document, successors: dict[str, list[str]]) -> list[Issue]:
+def _shape_issues(
+    document: Document, successors: dict[str, list[str]], labels: _Labels
+) -> list[Issue]:
     triggers = [block.id for block in document.triggers()]
     if not triggers:
         message = _("The scenario has no trigger: add one to say when contacts enter")
@@ -223,15 +255,15 @@ def _shape_issues(document: Document, successors: dict[str, list[str]]) -> list[
             message = _(
                 "Block %(block)s can't be reached from any trigger, so no contact will ever get"
                 " there"
-            ) % {"block": quote(block.id)}
+            ) % {"block": quote(labels.name(block.id))}
             issues.append(Issue(node=block.id, code=IssueCode.unreachable, message=message))
     for loop in loops([block.id for block in document.nodes], successors):
         if len(loop) == 1:
             message = _("Block %(block)s is linked to itself; a journey can't loop") % {
-                "block": quote(loop[0])
+                "block": quote(labels.name(loop[0]))
             }
         else:
-            names = ", ".join(quote(block_id) for block_id in loop)
+            names = ", ".join(quote(labels.name(block_id)) for block_id in loop)
             message = _("Blocks %(blocks)s lead back to each other; a journey can't loop") % {
                 "blocks": names
             }
@@ -239,20 +271,20 @@ def _shape_issues(document: Document, successors: dict[str, list[str]]) -> list[
     return issues
 
 
-def _unwired_issues(document: Document, edges: list[Edge]) -> list[Issue]:
+def _unwired_issues(document: Document, edges: list[Edge], labels: _Labels) -> list[Issue]:
     wired = {(edge.source, edge.port) for edge in edges}
     issues: list[Issue] = []
     for block in document.nodes:
         if not block.takes_input and (block.id, "out") not in wired:
             problem = _("nothing follows this trigger, so contacts enter and leave at once")
-            message = about_block(block.id, problem)
+            message = about_block(block.id, problem, labels.title(block.id))
             issues.append(_warning(block.id, IssueCode.trigger_leads_nowhere, message))
         for port in type(block).PORTS:
             if port in ("yes", "no") and (block.id, port) not in wired:
                 problem = _(
                     "nothing is linked to the %(port)s output, so the journey ends here for %(who)s"
                 ) % {"port": port_name(port), "who": _who(block, port)}
-                message = about_block(block.id, problem)
+                message = about_block(block.id, problem, labels.title(block.id))
                 issues.append(_warning(block.id, IssueCode.port_unwired, message))
     return issues
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from app.graph import Document, IssueCode, check_draft
+from app.graph import Document, IssueCode, RefNames, check_draft
 from app.graph.issues import block_label
 from app.i18n import _
 from app.models import MessageTemplate
@@ -51,8 +51,11 @@ class Card:
     ports: tuple[tuple[str, str], ...]  # (port, label)
 
 
-def summaries_of(document: Document | None) -> dict[str, str]:
-    return {} if document is None else {node.id: node.summary() for node in document.nodes}
+def summaries_of(document: Document | None, names: RefNames | None = None) -> dict[str, str]:
+    """Each block's summary, naming templates, lists and segments by ``names``."""
+    if document is None:
+        return {}
+    return {node.id: node.summary(names) for node in document.nodes}
 
 
 def _number(value: object) -> float:
@@ -87,13 +90,14 @@ def card_context(node: dict[str, Any], summary: str | None) -> Card:
 
 def block_problems(session: Session, node: dict[str, Any]) -> list[Problem]:
     """What is wrong with one block's settings, without the words naming the block."""
-    _document, issues = check_draft(
-        {"schema": 1, "nodes": [node], "edges": []}, known_refs(session)
-    )
+    known = known_refs(session)
+    _document, issues = check_draft({"schema": 1, "nodes": [node], "edges": []}, known)
+    title = known.block_titles.get((str(node.get("type")), str(node.get("kind"))))
+    label = block_label(str(node["id"]), title)
     return [
         Problem(
             field=(issue.field or "").removeprefix("config."),
-            message=_sentence(without_name(issue.message, block_label(str(node["id"])))),
+            message=_sentence(without_name(issue.message, label)),
             severity=issue.severity,
             unreadable=issue.code in UNREADABLE,
         )

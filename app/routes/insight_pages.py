@@ -22,6 +22,7 @@ from app.services.insights.stats import has_goal, period, scenario_report
 from app.services.messaging import not_sent
 from app.services.scenarios import scenarios as scenario_service
 from app.services.scenarios.graph_layout import layout
+from app.services.scenarios.ref_names import ref_names
 from app.templating import render
 
 router = APIRouter(
@@ -106,8 +107,8 @@ def stats_page(
             "versions": versions,
             "chosen": chosen,
             "report": report,
-            "graph": layout(graph),
-            "names": people.block_names(graph),
+            "graph": layout(graph, ref_names(session)),
+            "names": people.block_names(graph, ref_names(session)),
             "counters": insights.live_counters(graph, per_version, unsent),
             "start": when.start.isoformat(),
             "end": when.end.isoformat(),
@@ -131,7 +132,7 @@ def block_contacts(
     page = people.block_visitors(
         session, scenario_id, node_id, show=show, search=q, why=why, after=after
     )
-    names = people.block_names(_graph_of(session, scenario))
+    names = people.block_names(_graph_of(session, scenario), ref_names(session))
     return render(
         request,
         "block_contacts.html",

@@ -15,6 +15,7 @@ from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.i18n import _
 from app.inputs import Int32, Int64
 from app.models import Channel, Contact
+from app.routes.return_to import safe_return, with_param
 from app.security_headers import EMAIL_FRAME_HEADERS
 from app.services.errors import Invalid, ServiceError
 from app.services.messaging import mailbox, messages
@@ -78,6 +79,7 @@ class MessageForm:
         contact_id: Annotated[str, Form()] = "",
         is_new: Annotated[str, Form()] = "",
         test_phone: Annotated[str, Form()] = "",
+        return_to: Annotated[str, Form()] = "",
     ) -> None:
         self.values = {
             "key": key,
@@ -94,6 +96,8 @@ class MessageForm:
         self.contact_id = int(contact_id) if contact_id.isdigit() else None
         self.is_new = bool(is_new)
         self.test_phone = test_phone
+        # Where a new message sends its author back once saved (the canvas that asked for it).
+        self.return_to = safe_return(return_to)
 
     def data(self) -> MessageIn:
         try:
@@ -150,7 +154,9 @@ def add_starters(request: Request, session: SessionDep) -> Response:
 
 
 @router.get("/messages/new")
-def new_message(request: Request, session: SessionDep, channel: str = "email") -> HTMLResponse:
+def new_message(
+    request: Request, session: SessionDep, channel: str = "email", return_to: str = ""
+) -> HTMLResponse:
     sms = channel == "sms"
     values = {
         "key": "",
@@ -164,7 +170,7 @@ def new_message(request: Request, session: SessionDep, channel: str = "email") -
         "from_email": "",
         "reply_to": "",
     }
-    return _editor(request, session, values, is_new=True)
+    return _editor(request, session, values, is_new=True, return_to=safe_return(return_to))
 
 
 @router.get("/messages/{key}")
@@ -228,9 +234,13 @@ def save(request: Request, session: SessionDep, form: FormDep) -> Response:
             status_code=422,
             save_error=exc.message,
             contact_id=form.contact_id,
+            return_to=form.return_to,
         )
     if created or not is_htmx(request):
         target = f"/messages/{template.key}"
+        if created and form.return_to:
+            # Back to the block that asked for a new message, which selects it.
+            target = with_param(form.return_to, "message", template.key)
         if is_htmx(request):
             return Response(status_code=204, headers={"HX-Redirect": target})
         return RedirectResponse(target, status_code=303)

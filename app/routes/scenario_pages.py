@@ -28,11 +28,17 @@ from app.routes.canvas_panels import (
     panel_context,
     summaries_of,
 )
-from app.routes.canvas_settings import settings_context, settings_from_form, settings_problems
+from app.routes.canvas_settings import (
+    REENTRY_CHOICES,
+    settings_context,
+    settings_from_form,
+    settings_problems,
+)
 from app.scenario_templates import scenario_templates
-from app.services.errors import ServiceError
+from app.services.errors import Invalid, ServiceError
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.block_catalog import block_info, families, palette_json
+from app.services.scenarios.ref_names import ref_names
 from app.templating import render
 
 router = APIRouter(
@@ -84,16 +90,21 @@ def create(
     session: SessionDep,
     name: Annotated[str, Form()] = "",
     template: Annotated[str, Form()] = "",
+    reentry: Annotated[str, Form()] = "once",
 ) -> Response:
-    """A new blank scenario (or one from a ready-made template), opened on the canvas."""
+    """A new blank scenario (or one from a ready-made template), opened on the canvas; a blank
+    one starts with the answer to "how often may a contact go through?" (``reentry``)."""
     try:
+        if reentry not in dict(REENTRY_CHOICES):
+            raise Invalid(_("Choose how often a contact may go through the scenario."))
         if template:
             scenario, _report = service.create_from_template(
                 session, template, now=_now(request), name=name.strip() or None
             )
         else:
+            graph = {**service.EMPTY_GRAPH, "settings": {"reentry": reentry, "exit_when": None}}
             scenario = service.create_scenario(
-                session, name=name or _("Untitled scenario"), graph=None, now=_now(request)
+                session, name=name or _("Untitled scenario"), graph=graph, now=_now(request)
             )
     except ServiceError as exc:
         return render(
@@ -113,8 +124,9 @@ def create(
 def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLResponse:
     scenario = service.get_scenario(session, scenario_id)
     graph = scenario.draft if isinstance(scenario.draft, dict) else {}
-    document, issues = check_draft(graph, service.known_refs(session))
-    summaries = summaries_of(document)
+    known = service.known_refs(session)
+    document, issues = check_draft(graph, known)
+    summaries = summaries_of(document, known.names)
     nodes = [node for node in graph.get("nodes") or [] if isinstance(node, dict)]
     boot = {
         "scenario": {
@@ -129,8 +141,12 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
         "summaries": summaries,
         "palette": palette_json(),
         # How the graph's messages name what they are about, so the list of things to fix
-        # can show the name in bold instead ("\u0000" stands for the block's id).
-        "labels": {"block": block_label("\u0000"), "settings": _("Scenario settings")},
+        # can show the name in bold instead ("\u0000" stands for the block's title, or its id).
+        "labels": {
+            "block": block_label("\u0000"),
+            "settings": _("Scenario settings"),
+            "titles": {f"{t}.{k}": title for (t, k), title in known.block_titles.items()},
+        },
     }
     return render(
         request,
@@ -157,12 +173,13 @@ def save_draft(
         if exc.status_code == 409 and not isinstance(exc, service.ScenarioArchived):
             return JSONResponse({"detail": _(CONFLICT_MESSAGE)}, status_code=409)
         return _json_error(exc)
-    document, issues = check_draft(scenario.draft, service.known_refs(session))
+    known = service.known_refs(session)
+    document, issues = check_draft(scenario.draft, known)
     return JSONResponse(
         {
             "revision": scenario.draft_revision,
             "issues": [issue.model_dump(mode="json") for issue in issues],
-            "summaries": summaries_of(document),
+            "summaries": summaries_of(document, known.names),
         }
     )
 
@@ -196,14 +213,15 @@ def pause(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResp
 
 
 @router.post("/scenarios/blocks/card")
-def card(request: Request, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
+def card(request: Request, session: SessionDep, node: Annotated[NodeIn, Body()]) -> HTMLResponse:
     """One block card, as the canvas shows it, with its summary in plain words."""
     raw = node.model_dump()
     document, _issues = check_draft({"schema": 1, "nodes": [raw], "edges": []})
+    names = ref_names(session)
     return render(
         request,
         "canvas/_card.html",
-        {"card": card_context(raw, summaries_of(document).get(node.id))},
+        {"card": card_context(raw, summaries_of(document, names).get(node.id))},
     )
 
 
@@ -264,7 +282,7 @@ async def apply_panel(
         "node": node_id,
         "base": base,
         "config": config,
-        "summary": summaries_of(document).get(node_id, ""),
+        "summary": summaries_of(document, ref_names(session)).get(node_id, ""),
         "problems": [{"field": p.field, "message": p.message} for p in problems],
     }
     return render(

@@ -164,7 +164,7 @@ def test_a_draft_beyond_the_limits_is_saved_with_its_issues_and_cannot_be_activa
         if i["severity"] == "error"
     ]
     assert errors == [
-        ("check", "config.if", "Block 'check': the condition cannot be used: groups are nested"
+        ("check", "config.if", "Block 'If / else': the condition cannot be used: groups are nested"
          " more than 10 levels deep; move some rules up a level"),
         (None, "settings.exit_when", "Scenario settings: the goal cannot be used: value: the"
          " number of times can be at most 1,000,000"),
@@ -181,7 +181,7 @@ def test_a_trigger_filter_beyond_the_limits_is_an_issue_on_the_trigger(api: Test
     issues = api.post("/api/v1/scenarios", json={"name": "F", "graph": graph}).json()["issues"]
 
     assert [(i["node"], i["field"], i["message"]) for i in issues if i["severity"] == "error"] == [
-        ("start", "config.where", "Block 'start': the filter cannot be used: property:"
+        ("start", "config.where", "Block 'When something happens': the filter cannot be used: property:"
          ' property names cannot contain double quotes (") or backslashes (\\)'),
     ]  # fmt: skip
 

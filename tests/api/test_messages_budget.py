@@ -361,7 +361,7 @@ def test_webhook_bodies_and_team_alerts_over_budget_keep_a_scenario_from_going_l
     assert created.status_code == 201, "a draft is saved with its issues"
     issues = {issue["field"]: issue["message"] for issue in created.json()["issues"]}
     assert issues["config.body"].startswith(
-        "Block 'hook': In the webhook body, this template pads, aligns or indents text too widely"
+        "Block 'Call a webhook': In the webhook body, this template pads, aligns or indents text too widely"
     )
     assert (
         "In the team alert, this template repeats its loops too many times"

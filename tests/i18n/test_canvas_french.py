@@ -295,7 +295,8 @@ def test_the_names_the_canvas_strips_are_the_ones_the_graphs_messages_start_with
     french: Browser, session: Session
 ) -> None:
     """The list of things to fix shows the block's name in bold, then the message without the
-    graph's own naming ("Bloc « promo » : …"): the editor embeds that naming for the script."""
+    graph's own naming ("Le bloc « Envoyer un e-mail » : …", by title, never by id): the editor
+    embeds that naming and the titles for the script."""
     scenario = new_scenario(french, session)
     assert scenario.id is not None
     saved = save(french, scenario.id, LOYAL, scenario.draft_revision)
@@ -304,8 +305,11 @@ def test_the_names_the_canvas_strips_are_the_ones_the_graphs_messages_start_with
 
     issues = [i for i in saved.json()["issues"] if i["node"] == "promo"]
     assert issues
+    title = labels["titles"]["action.send_email"]
+    assert title == "Envoyer un e-mail"
     for issue in issues:
-        assert issue["message"].startswith(labels["block"].replace("\u0000", "promo"))
+        assert issue["message"].startswith(labels["block"].replace("\u0000", title))
+        assert "promo" not in issue["message"]
     panel = post_json(french, "/scenarios/blocks/panel", LOYAL["nodes"][2])
     problems = re.findall(r'<li class="error" data-field="[^"]*">([^<]*)</li>', panel.text)
     assert problems

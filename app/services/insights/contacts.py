@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
+from app.graph import RefNames
 from app.i18n import pgettext, say, spoken
 from app.models import (
     Contact,
@@ -28,8 +29,9 @@ from app.models import (
 )
 from app.services.contacts import lists as list_service
 from app.services.errors import Conflict, Invalid, NotFound
-from app.services.scenarios.graph_layout import layout
 from app.services.messaging import not_sent
+from app.services.scenarios.graph_layout import layout
+from app.services.scenarios.ref_names import ref_names
 
 SHOW = {
     "all": "Everyone who came here",
@@ -97,23 +99,23 @@ class VisitorPage:
 def _filtered(scenario_id: int, node_id: str, show: str, search: str, why: str = "") -> Any:
     if show not in SHOW:
         raise Invalid(f"“{show}” is not a way to filter; choose one of: {', '.join(SHOW)}.")
-    query = select(StepLog.enrollment_id, StepLog.id, StepLog.contact_id).where(
-        StepLog.scenario_id == scenario_id, StepLog.node_id == node_id
     if why and why not in not_sent.REASONS:
         raise Invalid(
             f"“{why}” is not a reason a message was not sent; "
             f"choose one of: {', '.join(not_sent.REASONS)}."
         )
+    query = select(StepLog.enrollment_id, StepLog.id, StepLog.contact_id).where(
+        StepLog.scenario_id == scenario_id, StepLog.node_id == node_id
     )
     if show == "waiting":
         query = query.join(Enrollment, col(Enrollment.id) == col(StepLog.enrollment_id)).where(
             col(Enrollment.state) == EnrollmentState.waiting, Enrollment.node_id == node_id
         )
-    elif show != "all":
-        query = query.where(StepLog.outcome == show)
     elif show == "skipped":  # not sent, at the block or when it was to leave
         unsent = not_sent.enrollments_at(scenario_id, node_id, why or None)
         query = query.where(col(StepLog.enrollment_id).in_(unsent))
+    elif show != "all":
+        query = query.where(StepLog.outcome == show)
     search = search.strip().lower()
     if search:
         query = query.join(Contact, col(Contact.id) == col(StepLog.contact_id)).where(
@@ -129,9 +131,9 @@ def block_visitors(
     *,
     show: str = "all",
     search: str = "",
+    why: str = "",
     after: int | None = None,
     limit: int = PAGE_SIZE,
-    why: str = "",
 ) -> VisitorPage:
     """One page of who came to ``node_id``, most recent first; ``why`` narrows "not sent"
     (``show="skipped"``) to one reason."""
@@ -321,9 +323,10 @@ class Journey:
     steps: list[JourneyStep] = field(default_factory=list)
 
 
-def block_names(graph: dict[str, Any]) -> dict[str, tuple[str, str]]:
-    """Each block's (name, summary) as the canvas shows them."""
-    return {box.id: (box.name, box.summary) for box in layout(graph).boxes}
+def block_names(graph: dict[str, Any], names: RefNames | None = None) -> dict[str, tuple[str, str]]:
+    """Each block's (name, summary) as the canvas shows them (``names``: what templates, lists
+    and segments are called)."""
+    return {box.id: (box.name, box.summary) for box in layout(graph, names).boxes}
 
 
 def journeys(
@@ -343,7 +346,10 @@ def journeys(
             select(ScenarioVersion).where(ScenarioVersion.scenario_id == scenario.id)
         ).all()
     }
-    names = {vid: block_names(v.graph) for vid, v in versions.items()}
+    called = ref_names(session)
+    names = {vid: block_names(v.graph, called) for vid, v in versions.items()}
+    # A block missing from its version's graph is named in words, never by its id.
+    gone = (pgettext("journey step", "A block no longer in the scenario"), "")
     steps = session.exec(
         select(StepLog)
         .where(col(StepLog.enrollment_id).in_([e.id for e in enrollments]))
@@ -351,7 +357,7 @@ def journeys(
     ).all()
     by_enrollment: dict[int, list[JourneyStep]] = {}
     for step in steps:
-        name, summary = names.get(step.version_id, {}).get(step.node_id, (step.node_id, ""))
+        name, summary = names.get(step.version_id, {}).get(step.node_id, gone)
         by_enrollment.setdefault(step.enrollment_id, []).append(
             JourneyStep(step.at, step.node_id, name, summary, step.outcome, step.detail)
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.graph import check_draft
+from app.graph import RefNames, check_draft
 from app.i18n import N_
 from app.services.scenarios.block_catalog import block_info, shown_as
 
@@ -65,13 +65,14 @@ def _port_y(box: BoxLayout, port: str, ports: tuple[str, ...]) -> float:
     return box.y + box.h * (index + 1) / (len(ports) + 1)
 
 
-def layout(graph: dict[str, Any]) -> GraphLayout:
-    """Boxes and curves for ``graph``, shifted so the picture starts at the margin."""
+def layout(graph: dict[str, Any], names: RefNames | None = None) -> GraphLayout:
+    """Boxes and curves for ``graph``, shifted so the picture starts at the margin; summaries
+    name templates, lists and segments by ``names`` (their keys without it)."""
     nodes = [n for n in graph.get("nodes") or [] if isinstance(n, dict) and n.get("id")]
     if not nodes:
         return GraphLayout(width=0, height=0)
     document, _ = check_draft(graph)
-    summaries = {} if document is None else {n.id: n.summary() for n in document.nodes}
+    summaries = {} if document is None else {n.id: n.summary(names) for n in document.nodes}
     left = min(_number(n.get("x")) for n in nodes)
     top = min(_number(n.get("y")) for n in nodes)
     boxes: dict[str, BoxLayout] = {}

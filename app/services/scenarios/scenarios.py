@@ -33,10 +33,11 @@ from app.scenario_templates import scenario_templates
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging.rendering import template_problem
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install_dependencies
+from app.services.scenarios.ref_names import block_titles, ref_names
 
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
-
 NAME_LENGTH = 200
+
 
 class ScenarioInvalid(Invalid):
     """Activation refused: the issues say why, block by block."""
@@ -60,7 +61,6 @@ class ScenarioInvalid(Invalid):
         }
 
 
-def known_refs(session: Session) -> KnownRefs:
 class ScenarioArchived(Conflict):
     """Refused: the scenario was archived (deleted after it ran) and is kept for its history."""
 
@@ -74,6 +74,7 @@ class ScenarioArchived(Conflict):
         )
 
 
+def known_refs(session: Session) -> KnownRefs:
     messages = session.exec(select(MessageTemplate.key, MessageTemplate.channel)).all()
     lists = session.exec(select(ContactList.key)).all()
     segments = session.exec(select(Segment.key)).all()
@@ -82,6 +83,8 @@ class ScenarioArchived(Conflict):
         lists=frozenset(lists),
         segments=frozenset(segments),
         template_problem=template_problem,
+        names=ref_names(session),
+        block_titles=block_titles(),
     )
 
 
@@ -97,6 +100,14 @@ def get_scenario(session: Session, scenario_id: int) -> Scenario:
     return scenario
 
 
+def editable_scenario(session: Session, scenario_id: int) -> Scenario:
+    """The scenario, unless it is archived: an archived one is kept for its history only."""
+    scenario = get_scenario(session, scenario_id)
+    if scenario.archived_at is not None:
+        raise ScenarioArchived(scenario.name)
+    return scenario
+
+
 def list_scenarios(session: Session) -> Sequence[Scenario]:
     """The scenarios people manage: archived ones are left out (their history is not)."""
     return session.exec(
@@ -107,14 +118,6 @@ def list_scenarios(session: Session) -> Sequence[Scenario]:
 def not_archived() -> Any:
     """The filter for every list of scenarios a person picks from or counts."""
     return col(Scenario.archived_at).is_(None)
-
-def editable_scenario(session: Session, scenario_id: int) -> Scenario:
-    """The scenario, unless it is archived: an archived one is kept for its history only."""
-    scenario = get_scenario(session, scenario_id)
-    if scenario.archived_at is not None:
-        raise ScenarioArchived(scenario.name)
-    return scenario
-
 
 
 def create_scenario(

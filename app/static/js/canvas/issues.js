@@ -32,8 +32,12 @@ export class IssuesList {
     });
   }
 
+  // The server names a block by its title ("Block 'Send an email'"), or by its id when it
+  // knows no title for its kind.
   blockLabel(id) {
-    return (this.labels.block || "").split("\u0000").join(id);
+    const node = this.store.node(id);
+    const title = node && (this.labels.titles || {})[`${node.type}.${node.kind}`];
+    return (this.labels.block || "").split("\u0000").join(title || id);
   }
 
   render() {

@@ -6,6 +6,7 @@
 //   keyboard.js  shortcuts                          layout.js    tidy up
 
 import { Autosave } from "./autosave.js";
+import { Creates } from "./creates.js";
 import { Interactions } from "./interact.js";
 import { IssuesList } from "./issues.js";
 import { bindKeys } from "./keyboard.js";
@@ -46,6 +47,17 @@ canvas.addEventListener("scroll", () => {
   viewport.panBy(-scrollLeft, -scrollTop);
 });
 const panel = new Panel({ store, el: $(".panel"), csrf });
+
+// The palette and the settings panel can be closed (a 1024 px screen gives the canvas room);
+// opening a block's settings on purpose brings the panel back.
+function showSide(name, shown) {
+  root.classList.toggle(`${name}-closed`, !shown);
+  $(`[data-action="toggle-${name}"]`)?.setAttribute("aria-pressed", String(shown));
+}
+function openPanel(id, options) {
+  showSide("panel", true);
+  return panel.show(id, options);
+}
 const menus = new Menus({
   store,
   viewport,
@@ -53,7 +65,7 @@ const menus = new Menus({
   menu: $(".add-menu"),
   palette: data.palette,
   paletteEl: $(".palette"),
-  onOpen: (id, options) => panel.show(id, options),
+  onOpen: (id, options) => openPanel(id, options),
 });
 new Interactions({
   store,
@@ -64,7 +76,7 @@ new Interactions({
   tip: $(".wire-tip"),
   box: $(".selection-box"),
   menus,
-  onOpen: (id, options) => panel.show(id, options),
+  onOpen: (id, options) => openPanel(id, options),
 });
 const issues = new IssuesList({
   store,
@@ -196,7 +208,12 @@ root.addEventListener("click", (event) => {
       store.clearSelection();
       panel.closeSettings();
     },
-    "scenario-settings": () => panel.showSettings({ focus: true }),
+    "scenario-settings": () => {
+      showSide("panel", true);
+      panel.showSettings({ focus: true });
+    },
+    "toggle-palette": () => showSide("palette", root.classList.contains("palette-closed")),
+    "toggle-panel": () => showSide("panel", root.classList.contains("panel-closed")),
     duplicate: () => store.duplicateSelected(),
     delete: () => store.removeSelected(),
     "insert-on-edge": () => store.selectedEdge && menus.insertOnLink(store.selectedEdge, button),
@@ -234,7 +251,21 @@ store.addEventListener("change", (event) => {
   panel.sync();
 });
 
+const creates = new Creates({ store, panel, autosave, viewport, csrf, toast });
+
 renderer.render();
 issues.render();
 viewport.open(store.graph.nodes);
-root.dataset.ready = "true";
+// Fitted to the content on opening; until the first move by hand, a change of the canvas's size
+// (fonts, a wrapped header, a closed panel) fits it again.
+let moved = false;
+canvas.addEventListener("pointerdown", () => (moved = true), { once: true });
+canvas.addEventListener("wheel", () => (moved = true), { once: true });
+canvas.addEventListener("keydown", () => (moved = true), { once: true });
+root.addEventListener("click", (event) => {
+  if (event.target.closest('[data-action^="zoom"], [data-action="fit"], [data-action="tidy"]')) moved = true;
+});
+new ResizeObserver(() => {
+  if (!moved) viewport.open(store.graph.nodes);
+}).observe(canvas);
+creates.resume().finally(() => (root.dataset.ready = "true"));

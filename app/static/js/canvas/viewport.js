@@ -90,18 +90,10 @@ export class Viewport {
     this.apply();
   }
 
-  // On opening: fit, but keep blocks readable; a scenario too wide shows its start instead.
+  // On opening: the whole scenario in view, centred: zoomed out when it is larger than the
+  // canvas, at 100% when smaller (issue 14: a large scenario used to open on its start only).
   open(nodes) {
     this.fit(nodes);
-    if (this.z >= 0.7 || !nodes.length) return;
-    const rect = this.canvas.getBoundingClientRect();
-    const minX = Math.min(...nodes.map((n) => n.x));
-    const minY = Math.min(...nodes.map((n) => n.y));
-    const maxY = Math.max(...nodes.map((n) => n.y + NODE_H));
-    this.z = Math.max(0.7, Math.min(1, (rect.height - 96) / (maxY - minY)));
-    this.x = 48 - minX * this.z;
-    this.y = Math.max(48, (rect.height - (maxY - minY) * this.z) / 2) - minY * this.z;
-    this.apply();
   }
 
   // Bring one block into view (the issues list uses it).
