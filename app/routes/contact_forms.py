@@ -185,8 +185,10 @@ def enroll_box_ready() -> bool:
     return (TEMPLATES_DIR / "_enroll_box.html").exists()
 
 
-def by_hand_context(session: Session, contact_id: int) -> dict[str, Any]:
-    """What the contact's page needs for its lists card and its enroll box."""
+def by_hand_context(session: Session, contact: Contact) -> dict[str, Any]:
+    """What the contact's page needs for its lists card, consent sources and enroll box."""
+    assert contact.id is not None
+    contact_id = contact.id
     member_of = by_hand.contact_lists(session, contact_id)
     keys = {lst.key for lst in member_of}
     every_list = list_service.all_lists(session)
@@ -194,6 +196,10 @@ def by_hand_context(session: Session, contact_id: int) -> dict[str, Any]:
         "member_of": member_of,
         "other_lists": [lst for lst in every_list if lst.key not in keys],
         "list_names": {lst.key: lst.name for lst in every_list},  # the timeline shows names
+        "consent_sources": {
+            "email": by_hand.readable_source(contact.email_consent_source),
+            "sms": by_hand.readable_source(contact.sms_consent_source),
+        },
         "enroll_target": {"contact": contact_id},
         "enroll_box": enroll_box_ready(),
     }

@@ -97,7 +97,7 @@ def contact_page(request: Request, session: SessionDep, contact_id: Int32) -> HT
         "events": events,
         "older": events[-1].id if len(events) == 50 else None,
         "suppressed": contacts.is_suppressed(session, contact.email),
-        **by_hand_context(session, contact.id),
+        **by_hand_context(session, contact),
     }
     return render(request, "contact_detail.html", context)
 

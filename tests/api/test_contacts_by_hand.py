@@ -432,8 +432,9 @@ def test_a_french_user_adds_a_contact_in_french(
     page = html.unescape(french.client.get(saved.headers["location"]).text)
     assert "Contact ajouté." in page
     assert "Modifier" in page
-    # The consent source is stored data, in English like the API's and an import's.
+    # The consent source is stored in English, like the API's and an import's; read in French.
     assert contact_by_email(session, "lea@example.com").email_consent_source == "added by Marie"
+    assert "ajouté par Marie" in page
     assert "Un contact avec l’e-mail lea@example.com existe déjà." in html.unescape(again.text)
     assert "Ouvrir ce contact" in html.unescape(again.text)
 

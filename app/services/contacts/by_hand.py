@@ -107,6 +107,22 @@ def consent_source(who: str, granted: bool) -> str:
     return f"{'added' if granted else 'withdrawn'} by {who}"[:200]
 
 
+# The sources Parcours itself writes (in English, like all stored data), read in the reader's
+# words; any other source is the client's own text and is shown as it is.
+_SOURCE_WORDS = (
+    ("added by ", N_("added by %(rest)s")),  # rest: the user's name or email
+    ("withdrawn by ", N_("withdrawn by %(rest)s")),
+    ("import of ", N_("import of %(rest)s")),  # rest: the file's name
+)
+
+
+def readable_source(source: str | None) -> str:
+    for prefix, words in _SOURCE_WORDS:
+        if source and source.startswith(prefix):
+            return _(words) % {"rest": source[len(prefix) :]}
+    return source or ""
+
+
 def read_form(
     session: Session, form: ContactForm, *, existing: Contact | None, now: datetime, who: str
 ) -> tuple[ContactData, list[ContactList]]:
