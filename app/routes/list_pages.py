@@ -58,10 +58,47 @@ def create_list(
     return render(request, "lists.html", context, block="lists_card", status_code=status)
 
 
+@router.post("/lists/{key}/rename")
+def rename_list(
+    request: Request, session: SessionDep, key: str, name: Annotated[str, Form()] = ""
+) -> HTMLResponse:
+    context: dict[str, Any] = {}
+    status = 200
+    try:
+        renamed = list_service.rename_list(session, list_service.get_list(session, key), name=name)
+        context["renamed"] = renamed.name
+    except ServiceError as error:
+        context["list_error"], status = error.message, error.status_code
+    context["lists"] = list_service.lists_with_counts(session)
+    return render(request, "lists.html", context, block="lists_card", status_code=status)
+
+
+@router.post("/lists/{key}/delete")
+def delete_list(request: Request, session: SessionDep, key: str) -> HTMLResponse:
+    """Deleted, or refused (409) with the live scenarios that use it; nothing written then."""
+    context: dict[str, Any] = {}
+    status = 200
+    try:
+        found = list_service.get_list(session, key)
+        context["drafts_warning"] = list_service.delete_list(session, found)
+        context["deleted"] = found.name
+    except ServiceError as error:
+        context["list_error"], status = error.message, error.status_code
+    context["lists"] = list_service.lists_with_counts(session)
+    return render(request, "lists.html", context, block="lists_card", status_code=status)
+
+
 @router.get("/segments")
 def segment_list(request: Request, session: SessionDep) -> HTMLResponse:
+    return _segment_list(request, session, {})
+
+
+def _segment_list(
+    request: Request, session: SessionDep, context: dict[str, Any], status: int = 200
+) -> HTMLResponse:
     rows = [(s, segments.describe(s)) for s in segments.all_segments(session)]
-    return render(request, "segments.html", {"segments": rows, **NAV})
+    context = {"segments": rows, **NAV, **context}
+    return render(request, "segments.html", context, status_code=status)
 
 
 @router.get("/segments/new")
@@ -129,9 +166,15 @@ def update_segment(
 
 
 @router.post("/segments/{key}/delete")
-def delete_segment(session: SessionDep, key: str) -> Response:
-    segments.delete_segment(session, key)
-    return Response(status_code=303, headers={"Location": "/segments"})
+def delete_segment(request: Request, session: SessionDep, key: str) -> HTMLResponse:
+    """The segments, with what became of this one: deleted, or refused (409) with the live
+    scenarios that enter on it, and nothing written."""
+    segment = segments.get_segment(session, key)
+    try:
+        warning = segments.delete_segment(session, key)
+    except ServiceError as error:
+        return _segment_list(request, session, {"error": error.message}, error.status_code)
+    return _segment_list(request, session, {"deleted": segment.name, "drafts_warning": warning})
 
 
 def _json(text: str) -> object:

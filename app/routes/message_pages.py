@@ -20,7 +20,6 @@ from app.security_headers import EMAIL_FRAME_HEADERS
 from app.services.errors import Invalid, ServiceError
 from app.services.messaging import mailbox, messages
 from app.services.messaging.composition import default_sender
-from app.services.messaging.insert_fields import insert_menu
 from app.services.messaging.messages import MessageIn
 from app.services.messaging.preview import preview_message
 from app.services.messaging.unsubscribe import UnsubscribeLinks
@@ -133,8 +132,6 @@ def _editor(
         "contact_id": extra.pop("contact_id", None),
         **extra,
     }
-    if block is None or not is_htmx(request):  # the whole page: the "Insert a field" menu too
-        context["insert_menu"] = insert_menu(session, channel=str(values.get("channel", "")))
     return render(
         request, EDITOR, context, block=block, status_code=status_code, headers=EMAIL_FRAME_HEADERS
     )
@@ -142,12 +139,31 @@ def _editor(
 
 @router.get("/messages")
 def message_list(request: Request, session: SessionDep) -> HTMLResponse:
+    return _message_list(request, session, {})
+
+
+def _message_list(
+    request: Request, session: Session, context: dict[str, Any], status_code: int = 200
+) -> HTMLResponse:
     from app.message_templates import starters
 
     templates = messages.list_templates(session)
     have = {t.key for t in templates}
     missing = [s for s in starters().values() if s.key not in have]
-    return render(request, "messages.html", {"templates": templates, "missing_starters": missing})
+    context = {"templates": templates, "missing_starters": missing, **context}
+    return render(request, "messages.html", context, status_code=status_code)
+
+
+@router.post("/messages/{key}/delete")
+def delete_message(key: str, request: Request, session: SessionDep) -> HTMLResponse:
+    """The messages, with what became of this one: deleted, or refused (409) with the live
+    scenarios that send it, and nothing written."""
+    template = messages.get_message(session, key)
+    try:
+        warning = messages.delete_message(session, template)
+    except ServiceError as exc:
+        return _message_list(request, session, {"error": exc.message}, exc.status_code)
+    return _message_list(request, session, {"deleted": template.name, "drafts_warning": warning})
 
 
 @router.post("/messages/starters")

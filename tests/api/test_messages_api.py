@@ -83,7 +83,7 @@ def test_an_update_that_breaks_the_template_keeps_the_old_one(
 
 def test_bad_input_gets_a_clear_422(client: TestClient, api_key: str, session: Session) -> None:
     cases = {
-        "The key must be": {**WELCOME, "key": "Not a key!"},
+        "cannot be used as a key": {**WELCOME, "key": "Not a key!"},
         "An email needs a subject.": {**WELCOME, "subject": "  "},
         "An email needs a body": {**WELCOME, "html": "", "text": ""},
         "An SMS needs a text.": {"key": "s", "channel": "sms"},

@@ -117,7 +117,8 @@ def test_saving_a_new_message_then_editing_it(logged_in: Browser, session: Sessi
     assert created.headers["HX-Redirect"] == "/messages/welcome"
     editor = logged_in.client.get("/messages/welcome")
     assert editor.status_code == 200
-    assert 'name="key" value="welcome" readonly' in editor.text
+    assert '<input type="hidden" name="key" value="welcome">' in editor.text
+    assert "<code>welcome</code>" in editor.text  # shown, no longer editable
 
     again = logged_in.post("/messages/save", {**EMAIL_FORM, "is_new": "1"}, htmx=True)
     assert again.status_code == 422

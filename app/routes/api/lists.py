@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
@@ -23,9 +23,21 @@ MAX_MEMBERS_PER_CALL = 10_000
 class ListIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(examples=["newsletter"], description="Stable: scenarios and your code use it")
+    key: str = Field(
+        default="",
+        examples=["newsletter"],
+        description="Stable: scenarios and your code use it. Left out, it is derived from the "
+        "name (`Clients fidèles` → `clients-fideles`, then `clients-fideles-2`…)",
+    )
     name: str = Field(examples=["Newsletter"])
     description: str = ""
+
+
+class ListRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["Monthly newsletter"])
+    description: str | None = Field(default=None, description="Left out: unchanged")
 
 
 class ListOut(BaseModel):
@@ -78,6 +90,32 @@ def all_lists(session: SessionDep) -> list[ListOut]:
         )
         for row in service.lists_with_counts(session)
     ]
+
+
+@router.patch("/lists/{key}", response_model=ListOut, summary="Rename a list (its key stays)")
+def rename_list(key: str, body: ListRename, session: SessionDep) -> ListOut:
+    found = service.rename_list(
+        session, service.get_list(session, key), name=body.name, description=body.description
+    )
+    assert found.id is not None
+    return ListOut(
+        key=found.key,
+        name=found.name,
+        description=found.description,
+        members=service.member_count(session, found.id),
+        created_at=found.created_at,
+    )
+
+
+@router.delete(
+    "/lists/{key}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    summary="Delete a list and its memberships",
+    responses={409: {"description": "A live scenario uses the list; nothing was deleted."}},
+)
+def delete_list(key: str, session: SessionDep) -> Response:
+    service.delete_list(session, service.get_list(session, key))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/lists/{key}/contacts", summary="Members of a list, newest first")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request, Response, status
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.deps import SessionDep
 from app.models import MessageTemplate
@@ -59,3 +59,34 @@ def list_messages(session: SessionDep) -> list[MessageOut]:
 @router.get("/messages/{key}", response_model=MessageOut)
 def get_message(key: str, session: SessionDep) -> MessageOut:
     return _out(service.get_message(session, key))
+
+
+class MessageRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["Welcome email (spring)"])
+
+
+@router.patch("/messages/{key}", response_model=MessageOut, summary="Rename a message")
+def rename_message(
+    key: str, body: MessageRename, session: SessionDep, request: Request
+) -> MessageOut:
+    """A new name; the key stays, so the scenarios that send the message still find it."""
+    template = service.rename_message(
+        session,
+        service.get_message(session, key),
+        name=body.name,
+        now=request.app.state.clock.now(),
+    )
+    return _out(template)
+
+
+@router.delete(
+    "/messages/{key}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "A live scenario sends it; nothing was deleted."}},
+)
+def delete_message(key: str, session: SessionDep) -> Response:
+    """Deletes the message; what was already sent stays in the Mailbox and the statistics."""
+    service.delete_message(session, service.get_message(session, key))
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

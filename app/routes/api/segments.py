@@ -20,7 +20,11 @@ router = APIRouter(tags=["segments"])
 class SegmentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    key: str = Field(examples=["lyon-buyers"])
+    key: str = Field(
+        default="",
+        examples=["lyon-buyers"],
+        description="Stable: scenarios use it. Left out, it is derived from the name",
+    )
     name: str = Field(examples=["Buyers in Lyon"])
     description: str = ""
     condition: dict[str, Any] = Field(
@@ -41,6 +45,13 @@ class SegmentUpdate(BaseModel):
     name: str
     description: str = ""
     condition: dict[str, Any]
+
+
+class SegmentRename(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(examples=["Loyal buyers in Lyon"])
+    description: str | None = Field(default=None, description="Left out: unchanged")
 
 
 class ConditionIn(BaseModel):
@@ -128,7 +139,29 @@ def update_segment(
     return _out(segment)
 
 
-@router.delete("/segments/{key}", status_code=status.HTTP_204_NO_CONTENT)
+@router.patch(
+    "/segments/{key}",
+    response_model=SegmentOut,
+    summary="Rename a segment (key and condition stay)",
+)
+def rename_segment(
+    request: Request, key: str, body: SegmentRename, session: SessionDep
+) -> SegmentOut:
+    segment = service.rename_segment(
+        session,
+        service.get_segment(session, key),
+        name=body.name,
+        description=body.description,
+        now=request.app.state.clock.now(),
+    )
+    return _out(segment)
+
+
+@router.delete(
+    "/segments/{key}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={409: {"description": "A live scenario enters on it; nothing was deleted."}},
+)
 def delete_segment(key: str, session: SessionDep) -> Response:
     service.delete_segment(session, key)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -34,6 +34,7 @@ from app.services.contacts.fields import (
 )
 from app.services.contacts.lists import lists_by_keys
 from app.services.errors import Invalid, NotFound
+from app.services.keys import ascii_folded
 
 CHUNK = 1000
 DELIMITERS = ",;\t|"
@@ -108,7 +109,8 @@ def guess_mapping(columns: list[str], samples: list[list[str]]) -> dict[str, dic
 
 
 def slug(column: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", column.strip().lower()).strip("_")
+    """An attribute name for a column ("Prénom" → ``prenom``): accents folded as keys are."""
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "_", ascii_folded(column).strip().lower()).strip("_")
     return name[:64] or "column"
 
 

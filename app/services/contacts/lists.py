@@ -6,7 +6,6 @@ memberships that really changed) in the same transaction, for the triggers.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,18 +15,15 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, SQLModel, col
 
-from app.i18n import N_, _
+from app.i18n import _
 from app.models import ContactList, ListMembership
 from app.services.contacts.contacts import LIST_ADDED, LIST_REMOVED, change_event, record_events
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.keys import key_or_derived
+from app.services.scenarios.usage import drafts_warning, refuse_if_live, scenarios_using
 from app.services.unique_rows import add_unique
 
 MEMBERSHIPS = SQLModel.metadata.tables["list_memberships"]
-KEY_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
-KEY_RULE = N_(
-    "a key uses lower-case letters, digits, '-' and '_' (up to 100 characters), "
-    "e.g. newsletter or loyal-customers"
-)
 CHUNK = 500
 
 
@@ -35,14 +31,6 @@ CHUNK = 500
 class ListSummary:
     list: ContactList
     members: int
-
-
-def check_key(key: str) -> str:
-    key = key.strip()
-    if not KEY_RE.match(key):
-        words = {"key": repr(key), "rule": _(KEY_RULE)}
-        raise Invalid(_("%(key)s cannot be used as a key: %(rule)s.") % words)
-    return key
 
 
 def lists_with_counts(session: Session) -> list[ListSummary]:
@@ -66,18 +54,49 @@ def all_lists(session: Session) -> Sequence[ContactList]:
 def create_list(
     session: Session, *, key: str, name: str, description: str = "", now: datetime
 ) -> ContactList:
-    key = check_key(key)
-    name = name.strip()
-    if not name:
-        raise Invalid(_("Give the list a name, e.g. Newsletter."))
-    if len(name) > 200:
-        raise Invalid(_("The list name is longer than 200 characters."))
+    """Creates the list; without a ``key``, one is derived from the name (``clients-fideles``)."""
+    name = _list_name(name)
+    key = key_or_derived(session, col(ContactList.key), key, name)
     if session.scalars(select(ContactList).where(col(ContactList.key) == key)).first():
         raise Conflict(_("A list with the key %(key)s already exists.") % {"key": repr(key)})
     contact_list = ContactList(key=key, name=name, description=description.strip(), created_at=now)
     if not add_unique(session, contact_list):
         raise Conflict(_("A list with the key %(key)s already exists.") % {"key": repr(key)})
     return contact_list
+
+
+def _list_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise Invalid(_("Give the list a name, e.g. Newsletter."))
+    if len(name) > 200:
+        raise Invalid(_("The list name is longer than 200 characters."))
+    return name
+
+
+def rename_list(
+    session: Session, contact_list: ContactList, *, name: str, description: str | None = None
+) -> ContactList:
+    """A new name (and description); the key stays, so scenarios and the shop's code still
+    find the list."""
+    contact_list.name = _list_name(name)
+    if description is not None:
+        contact_list.description = description.strip()
+    session.add(contact_list)
+    session.flush()
+    return contact_list
+
+
+def delete_list(session: Session, contact_list: ContactList) -> str | None:
+    """Deletes the list and its memberships (one statement, no ``list_removed`` events: the
+    list is gone, not its members). Refused while a live scenario uses it; returns what the
+    drafts that used it must know, if any."""
+    usage = scenarios_using(session, "list", contact_list.key)
+    refuse_if_live(usage, contact_list.name)
+    session.execute(delete(MEMBERSHIPS).where(MEMBERSHIPS.c.list_id == contact_list.id))
+    session.delete(contact_list)
+    session.flush()
+    return drafts_warning(usage)
 
 
 def get_list(session: Session, key: str) -> ContactList:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from sqlmodel import Session, col
 
@@ -23,9 +23,11 @@ from app.graph.conditions import CONDITION_TAGS, lists_referenced
 from app.graph.names import has_control_characters
 from app.i18n import _
 from app.models import ContactList, Segment
+from app.models.enrollments import SegmentCheck, SegmentMember
 from app.services.contacts.condition_sql import CONTACTS, EVENTS, ConditionSql
-from app.services.contacts.lists import check_key
 from app.services.errors import Conflict, Invalid, NotFound
+from app.services.keys import key_or_derived
+from app.services.scenarios.usage import drafts_warning, refuse_if_live, scenarios_using
 from app.services.unique_rows import add_unique
 
 # What evaluating a stored condition can raise besides the database's own errors: it may no
@@ -219,17 +221,14 @@ def save_segment(
     now: datetime,
     existing: Segment | None = None,
 ) -> Segment:
-    """Creates a segment (``existing`` None) or updates one; its key never changes."""
-    name = name.strip()
-    if not name:
-        raise Invalid(_("Give the segment a name, e.g. Loyal customers in Lyon."))
-    if len(name) > 200:
-        raise Invalid(_("The segment name is longer than 200 characters."))
+    """Creates a segment (``existing`` None; without a ``key``, one is derived from the name)
+    or updates one; its key never changes."""
+    name = _segment_name(name)
     parsed = read_condition(condition)
     check_lists_exist(session, parsed)
     document: dict[str, Any] = parsed.model_dump(by_alias=True, exclude_none=True)
     if existing is None:
-        key = check_key(key)
+        key = key_or_derived(session, col(Segment.key), key, name)
         if session.scalars(select(Segment).where(col(Segment.key) == key)).first():
             raise Conflict(_("A segment with the key %(key)s already exists.") % {"key": repr(key)})
         existing = Segment(key=key, name=name, created_at=now)
@@ -245,9 +244,40 @@ def save_segment(
     return existing
 
 
-def delete_segment(session: Session, key: str) -> None:
-    session.delete(get_segment(session, key))
+def _segment_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise Invalid(_("Give the segment a name, e.g. Loyal customers in Lyon."))
+    if len(name) > 200:
+        raise Invalid(_("The segment name is longer than 200 characters."))
+    return name
+
+
+def rename_segment(
+    session: Session, segment: Segment, *, name: str, description: str | None, now: datetime
+) -> Segment:
+    """A new name (and description); the key and the condition stay."""
+    segment.name = _segment_name(name)
+    if description is not None:
+        segment.description = description.strip()
+    segment.updated_at = now
+    session.add(segment)
     session.flush()
+    return segment
+
+
+def delete_segment(session: Session, key: str) -> str | None:
+    """Deletes the segment and what the engine kept of it (who was in, when it last looked),
+    so a new segment with this key starts afresh. Refused while a live scenario enters on it;
+    returns what the drafts that used it must know, if any."""
+    segment = get_segment(session, key)
+    usage = scenarios_using(session, "segment", key)
+    refuse_if_live(usage, segment.name)
+    for kept in (SegmentMember, SegmentCheck):
+        session.execute(delete(kept).where(col(kept.segment_key) == key))
+    session.delete(segment)
+    session.flush()
+    return drafts_warning(usage)
 
 
 def describe(segment: Segment) -> str:

@@ -19,11 +19,12 @@ from sqlmodel import Session, col, select
 from app.i18n import _, format_number
 from app.models import Channel, MessagePurpose, MessageTemplate
 from app.services.errors import Invalid, NotFound
+from app.services.keys import check_key, free_key
 from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 from app.services.messaging.rendering import MessageParts, check_template
+from app.services.scenarios.usage import drafts_warning, refuse_if_live, scenarios_using
 from app.services.unique_rows import add_unique
 
-KEY = re.compile(r"[a-z0-9][a-z0-9_-]{0,99}")
 EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
 MAX_BODY = 500_000
 MAX_ADDRESS = 320  # the columns' size
@@ -32,7 +33,11 @@ MAX_ADDRESS = 320  # the columns' size
 class MessageIn(BaseModel):
     """A message template as the API and the editor send it."""
 
-    key: str = Field(description="Stable key scenarios use, e.g. `welcome`.")
+    key: str = Field(
+        default="",
+        description="Stable key scenarios use, e.g. `welcome`; left out, it is derived from "
+        "the name (`Clients fidèles` → `clients-fideles`).",
+    )
     name: str = ""
     channel: Channel = Channel.email
     purpose: MessagePurpose = Field(
@@ -74,17 +79,9 @@ def _blank(value: str | None) -> bool:
 
 def check_message(data: MessageIn) -> MessageIn:
     """The message, tidied; raises Invalid with what to fix, in plain words."""
-    key = data.key.strip()
-    if not KEY.fullmatch(key):
-        raise Invalid(
-            _(
-                "The key must be 1 to 100 lowercase letters, digits, “-” or “_”, "
-                "starting with a letter or digit (e.g. “welcome-coupon”)."
-            )
-        )
+    key = check_key(data.key)
     name = data.name.strip() or key.replace("-", " ").replace("_", " ").capitalize()
-    if len(name) > 200:
-        raise Invalid(_("The name is too long (200 characters at most)."))
+    check_name(name)
     values: dict[str, Any] = {"key": key, "name": name}
     for field in ("from_name", "from_email", "reply_to"):
         value = getattr(data, field)
@@ -131,8 +128,19 @@ def _address_problem(field: str, problem: str) -> str:
     return _("The reply-to address is too long (%(limit)s characters at most).")
 
 
+def check_name(name: str) -> str:
+    if len(name) > 200:
+        raise Invalid(_("The name is too long (200 characters at most)."))
+    return name
+
+
 def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[MessageTemplate, bool]:
-    """Creates or updates the template with this key; True when it was created."""
+    """Creates or updates the template with this key; True when it was created. Without a
+    key, a new one is derived from the name."""
+    if not data.key.strip() and data.name.strip():
+        data = data.model_copy(
+            update={"key": free_key(session, col(MessageTemplate.key), data.name)}
+        )
     checked = check_message(data)
     template = find_message(session, checked.key)
     if template is None:
@@ -163,6 +171,30 @@ def get_message(session: Session, key: str) -> MessageTemplate:
     if template is None:
         raise NotFound(_("There is no message with the key “%(key)s”.") % {"key": key})
     return template
+
+
+def rename_message(
+    session: Session, template: MessageTemplate, *, name: str, now: datetime
+) -> MessageTemplate:
+    """A new name; the key stays, so the scenarios that send it still find it."""
+    name = name.strip()
+    if not name:
+        raise Invalid(_("Give the message a name, e.g. Welcome email."))
+    template.name = check_name(name)
+    template.updated_at = now
+    session.add(template)
+    session.flush()
+    return template
+
+
+def delete_message(session: Session, template: MessageTemplate) -> str | None:
+    """Deletes the template (what was sent stays in the Mailbox and the statistics). Refused
+    while a live scenario sends it; returns what the drafts that used it must know, if any."""
+    usage = scenarios_using(session, "message", template.key)
+    refuse_if_live(usage, template.name)
+    session.delete(template)
+    session.flush()
+    return drafts_warning(usage)
 
 
 def list_templates(session: Session) -> Sequence[MessageTemplate]:

@@ -11,9 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, col, select
 
-from app.graph.conditions import lists_referenced
-from app.graph.document import ExitOnEvent
-from app.graph.parsing import parse_document
+from app.graph.references import graph_references
 from app.models import Channel, ContactList, MessagePurpose, MessageTemplate, Scenario
 from app.services.unique_rows import add_unique
 
@@ -65,21 +63,8 @@ class ImportReport(BaseModel):
 
 def referenced_keys(graph: dict[str, Any]) -> tuple[set[str], set[str]]:
     """The list keys and message keys a (possibly invalid) graph refers to."""
-    document, _ = parse_document(graph)
-    lists: set[str] = set()
-    messages: set[str] = set()
-    if document is None:
-        return lists, messages
-    for block in document.nodes:
-        for reference in block.config.references():
-            if reference.kind == "list":
-                lists.add(reference.key)
-            elif reference.kind == "message":
-                messages.add(reference.key)
-    exit_when = document.settings.exit_when
-    if exit_when is not None and not isinstance(exit_when, ExitOnEvent):
-        lists.update(lists_referenced(exit_when))
-    return lists, messages
+    found = graph_references(graph)
+    return found.lists, found.messages
 
 
 def export_bundle(session: Session, scenario: Scenario) -> ScenarioBundle:
