@@ -20,7 +20,7 @@ from app.services.contacts import by_hand
 from app.services.contacts import contacts as contact_service
 from app.services.contacts import lists as list_service
 from app.services.errors import ServiceError
-from app.templating import TEMPLATES_DIR, render
+from app.templating import render
 
 router = APIRouter(
     dependencies=[Depends(get_current_user)],
@@ -180,11 +180,6 @@ def leave_list(
     return Response(status_code=303, headers={"Location": f"/contacts/{contact.id}#lists"})
 
 
-def enroll_box_ready() -> bool:
-    """Whether the "Enroll in a scenario" box exists yet (another part of the work writes it)."""
-    return (TEMPLATES_DIR / "_enroll_box.html").exists()
-
-
 def by_hand_context(session: Session, contact: Contact) -> dict[str, Any]:
     """What the contact's page needs for its lists card, consent sources and enroll box."""
     assert contact.id is not None
@@ -201,5 +196,4 @@ def by_hand_context(session: Session, contact: Contact) -> dict[str, Any]:
             "sms": by_hand.readable_source(contact.sms_consent_source),
         },
         "enroll_target": {"contact": contact_id},
-        "enroll_box": enroll_box_ready(),
     }

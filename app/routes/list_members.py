@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 from app.deps import SessionDep, get_current_user
 from app.models import ContactList
 from app.routes.api.intake import wake_engine
-from app.routes.contact_forms import enroll_box_ready
 from app.services.contacts import by_hand
 from app.services.contacts import lists as list_service
 from app.services.errors import ServiceError
@@ -30,7 +29,6 @@ def _context(session: SessionDep, contact_list: ContactList) -> dict[str, Any]:
         "list": contact_list,
         "members": list_service.member_count(session, contact_list.id),
         "enroll_target": {"list": contact_list.key},
-        "enroll_box": enroll_box_ready(),
         **NAV,
     }
 

@@ -463,3 +463,17 @@ def test_a_french_user_is_warned_in_french_that_nobody_will_get_marketing(
     page = upload(french, b"Email\na@x.example\nb@x.example\nc@x.example\n")
 
     assert "ces 3 contacts ne recevront pas d’e-mails marketing" in html.unescape(page.text)
+
+
+def test_a_contacts_page_and_a_lists_page_offer_to_enroll_them(
+    logged_in: Browser, session: Session, newsletter: ContactList
+) -> None:
+    lea = add_lea(session)
+
+    contact_page = logged_in.client.get(f"/contacts/{lea.id}").text
+    list_page = logged_in.client.get("/lists/newsletter").text
+
+    assert "Enroll in a scenario" in contact_page
+    assert f'hx-get="/enroll?contact={lea.id}"' in contact_page
+    assert "Enroll in a scenario" in list_page
+    assert 'hx-get="/enroll?list=newsletter"' in list_page
