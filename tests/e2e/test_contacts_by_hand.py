@@ -106,3 +106,25 @@ def test_add_a_contact_on_screen_with_consent_and_a_list(  # type: ignore[no-unt
         assert contact_list.id is not None
         assert member_count(session, contact_list.id) == 0
     engine.dispose()
+
+
+def test_the_import_warns_until_a_column_holds_email_consent(  # type: ignore[no-untyped-def]
+    page, live_server: LiveServer
+) -> None:
+    log_in(page, live_server)
+    page.wait_for_url(live_server.url + "/")
+    page.goto(live_server.url + "/contacts/import")
+    csv = b"Email,Agreed\na@warn.example,yes\nb@warn.example,no\n"
+    page.get_by_label("CSV file").set_input_files(
+        {"name": "warn.csv", "mimeType": "text/csv", "buffer": csv}
+    )
+    page.get_by_role("button", name="Upload and preview").click()
+
+    warning = page.get_by_test_id("consent-warning")
+    expect(warning).to_be_visible()
+    expect(warning).to_contain_text("these 2 contacts will not receive marketing emails")
+    page.get_by_label("Column Agreed goes to").select_option("email_consent")
+    expect(warning).to_be_hidden()
+    page.get_by_label("Column Agreed goes to").select_option("ignore")
+    expect(warning).to_be_visible()
+    screenshot(page, "import-consent-warning")
