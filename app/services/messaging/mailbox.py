@@ -47,30 +47,6 @@ class MailboxPage:
     pages: int
 
 
-@dataclass(frozen=True)
-class MailboxPage:
-    mails: Sequence[MailboxMessage]
-    total: int  # messages matching the filter, on every page
-    page: int  # the page shown, between 1 and pages
-    pages: int
-
-
-@dataclass(frozen=True)
-class MailboxPage:
-    mails: Sequence[MailboxMessage]
-    total: int  # messages matching the filter, on every page
-    page: int  # the page shown, between 1 and pages
-    pages: int
-
-
-@dataclass(frozen=True)
-class MailboxPage:
-    mails: Sequence[MailboxMessage]
-    total: int  # messages matching the filter, on every page
-    page: int  # the page shown, between 1 and pages
-    pages: int
-
-
 def mailbox_page(
     session: Session, *, channel: str | None = None, search: str = "", page: int = 1
 ) -> MailboxPage:
