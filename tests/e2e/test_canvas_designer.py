@@ -226,12 +226,12 @@ def test_draw_the_loyal_customer_scenario_with_the_mouse_and_get_exactly_that_js
     page.get_by_test_id("node-send_email_1").click()
     panel.get_by_label("The email to send").select_option("coupon-20")
     expect(page.locator("[data-testid=node-send_email_1] .node-summary")).to_have_text(
-        "Send email 'coupon-20'"
+        "Send email 'Coupon 20%'"
     )
     page.get_by_test_id("node-add_to_list_1").click()
     panel.get_by_label("The list").select_option("loyal-customers")
     expect(page.locator("[data-testid=node-add_to_list_1] .node-summary")).to_have_text(
-        "Add to list 'loyal-customers'"
+        "Add to list 'Loyal customers'"
     )
     save_now(page)
     screenshot(page, "canvas-05-saved")

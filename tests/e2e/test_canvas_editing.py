@@ -192,7 +192,7 @@ def test_activation_is_refused_with_the_issues_on_the_blocks_then_accepted_once_
     issues.get_by_role("button").first.click()
     panel = page.get_by_test_id("panel")
     panel.get_by_label("The email to send").select_option("coupon-20")
-    wait_summary(page, "mail", "Send email 'coupon-20'")
+    wait_summary(page, "mail", "Send email 'Coupon 20%'")
     page.get_by_test_id("activate").click()
 
     page.get_by_test_id("status").get_by_text("Active · v1").wait_for()
