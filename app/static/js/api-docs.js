@@ -10,7 +10,5 @@ if (root && window.SwaggerUIBundle) {
     showExtensions: true,
     // The badge would ask a public validator about this API: nothing leaves the server.
     validatorUrl: null,
-    presets: [window.SwaggerUIBundle.presets.apis],
-    layout: "BaseLayout",
   });
 }
