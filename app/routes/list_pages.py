@@ -6,6 +6,7 @@ Segment pages live under /segments but belong to the "Lists" section of the navi
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -62,28 +63,34 @@ def create_list(
 def rename_list(
     request: Request, session: SessionDep, key: str, name: Annotated[str, Form()] = ""
 ) -> HTMLResponse:
-    context: dict[str, Any] = {}
-    status = 200
-    try:
+    def rename() -> dict[str, Any]:
         renamed = list_service.rename_list(session, list_service.get_list(session, key), name=name)
-        context["renamed"] = renamed.name
-    except ServiceError as error:
-        context["list_error"], status = error.message, error.status_code
-    context["lists"] = list_service.lists_with_counts(session)
-    return render(request, "lists.html", context, block="lists_card", status_code=status)
+        return {"renamed": renamed.name}
+
+    return _lists_card_after(request, session, rename)
 
 
 @router.post("/lists/{key}/delete")
 def delete_list(request: Request, session: SessionDep, key: str) -> HTMLResponse:
     """Deleted, or refused (409) with the live scenarios that use it; nothing written then."""
-    context: dict[str, Any] = {}
+
+    def delete() -> dict[str, Any]:
+        found = list_service.get_list(session, key)
+        warning = list_service.delete_list(session, found)
+        return {"deleted": found.name, "drafts_warning": warning}
+
+    return _lists_card_after(request, session, delete)
+
+
+def _lists_card_after(
+    request: Request, session: SessionDep, change: Callable[[], dict[str, Any]]
+) -> HTMLResponse:
+    """The lists card once ``change`` ran: with what it did, or why it was refused."""
     status = 200
     try:
-        found = list_service.get_list(session, key)
-        context["drafts_warning"] = list_service.delete_list(session, found)
-        context["deleted"] = found.name
+        context = change()
     except ServiceError as error:
-        context["list_error"], status = error.message, error.status_code
+        context, status = {"list_error": error.message}, error.status_code
     context["lists"] = list_service.lists_with_counts(session)
     return render(request, "lists.html", context, block="lists_card", status_code=status)
 

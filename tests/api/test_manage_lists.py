@@ -24,7 +24,6 @@ from app.models import (
     MessageTemplate,
     Scenario,
     Segment,
-    User,
 )
 from app.models.enrollments import SegmentCheck, SegmentMember
 from app.services.keys import key_from_name, slug
@@ -527,14 +526,6 @@ def test_segments_and_messages_are_deleted_from_their_pages(
 
 
 # --- in French ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def french(logged_in: Browser, session: Session, user: User) -> Browser:
-    user.language = "fr"
-    session.add(user)
-    session.commit()
-    return logged_in
 
 
 def test_a_french_user_manages_lists_in_french(
