@@ -20,6 +20,7 @@ from app.security_headers import EMAIL_FRAME_HEADERS
 from app.services.errors import Invalid, ServiceError
 from app.services.messaging import mailbox, messages
 from app.services.messaging.composition import default_sender
+from app.services.messaging.insert_fields import insert_menu
 from app.services.messaging.messages import MessageIn
 from app.services.messaging.preview import preview_message
 from app.services.messaging.unsubscribe import UnsubscribeLinks
@@ -132,6 +133,8 @@ def _editor(
         "contact_id": extra.pop("contact_id", None),
         **extra,
     }
+    if block is None or not is_htmx(request):  # the whole page: the "Insert a field" menu too
+        context["insert_menu"] = insert_menu(session, channel=str(values.get("channel", "")))
     return render(
         request, EDITOR, context, block=block, status_code=status_code, headers=EMAIL_FRAME_HEADERS
     )
