@@ -13,6 +13,7 @@ import asyncio
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,6 +42,20 @@ WELCOME = {
 
 # The story happens on the test clock's day (FrozenClock), not today.
 PERIOD = "start=2026-01-01&end=2026-01-31"
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
+    # A live stream that ends quickly, so the test client can read it whole.
+    return Settings(
+        env="test",
+        data_dir=tmp_path,
+        database_url=database_url,
+        redis_url=redis_url,
+        secret_key="test-secret-" + "x" * 40,
+        base_url="http://testserver",
+        live_stream_seconds=0.3,
+    )
 
 
 @dataclass

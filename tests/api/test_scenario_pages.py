@@ -74,7 +74,8 @@ def test_a_new_blank_scenario_opens_on_an_empty_canvas(
     page = logged_in.client.get(f"/scenarios/{scenario.id}")
 
     assert page.status_code == 200
-    assert scenario.draft == {"schema": 1, "nodes": [], "edges": [], "settings": {}}
+    settings = {"reentry": "once", "exit_when": None}  # the new-scenario form's answer
+    assert scenario.draft == {"schema": 1, "nodes": [], "edges": [], "settings": settings}
     for hook in ["canvas", "panel", "save", "activate", "pause", "issues"]:
         assert f'data-testid="{hook}"' in page.text, hook
     assert "Start with a trigger" in page.text
