@@ -17,6 +17,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ KEYWORDS: dict[str, Any] = {
     },
     "js": {"t": None, "tn": (1, 2)},
 }
+STABLE_DATE = datetime(2026, 1, 1, tzinfo=UTC)
 MAPPING = {"messages": "babel.cfg", "js": "babel-js.cfg"}
 HEADER = "Parcours — {domain} ({language}). Edit the .po; `make i18n` rebuilds the rest."
 
@@ -79,7 +81,11 @@ def read_catalog(language: str, domain: str) -> Catalog:
     if not path.exists():
         return Catalog(locale=language, domain=domain, fuzzy=False)
     with path.open("rb") as handle:
-        return read_po(handle, locale=language, domain=domain)
+        catalog = read_po(handle, locale=language, domain=domain)
+    # The .po keeps no dates (they would change on every run); without this Babel would stamp
+    # the time of reading into every compiled .mo, which then differs at each compile.
+    catalog.creation_date = catalog.revision_date = STABLE_DATE
+    return catalog
 
 
 def write_catalog(catalog: Catalog, path: Path) -> None:
@@ -210,19 +216,7 @@ def _compiled_matches(catalog: Catalog, mo: Path) -> bool:
     expected.seek(0)
     with mo.open("rb") as shipped:
         held = gettext_module.GNUTranslations(shipped)._catalog  # type: ignore[attr-defined]
-    wanted = gettext_module.GNUTranslations(expected)._catalog  # type: ignore[attr-defined]
-    return bool(_undated(held) == _undated(wanted))
-
-
-def _undated(compiled: dict[object, str]) -> dict[object, str]:
-    """The header's POT-Creation-Date is the time the .po was read (it holds none), so it is
-    not compared: a .mo compiled a minute earlier says the same."""
-    header = "\n".join(
-        line
-        for line in compiled.get("", "").split("\n")
-        if not line.startswith("POT-Creation-Date:")
-    )
-    return {**compiled, "": header}
+    return bool(held == gettext_module.GNUTranslations(expected)._catalog)  # type: ignore[attr-defined]
 
 
 def _key(message: Message) -> tuple[str | None, str]:

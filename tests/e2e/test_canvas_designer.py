@@ -177,7 +177,8 @@ LOYAL = {
         {"from": "if_1", "port": "no", "to": "add_to_list_1"},
         {"from": "if_1", "port": "yes", "to": "send_email_1"},
     ],
-    "settings": {},
+    # The new-scenario form asked how often a contact may enter: its default, in the draft.
+    "settings": {"reentry": "once", "exit_when": None},
 }
 
 

@@ -14,12 +14,16 @@ from tests.fixtures.browser import LiveServer, log_in, screenshot
 pytestmark = pytest.mark.e2e
 
 
+OURS = {"clients-fideles", "vip"}
+
+
 def list_keys(server: LiveServer) -> list[tuple[str, str]]:
+    """This test's lists: the session's server holds other tests' lists too."""
     engine = create_db_engine(server.settings.database_url)
     with session_scope(engine) as session:
         rows = [(row.key, row.name) for row in session.scalars(select(ContactList))]
     engine.dispose()
-    return sorted(rows)
+    return sorted(row for row in rows if row[0] in OURS)
 
 
 def test_a_list_key_is_made_from_its_name_then_renamed_and_deleted(  # type: ignore[no-untyped-def]

@@ -231,7 +231,7 @@ def test_the_editors_preview_and_refusals_speak_french(french: Browser) -> None:
     assert "Dans le texte du SMS, ligne 1 :" in broken
 
     refused = words(french.post("/messages/save", {**form, "key": "Pas bon"}, htmx=True).text)
-    assert "La clé doit compter de 1 à 100 lettres minuscules" in refused
+    assert "une clé utilise des lettres minuscules, des chiffres" in refused
 
 
 def test_a_render_error_is_english_when_stored_and_french_when_shown() -> None:
