@@ -7,7 +7,7 @@ Evaluation rules live in ``evaluate.py``; value rules in ``coercion.py``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, TypeAdapter, model_validator
@@ -222,15 +222,16 @@ def lists_referenced(condition: Condition) -> list[str]:
     return [node.list_key for node in walk(condition) if isinstance(node, ListCondition)]
 
 
-def describe_condition(condition: Condition) -> str:
-    """One line a marketer can read: ``orders count = 1``."""
+def describe_condition(condition: Condition, list_names: Mapping[str, str] | None = None) -> str:
+    """One line a marketer can read: ``orders count = 1``; lists by their names when the
+    caller gives them (key -> name), by their keys otherwise."""
     if isinstance(condition, AllCondition | AnyCondition):
         if not condition.conditions:
             return _("always") if isinstance(condition, AllCondition) else _("never")
-        parts = [_grouped(child) for child in condition.conditions]
+        parts = [_grouped(child, list_names) for child in condition.conditions]
         return joined(parts, "and" if isinstance(condition, AllCondition) else "or")
     if isinstance(condition, NotCondition):
-        return _("not %(condition)s") % {"condition": _grouped(condition.inner)}
+        return _("not %(condition)s") % {"condition": _grouped(condition.inner, list_names)}
     if isinstance(condition, AttributeCondition):
         return f"{humanize(condition.attribute)} {describe_test(condition)}"
     if isinstance(condition, EventCondition):
@@ -241,7 +242,8 @@ def describe_condition(condition: Condition) -> str:
         return happened % {"event": condition.event, "count": _count_words(condition)} + window
     if isinstance(condition, ListCondition):
         words = _("in list %(list)s") if condition.op == "member" else _("not in list %(list)s")
-        return words % {"list": quote(condition.list_key)}
+        name = (list_names or {}).get(condition.list_key) or condition.list_key
+        return words % {"list": quote(name)}
     return _consent_words(condition.channel, condition.op == "granted")
 
 
@@ -300,7 +302,7 @@ def describe_window(condition: EventCondition) -> str:
     return window
 
 
-def _grouped(condition: Condition) -> str:
-    text = describe_condition(condition)
+def _grouped(condition: Condition, list_names: Mapping[str, str] | None = None) -> str:
+    text = describe_condition(condition, list_names)
     composite = isinstance(condition, AllCondition | AnyCondition) and len(condition.conditions) > 1
     return f"({text})" if composite else text

@@ -7,12 +7,14 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from app.graph.block_base import (
+    NO_NAMES,
     WEEKDAYS,
     YES_NO_PORTS,
     BlockBase,
     BlockConfig,
     ConfigProblem,
     Reference,
+    RefNames,
     blank,
     not_empty_if_given,
     positive_seconds,
@@ -29,9 +31,13 @@ class IfConfig(BlockConfig):
     condition: Condition | None = Field(default=None, alias="if")
 
     def summary(self) -> str:
+        return self.named_summary(NO_NAMES)
+
+    def named_summary(self, names: RefNames) -> str:
         if self.condition is None:
             return _("If … (no condition set)")
-        return _("If %(condition)s") % {"condition": describe_condition(self.condition)}
+        described = describe_condition(self.condition, names.lists)
+        return _("If %(condition)s") % {"condition": described}
 
     def problems(self) -> list[ConfigProblem]:
         if self.condition is None:

@@ -91,9 +91,11 @@ def contact_page(request: Request, session: SessionDep, contact_id: Int32) -> HT
     contact = contacts.get_contact(session, contact_id)
     assert contact.id is not None
     events = contact_views.timeline(session, contact.id)
+    enrollments = contact_views.enrollments_of(session, contact.id)
     context = {
         "contact": contact,
-        "enrollments": contact_views.enrollments_of(session, contact.id),
+        "enrollments": enrollments,
+        "places": contact_views.block_places(session, enrollments),
         "events": events,
         "older": events[-1].id if len(events) == 50 else None,
         "suppressed": contacts.is_suppressed(session, contact.email),

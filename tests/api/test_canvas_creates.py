@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import html
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlmodel import Session, func, select
 
-from app.models import ContactList, MessageTemplate, User
+from app.models import Contact, ContactList, Enrollment, MessageTemplate, ScenarioVersion, User
 from app.routes.return_to import safe_return, with_param
 from tests.api.test_messages_pages import EMAIL_FORM
 from tests.api.test_scenario_pages import LOYAL, new_scenario, post_json, save
@@ -300,3 +301,49 @@ def test_a_french_user_reads_names_and_block_titles(
     assert saved["summaries"]["promo"] == "Envoyer l’e-mail « Coupon 20 % »"
     loyal = [i["message"] for i in saved["issues"] if i["node"] == "loyal"]
     assert loyal == ["Le bloc « Ajouter à une liste » : choisissez la liste"]
+
+
+def test_a_condition_on_a_list_names_the_list(
+    logged_in: Browser, session: Session, named: None
+) -> None:
+    member = {"id": "member", "type": "condition", "kind": "if"}
+    member["config"] = {"if": {"list": "clients-fideles", "op": "member"}}
+    document = {**NAMED, "nodes": [*NAMED["nodes"], member]}
+    scenario = new_scenario(logged_in, session)
+    assert scenario.id is not None
+
+    saved = save(logged_in, scenario.id, document, scenario.draft_revision).json()
+
+    assert saved["summaries"]["member"] == "If in list 'Clients fidèles'"
+
+
+def test_a_contacts_page_says_which_block_each_journey_is_on_not_its_id(
+    logged_in: Browser, session: Session, named: None
+) -> None:
+    scenario = new_scenario(logged_in, session)
+    assert scenario.id is not None
+    version = ScenarioVersion(scenario_id=scenario.id, number=1, graph=NAMED, plan={})
+    contact = Contact(email="lea@shop.test")
+    session.add_all([version, contact])
+    session.flush()
+    assert version.id is not None
+    assert contact.id is not None
+    moment = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for node in ("promo", "vanished"):
+        session.add(
+            Enrollment(
+                scenario_id=scenario.id,
+                version_id=version.id,
+                contact_id=contact.id,
+                node_id=node,
+                entered_at=moment,
+            )
+        )
+    session.commit()
+
+    page = html.unescape(logged_in.client.get(f"/contacts/{contact.id}").text)
+
+    assert "Send an email" in page
+    assert "A block no longer in the scenario" in page
+    assert ">promo<" not in page
+    assert "vanished" not in page

@@ -7,7 +7,7 @@ to date and nothing is stored per member.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -280,11 +280,16 @@ def delete_segment(session: Session, key: str) -> str | None:
     return drafts_warning(usage)
 
 
-def describe(segment: Segment) -> str:
+def describe(segment: Segment, list_names: Mapping[str, str] | None = None) -> str:
+    """The segment's rule in words, lists by name when given (key -> name)."""
     try:
-        return describe_condition(parse_condition(segment.condition))
+        return describe_condition(parse_condition(segment.condition), list_names)
     except (ValidationError, RecursionError):
-        return "(condition no longer valid)"
+        return _("(condition no longer valid)")
+
+
+def list_names(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(col(ContactList.key), col(ContactList.name))).all())
 
 
 def condition_options(session: Session) -> dict[str, Any]:

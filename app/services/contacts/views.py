@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, SQLModel, col
 
-from app.models import Contact, Enrollment, Event, Scenario, StepLog
+from app.i18n import _
+from app.models import Contact, Enrollment, Event, Scenario, ScenarioVersion, StepLog
 from app.services.contacts.contacts import json_value
 from app.services.contacts.lists import contact_list_keys
+from app.services.scenarios.ref_names import block_titles
 
 BUILTIN_OUT = (
     "email",
@@ -68,6 +70,30 @@ class EnrollmentRow:
             "entered_at": json_value(e.entered_at),
             "ended_at": json_value(e.ended_at),
         }
+
+
+def block_places(session: Session, rows: Sequence[EnrollmentRow]) -> dict[int, str]:
+    """Where each journey is, as the canvas names that block ("Send an email"), not its id;
+    read from the versions the journeys are on (one query)."""
+    version_ids = {row.enrollment.version_id for row in rows}
+    if not version_ids:
+        return {}
+    graphs = dict(
+        session.execute(
+            select(col(ScenarioVersion.id), col(ScenarioVersion.graph)).where(
+                col(ScenarioVersion.id).in_(version_ids)
+            )
+        ).all()
+    )
+    titles = block_titles()
+    places: dict[int, str] = {}
+    for row in rows:
+        nodes = (graphs.get(row.enrollment.version_id) or {}).get("nodes") or []
+        node = next((n for n in nodes if n.get("id") == row.enrollment.node_id), None)
+        title = titles.get((node.get("type"), node.get("kind"))) if node else None
+        if row.enrollment.id is not None:
+            places[row.enrollment.id] = title or _("A block no longer in the scenario")
+    return places
 
 
 def enrollments_of(session: Session, contact_id: int) -> list[EnrollmentRow]:
