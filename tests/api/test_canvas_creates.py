@@ -15,7 +15,15 @@ from typing import Any
 import pytest
 from sqlmodel import Session, func, select
 
-from app.models import Contact, ContactList, Enrollment, MessageTemplate, ScenarioVersion, User
+from app.models import (
+    Contact,
+    ContactList,
+    Enrollment,
+    Event,
+    MessageTemplate,
+    ScenarioVersion,
+    User,
+)
 from app.routes.return_to import safe_return, with_param
 from tests.api.test_messages_pages import EMAIL_FORM
 from tests.api.test_scenario_pages import LOYAL, new_scenario, post_json, save
@@ -347,3 +355,30 @@ def test_a_contacts_page_says_which_block_each_journey_is_on_not_its_id(
     assert "A block no longer in the scenario" in page
     assert ">promo<" not in page
     assert "vanished" not in page
+
+
+def test_a_contacts_timeline_shows_event_details_in_words_not_json(
+    logged_in: Browser, session: Session
+) -> None:
+    contact = Contact(email="max@shop.test")
+    session.add(contact)
+    session.flush()
+    assert contact.id is not None
+    moment = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    session.add(
+        Event(
+            uid="evt-1",
+            contact_id=contact.id,
+            name="purchase",
+            properties={"cart_id": "c-42", "total": 42.5},
+            occurred_at=moment,
+            received_at=moment,
+        )
+    )
+    session.commit()
+
+    page = html.unescape(logged_in.client.get(f"/contacts/{contact.id}").text)
+
+    assert "cart id</span> c-42" in page
+    assert "total</span> 42.5" in page
+    assert '{"cart_id"' not in page
