@@ -68,7 +68,8 @@ def _id(raw: str | None, unknown: str) -> int | None:
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
-    if not text.isdigit() or int(text) > MAX_ID:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int() (it answered 500).
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
         raise Invalid(unknown)
     return int(text)
 

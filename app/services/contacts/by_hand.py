@@ -268,20 +268,23 @@ def change_members_by_email(
 ) -> MembershipReport:
     """Adds (or removes) the contacts with these emails to (from) the list, in bulk."""
     report = MembershipReport()
-    wanted: list[str] = []
+    # In the order pasted; a dict, and a stop as soon as there are too many: a pasted megabyte
+    # of distinct emails took a list's quadratic "not in" (tens of seconds) before the refusal.
+    found: dict[str, None] = {}
     for raw in split_emails(text):
         try:
             email = normalize_email(raw)
         except FieldProblem:
             report.invalid.append(raw)
-            continue
-        if email is not None and email not in wanted:
-            wanted.append(email)
+            email = None
+        if email is not None:
+            found.setdefault(email, None)
+        if len(found) + len(report.invalid) > MAX_EMAILS_AT_ONCE:
+            words = {"max": MAX_EMAILS_AT_ONCE}
+            raise Invalid(_("At most %(max)s emails at once; for more, import a CSV file.") % words)
+    wanted = list(found)
     if not wanted and not report.invalid:
         raise Invalid(_("Paste at least one email address, one per line or separated by commas."))
-    if len(wanted) + len(report.invalid) > MAX_EMAILS_AT_ONCE:
-        words = {"max": MAX_EMAILS_AT_ONCE}
-        raise Invalid(_("At most %(max)s emails at once; for more, import a CSV file.") % words)
     ids = contact_service.contact_ids_by(session, contact_service.CONTACTS.c.email, wanted)
     report.unknown = [email for email in wanted if email not in ids]
     assert contact_list.id is not None
@@ -295,8 +298,9 @@ def change_members_by_email(
     for email, contact_id in ids.items():
         done = (contact_id not in members) if adding else (contact_id in members)
         (report.changed if done else report.unchanged).append(email)
-    report.changed.sort(key=wanted.index)
-    report.unchanged.sort(key=wanted.index)
+    order = {email: index for index, email in enumerate(wanted)}
+    report.changed.sort(key=order.__getitem__)
+    report.unchanged.sort(key=order.__getitem__)
     return report
 
 
