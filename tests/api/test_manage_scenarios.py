@@ -121,8 +121,16 @@ def test_renaming_an_active_scenario_keeps_it_running_on_its_version(
 
 @pytest.mark.parametrize(
     "body",
-    [{"name": ""}, {"name": "   "}, {"name": "x" * 201}, {}, {"description": "d" * 2001}],
-    ids=["empty", "blank", "too-long", "nothing", "long-description"],
+    [
+        {"name": ""},
+        {"name": "   "},
+        {"name": "x" * 201},
+        {},
+        {"description": "d" * 2001},
+        {"name": "Renamed", "status": "active"},  # a key it does not know: not silently dropped
+        {"name": "Renamed", "graph": {"schema": 1, "nodes": [], "edges": []}},
+    ],
+    ids=["empty", "blank", "too-long", "nothing", "long-description", "unknown-key", "graph"],
 )
 def test_a_bad_rename_is_refused_and_changes_nothing(
     api: TestClient, session: Session, body: dict[str, Any]

@@ -40,6 +40,10 @@ class ScenarioCreate(BaseModel):
 
 
 class ScenarioPatch(BaseModel):
+    # Like the lists', segments' and messages' renames: a key it does not know (a status, a
+    # graph) is a 422, not a 200 that quietly changed only the name.
+    model_config = ConfigDict(extra="forbid")
+
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
 
