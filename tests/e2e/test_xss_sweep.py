@@ -14,6 +14,7 @@ import csv
 import io
 import re
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -311,14 +312,22 @@ def test_planted_payloads_never_run_on_any_page(page, live_server: LiveServer) -
 
     sweep.visit("/contacts")
     sweep.visit("/contacts?q=xss")
+    sweep.visit("/contacts/new")
     for contact_id in planted["contacts"]:
         sweep.visit(f"/contacts/{contact_id}")
+        sweep.visit(f"/contacts/{contact_id}/edit")  # the edit form holds every field as typed
         sweep.visit(f"/scenarios/{planted['live']}/contacts/{contact_id}", "journey")
     sweep.visit(f"/contacts/{planted['contacts'][5]}")
     expect(page.get_by_text(TEMPLATE_LOOKING).first).to_be_visible()  # shown, not evaluated
     screenshot(page, "xss-contact")
 
     sweep.visit("/lists")
+    for n in range(len(PAYLOADS)):
+        sweep.visit(f"/lists/xss-{n}")  # its members card and the enroll box it loads
+    page.get_by_label("Emails of contacts").fill("\n".join([*PAYLOADS, "xss1@xss.example"]))
+    page.get_by_test_id("add-members").click()
+    page.get_by_test_id("membership-report").wait_for()
+    sweep.check("list members added by email")
     sweep.visit("/segments")
     for n in range(len(PAYLOADS)):
         sweep.visit(f"/segments/xss-seg-{n}")
@@ -336,6 +345,8 @@ def test_planted_payloads_never_run_on_any_page(page, live_server: LiveServer) -
         sweep.visit(f"/messages/xss-mail-{n}")
     sweep.visit("/messages/xss-sms")
     sweep.visit("/mailbox")
+    for payload in PAYLOADS:
+        sweep.visit("/mailbox?" + urlencode({"q": payload}), "mailbox search")
     engine = create_db_engine(live_server.settings.database_url)
     with session_scope(engine) as session:
         mails = session.scalars(select(col(MailboxMessage.id))).all()
