@@ -27,6 +27,7 @@ from app.services.scenarios import scenarios
 from app.services.scenarios.stats import version_stats
 from tests.worker.test_engine_journeys import LOYALTY
 from worker.engine import counters
+from worker.engine.tasks import recheck_counters
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
 
@@ -87,11 +88,24 @@ async def test_kicked_matcher_runs_the_journeys_and_keeps_counters_hot(
         truth = version_stats(session, version)
         assert session.exec(select(func.count()).select_from(Enrollment)).one() == 30
         assert session.exec(select(func.count()).select_from(StepLog)).one() == 90
+
+    def as_truth(hot: dict[str, dict[str, int]]) -> bool:
+        return all(
+            {k: v for k, v in hot.get(node, {}).items() if v}
+            == {k: v for k, v in block.model_dump().items() if v}
+            for node, block in truth.nodes.items()
+        )
+
     hot = await counters.read(redis, version.id)
-    for node, block in truth.nodes.items():
-        assert {k: v for k, v in hot.get(node, {}).items() if v} == {
-            k: v for k, v in block.model_dump().items() if v
-        }, node
+    if lanes > 1 and not as_truth(hot):
+        # Lanes racing a rebuild may leave the counts a chunk off (the last rebuild round
+        # writes what it read); the version is then due for the idle-time recheck, which
+        # reads the log again. Run that recheck now instead of waiting 30 s.
+        assert await redis.zscore(counters.RECHECK, str(version.id)) is not None
+        await redis.zadd(counters.RECHECK, {str(version.id): 0})
+        await recheck_counters({"redis": redis, "engine": committed_engine})
+        hot = await counters.read(redis, version.id)
+    assert as_truth(hot), (hot, truth.nodes)
     assert truth.nodes["first"].yes == 15
     message = None
     for _ in range(10):  # the subscription's own confirmation comes first
