@@ -29,7 +29,11 @@ router = APIRouter(
 )
 NAV = {"nav": "contacts"}
 BLANK_ROWS = 3  # empty attribute rows offered under the ones the contact has
-MAX_ROWS = 100
+# Rows read from a form: every row the edit form showed, however many attributes the contact
+# has (the API adds up to 200 at a time, so more than any small bound; reading only the first
+# 100 deleted the rest on save). The body limit bounds it too; new names are capped by the
+# service (by_hand.MAX_NEW_ATTRIBUTES).
+MAX_ROWS = 10_000
 
 
 def who(user: User) -> str:

@@ -3,6 +3,7 @@ flood of emails is refused before it costs the server (issue 14 review)."""
 
 from __future__ import annotations
 
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -96,3 +97,65 @@ def test_pasted_emails_are_reported_in_the_order_pasted(
     assert "zed@example.com, amy@example.com" in response.text  # unknown, as pasted
     assert "not-an-email" in response.text
     assert session.exec(select(func.count()).select_from(ListMembership)).one() == 2
+
+
+class FormFields(HTMLParser):
+    """The fields a browser would send for a form as the page renders it."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.fields: list[tuple[str, str]] = []
+        self._select: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "input" and a.get("name"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append((str(a["name"]), a.get("value") or ""))
+        elif tag == "select":
+            self._select = a.get("name")
+        elif tag == "option" and self._select and "selected" in a:
+            self.fields.append((self._select, a.get("value") or ""))
+
+
+def test_editing_a_contact_with_many_attributes_keeps_them_all(
+    logged_in: Browser, session: Session
+) -> None:
+    """A contact may hold more attributes than a form used to read (100): saving the edit form
+    as shown changed nothing but what was typed, instead of dropping those past the 100th."""
+    attributes: dict[str, Any] = {f"field_{n:03}": n for n in range(150)}
+    attributes |= {"vip": True, "city": "Lyon"}
+    lea = Contact(email="lea@example.com", attributes=attributes)
+    session.add(lea)
+    session.commit()
+
+    page = logged_in.client.get(f"/contacts/{lea.id}/edit")
+    parsed = FormFields()
+    parsed.feed(page.text)
+    sent: dict[str, list[str]] = {"csrf_token": [logged_in.csrf]}
+    for name, value in parsed.fields:
+        if name != "csrf_token":
+            sent.setdefault(name, []).append("Paris" if value == "Lyon" else value)
+    response = logged_in.client.post(f"/contacts/{lea.id}/edit", data=sent)
+
+    assert response.status_code == 303, response.text
+    session.expire_all()
+    saved = session.get(Contact, lea.id)
+    assert saved is not None
+    assert saved.attributes == attributes | {"city": "Paris"}
+
+
+def test_a_form_cannot_add_more_attributes_at_once_than_the_api(
+    logged_in: Browser, session: Session
+) -> None:
+    rows = by_hand.MAX_NEW_ATTRIBUTES + 1
+    form = {"email": "many@example.com", "csrf_token": logged_in.csrf}
+    for n in range(rows):
+        form |= {f"attr_name_{n}": f"f{n}", f"attr_value_{n}": "1", f"attr_kind_{n}": "number"}
+
+    response = logged_in.client.post("/contacts/new", data=form)
+
+    assert response.status_code == 422
+    assert "at most 200 attributes can be sent at once" in response.text
+    assert session.exec(select(func.count()).select_from(Contact)).one() == 0

@@ -16,13 +16,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session, col
 
-from app.i18n import N_, _
+from app.i18n import N_, _, format_number
 from app.models import Contact, ContactList
 from app.services.contacts import contacts as contact_service
 from app.services.contacts import lists as list_service
 from app.services.contacts.fields import (
     BUILTIN_NORMALIZERS,
     CHANNELS,
+    MAX_ATTRIBUTES,
     ConsentChange,
     ContactData,
     FieldProblem,
@@ -41,6 +42,7 @@ FALSE_WORDS = frozenset({"no", "n", "false", "0", "non"})
 NOT_ATTRIBUTES = frozenset(BUILTIN_NORMALIZERS) | {"created_at", "external_id", "email_consent"}
 MEMBERSHIP_SOURCE = "by hand"
 MAX_EMAILS_AT_ONCE = 1000
+MAX_NEW_ATTRIBUTES = MAX_ATTRIBUTES  # names a contact did not have, per save (as the API's)
 EMAIL_SEPARATORS = re.compile(r"[\s,;]+")
 
 
@@ -165,11 +167,17 @@ def _attributes(
 ) -> dict[str, Any]:
     """The rows as attribute values; on an edit, attributes whose row was emptied go (None)."""
     values: dict[str, Any] = {}
+    had = set((existing.attributes or {}) if existing else ())
+    new_names = 0
     for index, row in enumerate(rows):
         name, text = row.name.strip(), row.value.strip()
         if not name and not text:
             continue
         try:
+            new_names += name not in had
+            if new_names > MAX_NEW_ATTRIBUTES:
+                words = {"max": format_number(MAX_NEW_ATTRIBUTES)}
+                raise FieldProblem(_("at most %(max)s attributes can be sent at once") % words)
             if not name:
                 raise FieldProblem(_("give this value a name, e.g. city"))
             check_attribute_name(name)
