@@ -12,7 +12,7 @@ import json
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Form, Request
+from fastapi import APIRouter, BackgroundTasks, Body, Depends, Form, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ from app.graph import check_draft
 from app.graph.issues import block_label
 from app.i18n import N_, _
 from app.inputs import Int32
+from app.routes.activation_body import ActivateRequest, ExistingOut
 from app.routes.canvas_forms import PanelErrors, config_from_form
 from app.routes.canvas_panels import (
     block_problems,
@@ -36,6 +37,7 @@ from app.routes.canvas_settings import (
 )
 from app.scenario_templates import scenario_templates
 from app.services.errors import Invalid, ServiceError
+from app.services.scenarios import existing_contacts
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.block_catalog import block_info, families, palette_json
 from app.services.scenarios.ref_names import ref_names
@@ -140,6 +142,9 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
         "issues": [issue.model_dump(mode="json") for issue in issues],
         "summaries": summaries,
         "palette": palette_json(),
+        # Contacts already there waiting to enter, by trigger block (an activation "at most
+        # N per hour"): the canvas shows the queue on the block.
+        "queue": _queue_json(session, scenario_id),
         # How the graph's messages name what they are about, so the list of things to fix
         # can show the name in bold instead ("\u0000" stands for the block's title, or its id).
         "labels": {
@@ -185,22 +190,61 @@ def save_draft(
 
 
 @router.post("/scenarios/{scenario_id}/activate", response_model=None)
-def activate(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResponse:
-    """Publishes the saved draft; refused with the issues (422) while errors remain."""
+def activate(
+    scenario_id: Int32,
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    body: Annotated[ActivateRequest | None, Body()] = None,
+) -> JSONResponse:
+    """Publishes the saved draft; refused with the issues (422) while errors remain. With
+    ``include_existing``, the contacts already there enter too (all at once or a ramp)."""
     user = getattr(request.state, "user", None)
+    asked = body or ActivateRequest()
     try:
-        scenario, version, warnings = service.activate(
-            session, scenario_id, now=_now(request), user_id=user.id if user else None
+        scenario, version, warnings, let_in = existing_contacts.activate(
+            session,
+            scenario_id,
+            now=_now(request),
+            include_existing=asked.include_existing,
+            per_hour=asked.ramp_per_hour,
+            user_id=user.id if user else None,
         )
     except ServiceError as exc:
         return _json_error(exc)
+    if let_in is not None and (let_in.entered or let_in.waiting):
+        task = "advance" if let_in.entered else "let_in_waiting"
+        background.add_task(request.app.state.queue.kick, task)
     return JSONResponse(
         {
             "status": scenario.status,
             "version": version.number,
             "warnings": [issue.model_dump(mode="json") for issue in warnings],
+            "existing": None if let_in is None else ExistingOut.of(let_in).model_dump(),
+            "queue": _queue_json(session, scenario_id),
         }
     )
+
+
+@router.get("/scenarios/{scenario_id}/existing", response_model=None)
+def existing(scenario_id: Int32, request: Request, session: SessionDep) -> JSONResponse:
+    """Before activating: how many contacts already there match the draft's list, segment or
+    attribute triggers and would enter (the canvas asks whether to let them in)."""
+    try:
+        scenario = service.get_scenario(session, scenario_id)
+        plan = existing_contacts.draft_plan(session, scenario)
+        found = existing_contacts.existing(session, scenario, plan, _now(request)) if plan else None
+    except ServiceError as exc:
+        return _json_error(exc)
+    if found is None:
+        return JSONResponse({"count": 0, "sources": []})
+    sources = [{"node": s.node_id, "kind": s.kind, "name": s.name} for s in found.sources]
+    return JSONResponse({"count": found.count, "sources": sources})
+
+
+def _queue_json(session: SessionDep, scenario_id: int) -> dict[str, dict[str, int | None]]:
+    waiting = existing_contacts.waiting_by_block(session, scenario_id)
+    return {node: {"waiting": w.waiting, "perHour": w.per_hour} for node, w in waiting.items()}
 
 
 @router.post("/scenarios/{scenario_id}/pause", response_model=None)

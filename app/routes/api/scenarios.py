@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Query, Request, status
+from fastapi import APIRouter, BackgroundTasks, Body, Query, Request, status
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.deps import SessionDep
 from app.graph import Issue
 from app.inputs import Int32, Int64
 from app.models import Scenario
+from app.routes.activation_body import ActivateRequest, ExistingOut
 from app.scenario_templates import scenario_templates
 from app.services.errors import NotFound
 from app.services.insights.contacts import block_visitors
+from app.services.scenarios import existing_contacts
 from app.services.scenarios import manual_enrollment as manual
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, export_bundle
@@ -116,6 +118,10 @@ class Activated(BaseModel):
     status: str
     version: int
     warnings: list[Issue]
+
+
+class ActivatedWithExisting(Activated):
+    existing: ExistingOut = Field(description="With include_existing: the contacts already there.")
 
 
 class Paused(BaseModel):
@@ -246,10 +252,35 @@ def save_draft(
     )
 
 
-@router.post("/scenarios/{scenario_id}/activate", response_model=Activated)
-def activate(scenario_id: Int32, session: SessionDep, request: Request) -> Activated:
-    scenario, version, warnings = service.activate(session, scenario_id, now=_now(request))
-    return Activated(status=scenario.status, version=version.number, warnings=warnings)
+@router.post("/scenarios/{scenario_id}/activate", response_model=Activated | ActivatedWithExisting)
+def activate(
+    scenario_id: Int32,
+    session: SessionDep,
+    request: Request,
+    background: BackgroundTasks,
+    body: Annotated[ActivateRequest | None, Body()] = None,
+) -> Activated | ActivatedWithExisting:
+    """Publishes and runs the draft; ``include_existing`` lets in the contacts who match a
+    list, segment or attribute trigger now too (at most ``ramp_per_hour`` each hour)."""
+    asked = body or ActivateRequest()
+    scenario, version, warnings, let_in = existing_contacts.activate(
+        session,
+        scenario_id,
+        now=_now(request),
+        include_existing=asked.include_existing,
+        per_hour=asked.ramp_per_hour,
+    )
+    if let_in is None:
+        return Activated(status=scenario.status, version=version.number, warnings=warnings)
+    if let_in.entered or let_in.waiting:
+        task = "advance" if let_in.entered else "let_in_waiting"
+        background.add_task(request.app.state.queue.kick, task)
+    return ActivatedWithExisting(
+        status=scenario.status,
+        version=version.number,
+        warnings=warnings,
+        existing=ExistingOut.of(let_in),
+    )
 
 
 @router.post("/scenarios/{scenario_id}/pause", response_model=Paused)
