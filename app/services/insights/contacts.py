@@ -16,7 +16,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from app.graph import RefNames
-from app.i18n import pgettext, say, spoken
+from app.i18n import _, pgettext, say, spoken
 from app.models import (
     Contact,
     ContactList,
@@ -98,11 +98,14 @@ class VisitorPage:
 
 def _filtered(scenario_id: int, node_id: str, show: str, search: str, why: str = "") -> Any:
     if show not in SHOW:
-        raise Invalid(f"“{show}” is not a way to filter; choose one of: {', '.join(SHOW)}.")
+        raise Invalid(
+            _("“%(show)s” is not a way to filter; choose one of: %(choices)s.")
+            % {"show": show, "choices": ", ".join(SHOW)}
+        )
     if why and why not in not_sent.REASONS:
         raise Invalid(
-            f"“{why}” is not a reason a message was not sent; "
-            f"choose one of: {', '.join(not_sent.REASONS)}."
+            _("“%(why)s” is not a reason a message was not sent; choose one of: %(choices)s.")
+            % {"why": why, "choices": ", ".join(not_sent.REASONS)}
         )
     query = select(StepLog.enrollment_id, StepLog.id, StepLog.contact_id).where(
         StepLog.scenario_id == scenario_id, StepLog.node_id == node_id
@@ -157,7 +160,7 @@ def block_visitors(
     ).all()
     first_at: dict[int, datetime] = {}
     last_outcome: dict[int, str] = {}
-    for enrollment_id, at, outcome, _ in steps:
+    for enrollment_id, at, outcome, _detail in steps:
         first_at.setdefault(enrollment_id, at)
         last_outcome[enrollment_id] = outcome
     people = {
