@@ -32,6 +32,7 @@ from app.graph.evaluate import (
     render_explanation,
 )
 from app.graph.issues import Issue, IssueCode, has_errors
+from app.graph.lint import MessageFacts
 from app.graph.parsing import parse_document
 from app.graph.validate import KnownRefs, check_draft, validate
 
@@ -60,6 +61,7 @@ __all__ = [
     "IssueCode",
     "KnownRefs",
     "ListCondition",
+    "MessageFacts",
     "NotCondition",
     "Plan",
     "RefNames",

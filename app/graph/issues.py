@@ -48,6 +48,16 @@ class IssueCode(StrEnum):
     wrong_channel = "wrong_channel"
     unknown_list = "unknown_list"
     unknown_segment = "unknown_segment"
+    # The linter (lint.py): warnings about a scenario that runs, but not as meant.
+    condition_never_true = "condition_never_true"
+    condition_always_true = "condition_always_true"
+    messages_back_to_back = "messages_back_to_back"
+    wait_not_matched = "wait_not_matched"
+    no_goal = "no_goal"
+    wait_never_left = "wait_never_left"
+    webhook_refused = "webhook_refused"
+    sms_too_long = "sms_too_long"
+    field_mostly_missing = "field_mostly_missing"
 
 
 class Issue(BaseModel):

@@ -15,6 +15,7 @@ from app.graph.conditions import Channel, lists_referenced
 from app.graph.document import Document, Edge, ExitOnEvent, Settings
 from app.graph.graph_walk import loops, reachable
 from app.graph.issues import Issue, IssueCode, about_block
+from app.graph.lint import MessageFacts, lint_issues
 from app.graph.parsing import BlockTitles, parse_document
 from app.graph.reentry_reach import only_once_issues
 from app.graph.wording import about, quote
@@ -37,6 +38,12 @@ class KnownRefs:
     # with them, messages name things as the screens do instead of by key or block id.
     names: RefNames = NO_NAMES
     block_titles: BlockTitles = field(default_factory=dict)
+    # What only the database knows, for the linter's warnings (see lint.py): why an address
+    # would be refused to a webhook; the sent templates' SMS length and unguarded fields; the
+    # share of contacts that have each field.
+    webhook_refusal: Callable[[str], str | None] | None = None
+    message_facts: Callable[[Set[str]], Mapping[str, MessageFacts]] | None = None
+    attribute_shares: Callable[[Set[str]], Mapping[str, float]] | None = None
 
 
 class _Labels:
@@ -105,6 +112,7 @@ def validate(document: Document, known: KnownRefs | None = None) -> list[Issue]:
     issues += _unwired_issues(document, usable, labels)
     issues += _settings_issues(document.settings, known)
     issues += only_once_issues(document, successors, labels.title)
+    issues += lint_issues(document, successors, labels.title, known)
     return issues
 
 

@@ -4,7 +4,9 @@ A webhook URL could name an address only the server can reach (a database, a clo
 metadata service at 169.254.169.254, the admin port of a local service). So the host is
 resolved and **every** address it resolves to must be public: private, loopback, link-local,
 multicast, reserved and unspecified addresses are refused, unless the host or its network is
-in ``PARCOURS_WEBHOOK_ALLOW``. Redirects are not followed (they could point inside).
+in ``PARCOURS_WEBHOOK_ALLOW`` (the policy is in ``app/services/messaging/webhook_address.py``,
+shared with the linter, which warns of it when a scenario is saved). Redirects are not
+followed (they could point inside).
 
 The body is a template (``{{ contact.email | tojson }}``…) that must give valid JSON; without
 one, Parcours sends the contact, the event and where it comes from. The outbox key goes in an
@@ -28,46 +30,10 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from app.services.messaging.webhook_address import AllowList, IpAddress, is_public
 from worker.delivery.smtp import SendError
 
-IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
-
-
-@dataclass(frozen=True)
-class AllowList:
-    hosts: frozenset[str]
-    networks: tuple[IpNetwork, ...]
-
-    @classmethod
-    def parse(cls, setting: str) -> AllowList:
-        hosts: set[str] = set()
-        networks: list[IpNetwork] = []
-        for item in (part.strip() for part in setting.split(",")):
-            if not item:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(item, strict=False))
-            except ValueError:
-                hosts.add(item.lower().rstrip("."))
-        return cls(frozenset(hosts), tuple(networks))
-
-    def allows(self, host: str, address: IpAddress) -> bool:
-        return host in self.hosts or any(address in network for network in self.networks)
-
-
-def _is_public(address: IpAddress) -> bool:
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        return _is_public(address.ipv4_mapped)
-    return address.is_global and not (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
 
 
 async def resolve(host: str, port: int) -> list[IpAddress]:
@@ -99,7 +65,7 @@ async def check_destination(url: str, allow: AllowList) -> None:
         raise SendError(
             f"The webhook host {host} could not be found: {exc}", permanent=False
         ) from exc
-    refused = [a for a in addresses if not _is_public(a) and not allow.allows(host, a)]
+    refused = [a for a in addresses if not is_public(a) and not allow.allows(host, a)]
     if refused or not addresses:
         raise SendError(
             f"Refused: {host} points to a private, loopback or link-local address "

@@ -32,6 +32,7 @@ from app.models import (
 from app.scenario_templates import scenario_templates
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging.rendering import template_problem
+from app.services.scenarios import lint_facts
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install_dependencies
 from app.services.scenarios.ref_names import block_titles, ref_names
 
@@ -85,6 +86,9 @@ def known_refs(session: Session) -> KnownRefs:
         template_problem=template_problem,
         names=ref_names(session),
         block_titles=block_titles(),
+        webhook_refusal=lint_facts.webhook_refusal,
+        message_facts=lambda keys: lint_facts.message_facts(session, keys),
+        attribute_shares=lambda names: lint_facts.attribute_shares(session, names),
     )
 
 

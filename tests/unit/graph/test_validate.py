@@ -269,7 +269,8 @@ def test_missing_or_unusable_settings(block: dict[str, Any], code: IssueCode, me
 def test_missing_or_unusable_trigger_settings(
     block: dict[str, Any], code: IssueCode, message: str
 ) -> None:
-    raw = scenario([block, email], [link("start", "mail")])
+    # With a goal, as a segment-triggered scenario should have (the linter asks for one).
+    raw = scenario([block, email], [link("start", "mail")], exit_when={"event": "purchase"})
 
     assert [(i.code, i.message) for i in issues_of(raw)] == [(code, message)]
 
@@ -312,7 +313,11 @@ def test_references_to_things_that_do_not_exist(
 def test_trigger_references_are_checked_too() -> None:
     lists = scenario([node("start", "trigger", "list_removed", list="vip"), email], [])
     lists["edges"].append(link("start", "mail"))
-    segment = scenario([node("start", "trigger", "segment_entered", segment="vip"), email], [])
+    segment = scenario(
+        [node("start", "trigger", "segment_entered", segment="vip"), email],
+        [],
+        exit_when={"event": "purchase"},
+    )
     segment["edges"].append(link("start", "mail"))
 
     assert [i.message for i in issues_of(lists)] == ["Block 'start': there is no list 'vip'"]
