@@ -2,6 +2,7 @@
 
 from app.models.contacts import BUILTIN_ATTRIBUTES, Contact, ContactList, ListMembership
 from app.models.enrollments import Enrollment, EnrollmentState, StepLog, StepOutcome
+from app.models.entry_queue import EntryQueue, EntryRamp
 from app.models.events import Event
 from app.models.messages import Channel, MailboxMessage, MessagePurpose, MessageTemplate
 from app.models.outbox import OutboxMessage, OutboxStatus
@@ -13,6 +14,7 @@ from app.models.segments import (
     Segment,
     Suppression,
 )
+from app.models.simulations import Simulation, SimulationStatus
 from app.models.users import ApiKey, User, UserSession, Workspace
 
 __all__ = [
@@ -24,6 +26,8 @@ __all__ = [
     "ContactList",
     "Enrollment",
     "EnrollmentState",
+    "EntryQueue",
+    "EntryRamp",
     "Event",
     "ImportRejection",
     "ImportStatus",
@@ -37,6 +41,8 @@ __all__ = [
     "ScenarioStatus",
     "ScenarioVersion",
     "Segment",
+    "Simulation",
+    "SimulationStatus",
     "StepLog",
     "StepOutcome",
     "Suppression",

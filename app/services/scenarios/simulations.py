@@ -1,0 +1,113 @@
+"""Asking what a scenario would do (CONTRACTS-2 §A): the request is checked and stored here,
+the worker runs it (``worker/simulation``) and the answer is read back from the row."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlmodel import Session, select
+
+from app.graph import check_draft, has_errors
+from app.i18n import _
+from app.models import Scenario, ScenarioVersion, Simulation, SimulationStatus
+from app.services.errors import Invalid, NotFound
+from app.services.scenarios.scenarios import ScenarioInvalid, get_scenario, known_refs
+
+EMPTY_RESULT: dict[str, Any] = {
+    "entered": 0,
+    "nodes": {},
+    "messages": {"email": 0, "sms": 0},
+    "messages_per_day": [],
+    "skipped_reasons": {},
+    "samples": {},
+    "warnings": [],
+}
+
+
+def graph_to_simulate(
+    session: Session, scenario: Scenario, version: Literal["draft"] | int
+) -> tuple[int | None, dict[str, Any]]:
+    """(version number or None for the draft, its graph). A draft with errors cannot run:
+    its issues come back as activation would list them."""
+    if version == "draft":
+        document, issues = check_draft(scenario.draft, known_refs(session))
+        if document is None or has_errors(issues):
+            raise ScenarioInvalid(issues)
+        return None, scenario.draft
+    row = session.exec(
+        select(ScenarioVersion).where(
+            ScenarioVersion.scenario_id == scenario.id, ScenarioVersion.number == version
+        )
+    ).first()
+    if row is None:
+        raise Invalid(_("This scenario has no version %(number)s.") % {"number": version})
+    return version, row.graph
+
+
+def start_simulation(
+    session: Session,
+    scenario_id: int,
+    *,
+    version: Literal["draft"] | int,
+    replay_days: int,
+    horizon_days: int,
+    include_existing: bool,
+    now: datetime,
+) -> Simulation:
+    """Stores the request (running); the caller queues the worker's task once committed."""
+    scenario = get_scenario(session, scenario_id)
+    number, graph = graph_to_simulate(session, scenario, version)
+    simulation = Simulation(
+        scenario_id=scenario_id,
+        version=number,
+        graph=graph,
+        replay_days=replay_days,
+        horizon_days=horizon_days,
+        include_existing=include_existing,
+        as_of=now,
+        created_at=now,
+        result=dict(EMPTY_RESULT),
+    )
+    session.add(simulation)
+    session.flush()
+    return simulation
+
+
+def get_simulation(session: Session, scenario_id: int, simulation_id: int) -> Simulation:
+    simulation = session.get(Simulation, simulation_id)
+    if simulation is None or simulation.scenario_id != scenario_id:
+        raise NotFound(_("There is no such simulation of this scenario."))
+    return simulation
+
+
+def cancel_simulation(
+    session: Session, scenario_id: int, simulation_id: int, now: datetime
+) -> Simulation:
+    """A running simulation stops before its next chunk; a finished one stays as it is."""
+    simulation = get_simulation(session, scenario_id, simulation_id)
+    if simulation.status == SimulationStatus.running:
+        simulation.status = SimulationStatus.cancelled
+        simulation.finished_at = now
+        session.add(simulation)
+        session.flush()
+    return simulation
+
+
+def answer(simulation: Simulation) -> dict[str, Any]:
+    """The API's view of a simulation: the counts so far, the full answer once done."""
+    result = {**EMPTY_RESULT, **(simulation.result or {})}
+    return {
+        "id": simulation.id,
+        "status": simulation.status.value
+        if isinstance(simulation.status, SimulationStatus)
+        else simulation.status,
+        "progress": simulation.progress,
+        "version": "draft" if simulation.version is None else simulation.version,
+        "replay_days": simulation.replay_days,
+        "horizon_days": simulation.horizon_days,
+        "include_existing": simulation.include_existing,
+        "as_of": simulation.as_of,
+        "error": simulation.error,
+        **{key: result[key] for key in EMPTY_RESULT},
+    }

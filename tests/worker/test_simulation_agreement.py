@@ -1,0 +1,259 @@
+"""A simulation says what the engine will do: the same contacts and events, simulated before
+activation and then run for real by the engine's tasks after it, end with the same counts on
+every block — conditions, waits that time out, goals, re-entry, consent skips (CONTRACTS-2 §A).
+And the simulation writes nothing but its own row."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from arq import create_pool
+from sqlalchemy import Engine, delete, func, insert, select
+from sqlmodel import Session
+
+from app.clock import FrozenClock
+from app.db import read_only, session_scope
+from app.models import (
+    Contact,
+    ContactList,
+    Enrollment,
+    Event,
+    ListMembership,
+    MessagePurpose,
+    MessageTemplate,
+    OutboxMessage,
+    ScenarioVersion,
+    Simulation,
+    StepLog,
+)
+from app.services.scenarios import scenarios
+from app.services.scenarios.stats import version_stats
+from tests.worker.test_engine_journeys import graph
+from worker.engine import counters
+from worker.engine import tasks as engine_tasks
+from worker.engine.plans import Plans
+from worker.queue import redis_settings
+from worker.simulation.run import run_simulation
+
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # the replay starts here: "activation"
+AS_OF = START + timedelta(days=7)  # when the marketer asks
+END = AS_OF + timedelta(days=3)  # the horizon
+
+CART = graph(
+    [
+        {"id": "cart", "type": "trigger", "kind": "event",
+         "config": {"event": "cart_abandoned", "key": "cart_id"}},
+        {"id": "loyal", "type": "condition", "kind": "if",
+         "config": {"if": {"attribute": "orders_count", "op": "gte", "value": 1}}},
+        {"id": "vip", "type": "action", "kind": "send_email", "config": {"message": "vip"}},
+        {"id": "seen", "type": "delay", "kind": "wait_for_event",
+         "config": {"event": "coupon_viewed", "timeout_seconds": 86400, "match_key": "cart_id"}},
+        {"id": "engaged", "type": "action", "kind": "add_to_list", "config": {"list": "engaged"}},
+        {"id": "remind", "type": "action", "kind": "send_email", "config": {"message": "reminder"}},
+        {"id": "pause", "type": "delay", "kind": "wait", "config": {"seconds": 172800}},
+        {"id": "text", "type": "action", "kind": "send_sms", "config": {"message": "sms-reminder"}},
+    ],
+    [("cart", "loyal"), ("loyal", "yes", "vip"), ("loyal", "no", "seen"),
+     ("seen", "yes", "engaged"), ("seen", "no", "remind"), ("remind", "pause"),
+     ("pause", "text")],
+    reentry="after_exit",
+    exit_when={"event": "purchase"},
+)  # fmt: skip
+
+# contact -> its fields; then (hours after START it reached us, contact, event, properties,
+# hours earlier it happened).
+PEOPLE: dict[str, dict[str, Any]] = {
+    "vip": {"attributes": {"orders_count": 2}},
+    "looker": {},
+    "no-phone": {},
+    "no-consent": {"email_consent": False},
+    "buyer": {},
+    "twice": {"phone": "+33600000001", "sms_consent": True},
+    "other-cart": {},
+    "bystander": {},
+    "late-look": {},
+    "horizon": {},
+    "bought-before": {},
+    "backfilled": {},
+}
+STORY: list[tuple[float, str, str, dict[str, Any], float]] = [
+    (24, "vip", "cart_abandoned", {"cart_id": "A"}, 0),
+    (24, "looker", "cart_abandoned", {"cart_id": "B"}, 0),
+    (25, "no-phone", "cart_abandoned", {"cart_id": "C"}, 0),
+    (25, "no-consent", "cart_abandoned", {"cart_id": "D"}, 0),
+    (26, "looker", "coupon_viewed", {"cart_id": "B"}, 0),  # came in time: YES
+    (30, "buyer", "cart_abandoned", {"cart_id": "E"}, 0),
+    (30, "twice", "cart_abandoned", {"cart_id": "X"}, 0),
+    (31, "twice", "cart_abandoned", {"cart_id": "X"}, 0),  # that cart still in: refused
+    (33, "buyer", "purchase", {}, 0),  # the goal: out while waiting
+    (40, "other-cart", "cart_abandoned", {"cart_id": "F"}, 0),
+    (41, "other-cart", "coupon_viewed", {"cart_id": "nope"}, 0),  # not this cart: times out
+    (50, "bystander", "page_viewed", {}, 0),  # no trigger listens
+    (70, "backfilled", "cart_abandoned", {"cart_id": "G"}, 10),  # happened 10 h before
+    (90, "bought-before", "purchase", {}, 0),  # before the cart: does not end it
+    (100, "bought-before", "cart_abandoned", {"cart_id": "H"}, 0),
+    (120, "twice", "cart_abandoned", {"cart_id": "X"}, 0),  # its journey over: in again
+    (150, "late-look", "cart_abandoned", {"cart_id": "K"}, 0),
+    (175, "late-look", "coupon_viewed", {"cart_id": "K"}, 0),  # after the deadline: NO
+    (160, "horizon", "cart_abandoned", {"cart_id": "L"}, 0),  # times out after AS_OF
+]
+
+
+def _set_the_scene(engine: Engine) -> tuple[int, dict[str, int]]:
+    with session_scope(engine) as session:
+        for key, channel in (("vip", "email"), ("reminder", "email"), ("sms-reminder", "sms")):
+            session.add(
+                MessageTemplate(key=key, name=key, channel=channel, subject=key,  # type: ignore[arg-type]
+                                purpose=MessagePurpose.marketing)
+            )  # fmt: skip
+        session.add(ContactList(key="engaged", name="Engaged"))
+        fields_of = {name: {"email_consent": True, **f} for name, f in PEOPLE.items()}
+        people = {name: Contact(email=f"{name}@example.com", **fields_of[name]) for name in PEOPLE}
+        session.add_all(people.values())
+        session.flush()
+        scenario = scenarios.create_scenario(session, name="Cart", graph=CART, now=START)
+        assert scenario.id is not None
+        return scenario.id, {name: c.id for name, c in people.items()}  # type: ignore[misc]
+
+
+def _event_rows(ids: dict[str, int], matched: bool) -> list[dict[str, Any]]:
+    rows = []
+    for hours, who, name, properties, earlier in sorted(STORY, key=lambda s: s[0]):
+        received = START + timedelta(hours=hours)
+        rows.append(
+            {"uid": uuid.uuid4().hex, "contact_id": ids[who], "name": name,
+             "properties": properties, "occurred_at": received - timedelta(hours=earlier),
+             "received_at": received, "processed_at": received if matched else None}
+        )  # fmt: skip
+    return rows
+
+
+def _footprint(engine: Engine) -> dict[str, Any]:
+    """Everything a run of the engine could change."""
+    with Session(read_only(engine)) as session:
+
+        def count(model: Any) -> int:
+            return int(session.execute(select(func.count()).select_from(model)).scalar_one())
+
+        return {
+            "enrollments": count(Enrollment),
+            "steps": count(StepLog),
+            "outbox": count(OutboxMessage),
+            "members": count(ListMembership),
+            "events": count(Event),
+            "unmatched": session.execute(
+                select(func.count()).select_from(Event).where(Event.processed_at.is_(None))  # type: ignore[union-attr]
+            ).scalar_one(),
+            "contacts": sorted(
+                (c.id, c.score, c.updated_at, str(c.attributes))
+                for c in session.execute(select(Contact)).scalars()
+            ),
+        }
+
+
+async def _run_for_real(engine: Engine, redis_url: str, ids: dict[str, int], scenario_id: int):  # type: ignore[no-untyped-def]
+    """Activation at START, then each event reaches the engine when it reached us, and the
+    engine's tasks run whenever something is due (as the sweep has them), up to END."""
+    clock = FrozenClock(START)
+    with session_scope(engine) as session:
+        scenarios.activate(session, scenario_id, now=START)
+    pool = await create_pool(redis_settings(redis_url))
+    ctx = {"engine": engine, "clock": clock, "redis": pool, "lanes": 1, "chunk_size": 3,
+           "running": {}, "plans": Plans()}  # fmt: skip
+
+    async def run_at(moment: datetime) -> None:
+        clock.current = moment
+        while await engine_tasks.match_triggers(ctx) + await engine_tasks.advance(ctx):
+            pass
+
+    def next_due() -> datetime | None:
+        with Session(read_only(engine)) as session:
+            due = select(func.min(Enrollment.wake_at)).where(Enrollment.wake_at > clock.now())  # type: ignore[operator]
+            return session.execute(due).scalar()
+
+    try:
+        await run_at(START)
+        for row in _event_rows(ids, matched=False):
+            while (due := next_due()) is not None and due < row["received_at"]:
+                await run_at(due)
+            with session_scope(engine) as session:
+                session.execute(insert(Event), [row])
+            await run_at(row["received_at"])
+        while (due := next_due()) is not None and due <= END:
+            await run_at(due)
+    finally:
+        await pool.aclose()
+
+
+async def test_the_simulation_predicts_what_the_engine_then_does(
+    committed_engine: Engine,
+    redis,  # type: ignore[no-untyped-def]
+    redis_url: str,
+) -> None:
+    scenario_id, ids = _set_the_scene(committed_engine)
+    # Before activation the events were recorded and matched by no scenario.
+    with session_scope(committed_engine) as session:
+        session.execute(insert(Event), _event_rows(ids, matched=True))
+        simulation = Simulation(
+            scenario_id=scenario_id, graph=CART, replay_days=7, horizon_days=3, as_of=AS_OF
+        )
+        session.add(simulation)
+        session.flush()
+        simulation_id = simulation.id
+    before = _footprint(committed_engine)
+
+    assert simulation_id is not None
+    assert run_simulation(committed_engine, simulation_id, chunk_size=5) == "done"
+
+    assert _footprint(committed_engine) == before  # nothing but its own row was written
+    assert await redis.keys("parcours:counters:*") == []
+    with Session(read_only(committed_engine)) as session:
+        done = session.get(Simulation, simulation_id)
+        assert done is not None
+        predicted = done.result
+    assert done.progress == 1.0
+
+    # Then for real, from activation on, the same events at the same times.
+    with session_scope(committed_engine) as session:
+        session.execute(delete(Event))
+    await _run_for_real(committed_engine, redis_url, ids, scenario_id)
+
+    with Session(read_only(committed_engine)) as session:
+        version = session.execute(select(ScenarioVersion)).scalars().one()
+        truth = version_stats(session, version)
+        real_entered = session.execute(select(func.count()).select_from(Enrollment)).scalar_one()
+        sent = Counter(session.execute(select(OutboxMessage.channel)).scalars())
+        skipped = session.execute(
+            select(StepLog.detail).where(StepLog.outcome == "skipped")
+        ).scalars()
+        skipped_texts = sorted(str(d["text"]) for d in skipped)
+    real = {node: {k: v for k, v in c.model_dump().items() if v} for node, c in truth.nodes.items()}
+    simulated = {
+        node: {k: v for k, v in counts.items() if v} for node, counts in predicted["nodes"].items()
+    }
+    assert simulated == real
+    hot = await counters.read(redis, version.id)
+    assert {node: {k: v for k, v in c.items() if v} for node, c in hot.items()} == {
+        node: c for node, c in real.items() if c
+    }
+    assert predicted["entered"] == real_entered
+    assert predicted["messages"] == {"email": sent["email"], "sms": sent["sms"]}
+    assert sum(predicted["skipped_reasons"].values()) == len(skipped_texts)
+
+    # And the story as told: each case did what it was written for.
+    assert real["cart"] == {"entered": 12, "completed": 12}  # "twice" refused once, then in again
+    assert real["loyal"] == {"entered": 12, "yes": 1, "no": 11}
+    assert real["seen"] == {"entered": 11, "yes": 1, "no": 9}  # the buyer left by the goal
+    assert real["remind"] == {"entered": 9, "completed": 8, "skipped": 1}
+    assert real["text"] == {"entered": 9, "completed": 2, "skipped": 7}
+    assert predicted["skipped_reasons"] == {"no_consent": 1, "no_address": 7}
+    assert predicted["samples"]["vip"] == [ids["vip"]]
+    assert predicted["samples"]["engaged"] == [ids["looker"]]
+    assert ids["bought-before"] in predicted["samples"]["remind"]
+    assert ids["buyer"] not in predicted["samples"]["remind"]
+    assert ids["bystander"] not in predicted["samples"]["cart"]
+    assert predicted["messages_per_day"][0] == {"day": "2026-03-03", "email": 1, "sms": 0}
+    assert sum(day["email"] for day in predicted["messages_per_day"]) == 9

@@ -1,0 +1,195 @@
+"""A simulation runs in the worker as an arq job, chunk after chunk, and can be cancelled;
+the contacts already there can be let in at the start, as an activation with them would."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from arq.worker import Worker
+from sqlalchemy import Engine, func, insert, select
+from sqlmodel import Session
+
+from app.db import read_only, session_scope
+from app.models import (
+    Contact,
+    ContactList,
+    Enrollment,
+    Event,
+    ListMembership,
+    MessagePurpose,
+    MessageTemplate,
+    Simulation,
+)
+from app.queue import Queue
+from app.services.scenarios import scenarios, simulations
+from tests.worker.test_engine_journeys import graph
+from worker.queue import QUEUE_NAME, redis_settings
+from worker.settings import WorkerSettings
+from worker.simulation.run import run_simulation
+
+NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
+
+WELCOME = graph(
+    [
+        {"id": "joined", "type": "trigger", "kind": "list_added", "config": {"list": "newsletter"}},
+        {"id": "hello", "type": "action", "kind": "send_email", "config": {"message": "hello"}},
+        {"id": "later", "type": "delay", "kind": "wait", "config": {"seconds": 86400}},
+        {"id": "tip", "type": "action", "kind": "send_email", "config": {"message": "tip"}},
+    ],
+    [("joined", "hello"), ("hello", "later"), ("later", "tip")],
+)
+
+
+def _shop(engine: Engine, members: int, joined_lately: int) -> int:
+    """A newsletter with ``members`` people on it now, ``joined_lately`` of whom joined in the
+    last days (their list_added events recorded); returns the draft's scenario id."""
+    with session_scope(engine) as session:
+        for key in ("hello", "tip"):
+            session.add(MessageTemplate(key=key, name=key, subject=key,
+                                        purpose=MessagePurpose.marketing))  # fmt: skip
+        newsletter = ContactList(key="newsletter", name="Newsletter")
+        session.add(newsletter)
+        session.flush()
+        people = [
+            Contact(email=f"n{i}@example.com", email_consent=i % 10 != 0) for i in range(members)
+        ]
+        session.add_all(people)
+        session.flush()
+        session.execute(
+            insert(ListMembership),
+            [{"list_id": newsletter.id, "contact_id": p.id, "added_at": NOW} for p in people],
+        )
+        at = NOW - timedelta(days=2)
+        joined = [
+            {"uid": uuid.uuid4().hex, "contact_id": p.id, "name": "list_added",
+             "properties": {"list": "newsletter"}, "occurred_at": at, "received_at": at,
+             "processed_at": at}
+            for p in people[:joined_lately]
+        ]  # fmt: skip
+        if joined:
+            session.execute(insert(Event), joined)
+        scenario = scenarios.create_scenario(session, name="Welcome", graph=WELCOME, now=NOW)
+        assert scenario.id is not None
+        return scenario.id
+
+
+def _ask(engine: Engine, scenario_id: int, **options: object) -> int:
+    with session_scope(engine) as session:
+        simulation = simulations.start_simulation(
+            session,
+            scenario_id,
+            version="draft",
+            replay_days=int(options.get("replay_days", 7)),  # type: ignore[call-overload]
+            horizon_days=int(options.get("horizon_days", 7)),  # type: ignore[call-overload]
+            include_existing=bool(options.get("include_existing", False)),
+            now=NOW,
+        )
+        assert simulation.id is not None
+        return simulation.id
+
+
+def _answer(engine: Engine, scenario_id: int, simulation_id: int) -> dict:  # type: ignore[type-arg]
+    with Session(read_only(engine)) as session:
+        return simulations.answer(simulations.get_simulation(session, scenario_id, simulation_id))
+
+
+async def test_the_worker_runs_a_simulation_in_chunks_and_stores_the_answer(
+    redis_url: str,
+    redis,  # type: ignore[no-untyped-def]
+    committed_engine: Engine,
+) -> None:
+    scenario_id = _shop(committed_engine, members=30, joined_lately=12)
+    simulation_id = _ask(committed_engine, scenario_id)
+    queue = await Queue.connect(redis_url)
+    await queue.enqueue("simulate", simulation_id, job_id=f"simulate:{simulation_id}")
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"engine": committed_engine, "simulation_chunk": 5},
+        handle_signals=False,
+    )
+    await worker.main()
+    await worker.close()
+    await queue.close()
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert answer["status"] == "done", answer["error"]
+    assert answer["progress"] == 1.0
+    assert answer["entered"] == 12  # those who joined in the replayed week
+    assert answer["nodes"]["hello"]["entered"] == 12
+    assert answer["nodes"]["hello"]["skipped"] == 2  # n0 and n10 gave no consent
+    assert answer["nodes"]["tip"]["completed"] == 10
+    assert answer["messages"] == {"email": 20, "sms": 0}
+    assert answer["skipped_reasons"] == {"no_consent": 4}
+    days = {row["day"]: row["email"] for row in answer["messages_per_day"]}
+    assert days == {"2026-03-30": 10, "2026-03-31": 10}
+    assert len(answer["samples"]["hello"]) == 12
+    with Session(read_only(committed_engine)) as session:
+        assert session.execute(select(func.count()).select_from(Enrollment)).scalar_one() == 0
+
+
+def test_existing_contacts_enter_at_the_start_and_a_burst_is_warned_of(
+    committed_engine: Engine,
+) -> None:
+    scenario_id = _shop(committed_engine, members=120, joined_lately=0)
+    simulation_id = _ask(committed_engine, scenario_id, include_existing=True)
+
+    assert run_simulation(committed_engine, simulation_id, chunk_size=50) == "done"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert answer["entered"] == 120
+    assert answer["nodes"]["hello"] == {
+        "entered": 120, "waiting": 0, "yes": 0, "no": 0, "completed": 108, "failed": 0,
+        "skipped": 12,
+    }  # fmt: skip
+    assert [(w["node"], w["code"]) for w in answer["warnings"]] == [
+        ("hello", "burst_at_activation")
+    ]
+    assert (
+        "108 contacts would get this message within 5 minutes" in answer["warnings"][0]["message"]
+    )
+
+
+def test_nobody_enters_when_nothing_happened_and_it_says_so(committed_engine: Engine) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=0)
+    simulation_id = _ask(committed_engine, scenario_id)
+
+    assert run_simulation(committed_engine, simulation_id) == "done"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert answer["entered"] == 0
+    assert [w["code"] for w in answer["warnings"]] == ["nobody_enters"]
+
+
+def test_a_cancelled_simulation_is_not_run(committed_engine: Engine) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=5)
+    simulation_id = _ask(committed_engine, scenario_id)
+    with session_scope(committed_engine) as session:
+        simulations.cancel_simulation(session, scenario_id, simulation_id, NOW)
+
+    assert run_simulation(committed_engine, simulation_id) == "cancelled"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert (answer["status"], answer["entered"], answer["progress"]) == ("cancelled", 0, 0)
+
+
+def test_a_draft_broken_before_the_run_fails_in_words(committed_engine: Engine) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=5)
+    simulation_id = _ask(committed_engine, scenario_id)
+    with session_scope(committed_engine) as session:
+        template = session.execute(
+            select(MessageTemplate).where(MessageTemplate.key == "tip")  # type: ignore[arg-type]
+        ).scalar_one()
+        session.delete(template)
+
+    assert run_simulation(committed_engine, simulation_id) == "failed"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert answer["status"] == "failed"
+    assert "tip" in (answer["error"] or "")
+    with Session(read_only(committed_engine)) as session:
+        assert session.get(Simulation, simulation_id) is not None

@@ -1,0 +1,321 @@
+"""One chunk of contacts through a scenario, by the engine itself, in a throw-away database.
+
+The simulation is not a second engine: the contacts of the chunk, their list memberships and
+events, the lists and messages, and the scenario (as an active scenario whose live version is
+the plan being tried) are copied into an in-memory SQLite database — the overlay — and the
+engine's own matcher and advancer (``match_events``, ``advance_chunk``) run there, on a
+virtual clock. Every write the engine makes (enrollments, step log, outbox, list, score and
+attribute changes, system events) lands in the overlay and is thrown away with it; the real
+database is only read. The counts are read from the overlay with the functions that count
+the real thing (``version_stats``).
+
+Virtual time: events that reached us before the replay window are history (already matched);
+those of the window are let in one by one when they reached us, as a live engine would have
+matched them, and the engine runs at each of those moments and at each moment a journey is
+due (a delay ending, a wait timing out, a retry), until the horizon.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, func, insert, select
+from sqlmodel import Session, SQLModel
+
+from app.db import create_db_engine
+from app.graph import Plan
+from app.models import ScenarioVersion
+from app.services.scenarios.enrollments import Candidate, enroll
+from app.services.scenarios.stats import version_stats
+from worker.engine.advance import advance_chunk
+from worker.engine.plans import Plans
+from worker.engine.triggers import match_events
+
+T = SQLModel.metadata.tables
+CONTACTS, EVENTS, LISTS, MEMBERSHIPS = T["contacts"], T["events"], T["lists"], T["list_memberships"]
+MESSAGES, SCENARIOS, VERSIONS = T["message_templates"], T["scenarios"], T["scenario_versions"]
+ENROLLMENTS, STEP_LOG, OUTBOX = T["enrollments"], T["step_log"], T["outbox"]
+SAMPLES = 20
+BURST_MINUTES = 5
+# What a skipped step's explanation says, as a reason code.
+SKIP_REASONS = (("no consent", "no_consent"), ("no email address", "no_address"),
+                ("no phone number", "no_address"))  # fmt: skip
+SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID = 1, 1
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime  # replay from here (the virtual activation)
+    as_of: datetime  # the real now: no event after it
+    end: datetime  # the horizon
+
+    @classmethod
+    def of(cls, as_of: datetime, replay_days: int, horizon_days: int) -> Window:
+        return cls(as_of - timedelta(days=replay_days), as_of, as_of + timedelta(days=horizon_days))
+
+
+@dataclass
+class ChunkResult:
+    """What one chunk of contacts did in the overlay; chunks add up (``merge``)."""
+
+    entered: int = 0
+    nodes: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    messages: Counter[str] = field(default_factory=Counter)
+    per_day: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
+    skipped_reasons: Counter[str] = field(default_factory=Counter)
+    samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    burst: Counter[str] = field(default_factory=Counter)  # send block -> messages at once
+    steps: int = 0
+
+    def merge(self, other: ChunkResult) -> None:
+        self.entered += other.entered
+        for node, counts in other.nodes.items():
+            self.nodes[node].update(counts)
+        self.messages.update(other.messages)
+        for day, counts in other.per_day.items():
+            self.per_day[day].update(counts)
+        self.skipped_reasons.update(other.skipped_reasons)
+        for node, ids in other.samples.items():
+            room = SAMPLES - len(self.samples[node])
+            self.samples[node].extend(ids[:room])
+        self.burst.update(other.burst)
+        self.steps += other.steps
+
+    def dump(self) -> dict[str, Any]:
+        return {
+            "entered": self.entered,
+            "nodes": {node: dict(counts) for node, counts in self.nodes.items()},
+            "messages": {"email": self.messages["email"], "sms": self.messages["sms"]},
+            "messages_per_day": [
+                {"day": day, "email": c["email"], "sms": c["sms"]}
+                for day, c in sorted(self.per_day.items())
+            ],
+            "skipped_reasons": dict(self.skipped_reasons),
+            "samples": {node: ids for node, ids in self.samples.items() if ids},
+            "burst": dict(self.burst),
+            "steps": self.steps,
+        }
+
+    @classmethod
+    def load(cls, raw: dict[str, Any]) -> ChunkResult:
+        result = cls(entered=raw.get("entered", 0), steps=raw.get("steps", 0))
+        for node, counts in raw.get("nodes", {}).items():
+            result.nodes[node].update(counts)
+        result.messages.update({k: v for k, v in raw.get("messages", {}).items() if v})
+        for row in raw.get("messages_per_day", []):
+            result.per_day[row["day"]].update({"email": row["email"], "sms": row["sms"]})
+        result.skipped_reasons.update(raw.get("skipped_reasons", {}))
+        for node, ids in raw.get("samples", {}).items():
+            result.samples[node].extend(ids)
+        result.burst.update(raw.get("burst", {}))
+        return result
+
+
+def candidate_contacts(
+    session: Session, plan: Plan, window: Window, existing: set[int] | None = None
+) -> list[int]:
+    """The contacts who could enter: an event in the window that some trigger of the plan
+    listens to (the engine itself decides whether it fires), or a match now when existing
+    contacts are let in. Everyone else cannot be touched by the scenario."""
+    names = trigger_event_names(plan)
+    ids: set[int] = set(existing or ())
+    if names:
+        ids |= set(
+            session.execute(
+                select(EVENTS.c.contact_id)
+                .where(
+                    EVENTS.c.name.in_(sorted(names)),
+                    EVENTS.c.received_at > window.start,
+                    EVENTS.c.received_at <= window.as_of,
+                )
+                .distinct()
+            ).scalars()
+        )
+    return sorted(ids)
+
+
+def trigger_event_names(plan: Plan) -> set[str]:
+    index = plan.triggers
+    names = set(index.events)
+    if index.contact_created:
+        names.add("contact_created")
+    if index.list_added:
+        names.add("list_added")
+    if index.list_removed:
+        names.add("list_removed")
+    if index.attribute_changed:
+        names.add("attribute_changed")
+    if index.score_reached:
+        names.add("score_changed")
+    return names
+
+
+def new_overlay() -> Engine:
+    """An empty in-memory database with the schema and the condition functions (SQLite's,
+    registered on connect). One connection per thread: build and use it in one thread."""
+    overlay = create_db_engine("sqlite://")
+    SQLModel.metadata.create_all(overlay)
+    return overlay
+
+
+def simulate_chunk(
+    real: Session,
+    plan: Plan,
+    contact_ids: list[int],
+    window: Window,
+    existing: dict[int, str] | None = None,
+) -> ChunkResult:
+    """Runs ``contact_ids`` through ``plan`` in a fresh overlay. ``existing``: contact id ->
+    trigger block, for contacts let in at the start as an activation with its existing
+    contacts would."""
+    overlay = new_overlay()
+    try:
+        with Session(overlay, expire_on_commit=False) as session:
+            pending = _copy(real, session, contact_ids, window, plan)
+            if existing:
+                _let_existing_in(session, plan, existing, window.start)
+            steps = _run(session, pending, window)
+            result = _collect(session, window)
+            result.steps = steps
+            return result
+    finally:
+        overlay.dispose()
+
+
+def _rows(session: Session, query: Any) -> list[dict[str, Any]]:
+    return [dict(row._mapping) for row in session.execute(query)]
+
+
+def _copy(
+    real: Session, overlay: Session, contact_ids: list[int], window: Window, plan: Plan
+) -> list[dict[str, Any]]:
+    """Copies what the engine reads; returns the window's events, in the order they reached
+    us, to be let in as time passes."""
+    for table in (LISTS, MESSAGES):
+        rows = _rows(real, select(table))
+        if rows:
+            overlay.execute(insert(table), rows)
+    overlay.execute(
+        insert(SCENARIOS),
+        [{"id": SIMULATED_SCENARIO_ID, "name": "simulation", "description": "",
+          "status": "active", "draft": {}, "draft_revision": 1, "live_version": 1,
+          "created_at": window.start, "updated_at": window.start,
+          "activated_at": window.start}],
+    )  # fmt: skip
+    overlay.execute(
+        insert(VERSIONS),
+        [{"id": SIMULATED_VERSION_ID, "scenario_id": SIMULATED_SCENARIO_ID, "number": 1,
+          "graph": {}, "plan": plan.model_dump(mode="json", by_alias=True),
+          "published_at": window.start}],
+    )  # fmt: skip
+    if not contact_ids:
+        return []
+    contacts = _rows(real, select(CONTACTS).where(CONTACTS.c.id.in_(contact_ids)))
+    if contacts:
+        overlay.execute(insert(CONTACTS), contacts)
+    present = [row["id"] for row in contacts]
+    memberships = _rows(real, select(MEMBERSHIPS).where(MEMBERSHIPS.c.contact_id.in_(present)))
+    if memberships:
+        overlay.execute(insert(MEMBERSHIPS), memberships)
+    events = _rows(
+        real,
+        select(EVENTS)
+        .where(EVENTS.c.contact_id.in_(present), EVENTS.c.received_at <= window.as_of)
+        .order_by(EVENTS.c.id),
+    )
+    history = [
+        {**event, "processed_at": event["received_at"]}
+        for event in events
+        if event["received_at"] <= window.start
+    ]
+    if history:
+        overlay.execute(insert(EVENTS), history)
+    replayed = [event for event in events if event["received_at"] > window.start]
+    replayed.sort(key=lambda event: (event["received_at"], event["id"]))
+    # New ids as they arrive, after the overlay's own (its system events take ids too): the
+    # order the engine reads them in is still the order they reached us.
+    return [
+        {**{k: v for k, v in event.items() if k != "id"}, "processed_at": None}
+        for event in replayed
+    ]
+
+
+def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at: datetime) -> None:
+    candidates = [
+        Candidate(SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID, node_id, contact_id, {})
+        for contact_id, node_id in sorted(existing.items())
+    ]
+    enroll(session, candidates, {SIMULATED_VERSION_ID: plan}, at)
+
+
+def _run(session: Session, pending: list[dict[str, Any]], window: Window) -> int:
+    """The engine at every moment something happens, from the window's start to its end."""
+    plans, steps, at, now = Plans(), 0, 0, window.start
+    while True:
+        arrived = []
+        while at < len(pending) and pending[at]["received_at"] <= now:
+            arrived.append(pending[at])
+            at += 1
+        if arrived:
+            session.execute(insert(EVENTS), arrived)
+        steps += _until_quiet(session, plans, now)
+        next_event = pending[at]["received_at"] if at < len(pending) else None
+        next_due = session.execute(select(func.min(ENROLLMENTS.c.wake_at))).scalar()
+        moments = [t for t in (next_event, next_due) if t is not None and t > now]
+        if not moments or min(moments) > window.end:
+            return steps
+        now = min(moments)
+
+
+def _until_quiet(session: Session, plans: Plans, now: datetime) -> int:
+    steps = 0
+    while True:
+        matched = match_events(session, plans, now)
+        advanced = advance_chunk(session, plans, now)
+        steps += sum(r.steps for r in (matched, advanced) if r is not None)
+        if matched is None and advanced is None:
+            return steps
+
+
+def _collect(session: Session, window: Window) -> ChunkResult:
+    result = ChunkResult()
+    version = session.get(ScenarioVersion, SIMULATED_VERSION_ID)
+    stats = version_stats(session, version)
+    for node_id, counters in stats.nodes.items():
+        result.nodes[node_id].update(counters.model_dump())
+    result.entered = int(
+        session.execute(select(func.count()).select_from(ENROLLMENTS)).scalar_one()
+    )
+    burst_until = window.start + timedelta(minutes=BURST_MINUTES)
+    for channel, node_id, created in session.execute(
+        select(OUTBOX.c.channel, OUTBOX.c.node_id, OUTBOX.c.created_at)
+    ):
+        if channel not in ("email", "sms"):
+            continue
+        result.messages[channel] += 1
+        result.per_day[created.date().isoformat()][channel] += 1
+        if created <= burst_until:
+            result.burst[node_id] += 1
+    for (detail,) in session.execute(
+        select(STEP_LOG.c.detail).where(STEP_LOG.c.outcome == "skipped")
+    ):
+        text = str((detail or {}).get("text", ""))
+        reason = next((code for words, code in SKIP_REASONS if text.startswith(words)), "other")
+        result.skipped_reasons[reason] += 1
+    seen: set[tuple[str, int]] = set()
+    for node_id, contact_id in session.execute(
+        select(STEP_LOG.c.node_id, STEP_LOG.c.contact_id)
+        .where(STEP_LOG.c.outcome != "exited")
+        .order_by(STEP_LOG.c.id)
+    ):
+        if (node_id, contact_id) in seen or len(result.samples[node_id]) >= SAMPLES:
+            continue
+        seen.add((node_id, contact_id))
+        result.samples[node_id].append(contact_id)
+    return result
+
+
+__all__ = ["ChunkResult", "Window", "candidate_contacts", "simulate_chunk"]

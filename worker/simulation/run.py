@@ -1,0 +1,156 @@
+"""A simulation from request to answer, chunk after chunk, in the worker (CONTRACTS-2 §A).
+
+The contacts who could enter are split into chunks; each runs through the engine in its own
+overlay (``replay.py``) and its counts are added to the simulation's row with the progress,
+so a reader sees the answer grow and a cancel takes effect before the next chunk. The real
+database is only read, except for that one row.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from app.db import read_only, session_scope
+from app.graph import Plan, check_draft, compile_document, has_errors
+from app.models import Simulation, SimulationStatus
+from app.services.scenarios.existing_contacts import sources
+from app.services.scenarios.scenarios import known_refs
+from worker.simulation.replay import ChunkResult, Window, candidate_contacts, simulate_chunk
+
+log = logging.getLogger("parcours.simulation")
+CHUNK_CONTACTS = 500
+BURST_WARNING_AT = 100  # messages to send within minutes of activation worth a word
+
+
+class CannotSimulate(Exception):
+    """The graph cannot run (errors a marketer must fix first)."""
+
+
+def plan_of(session: Session, graph: dict[str, Any]) -> Plan:
+    document, issues = check_draft(graph, known_refs(session))
+    if document is None or has_errors(issues):
+        raise CannotSimulate("; ".join(i.message for i in issues if i.is_error))
+    return compile_document(document)
+
+
+def existing_entries(session: Session, plan: Plan, now: datetime) -> dict[int, str]:
+    """Who matches a list, segment or attribute trigger now, by the block they enter through
+    (the first in block id order when several match): the activation's own sources
+    (``existing_contacts.sources``), so a simulation lets in whom an activation would."""
+    entries: dict[int, str] = {}
+    for source in sources(session, plan, now):
+        for contact_id in session.execute(source.ids).scalars():
+            entries.setdefault(contact_id, source.node_id)
+    return entries
+
+
+def run_simulation(engine: Engine, simulation_id: int, chunk_size: int = CHUNK_CONTACTS) -> str:
+    """Runs a simulation to its end (or until cancelled); returns its final status."""
+    with Session(read_only(engine)) as session:
+        simulation = session.get(Simulation, simulation_id)
+        if simulation is None or simulation.status != SimulationStatus.running:
+            return "gone" if simulation is None else simulation.status
+        window = Window.of(simulation.as_of, simulation.replay_days, simulation.horizon_days)
+        try:
+            plan = plan_of(session, simulation.graph)
+        except CannotSimulate as exc:
+            return _finish(engine, simulation_id, SimulationStatus.failed, error=str(exc))
+        existing = (
+            existing_entries(session, plan, simulation.as_of) if simulation.include_existing else {}
+        )
+        contacts = candidate_contacts(session, plan, window, set(existing))
+    total = ChunkResult()
+    chunks = [contacts[i : i + chunk_size] for i in range(0, len(contacts), chunk_size)]
+    for done, chunk in enumerate(chunks, start=1):
+        with Session(read_only(engine)) as session:
+            part = simulate_chunk(
+                session, plan, chunk, window, {c: existing[c] for c in chunk if c in existing}
+            )
+        total.merge(part)
+        if not _progress(engine, simulation_id, done / len(chunks), total):
+            return SimulationStatus.cancelled
+    return _finish(engine, simulation_id, SimulationStatus.done, result=total, plan=plan)
+
+
+def _progress(engine: Engine, simulation_id: int, progress: float, total: ChunkResult) -> bool:
+    """Stores the counts so far; False when the simulation was cancelled meanwhile."""
+    with session_scope(engine) as session:
+        simulation = session.get(Simulation, simulation_id, with_for_update=True)
+        if simulation is None or simulation.status != SimulationStatus.running:
+            return False
+        simulation.progress = min(progress, 0.99)
+        simulation.result = total.dump()
+        session.add(simulation)
+    return True
+
+
+def _finish(
+    engine: Engine,
+    simulation_id: int,
+    status: SimulationStatus,
+    *,
+    result: ChunkResult | None = None,
+    plan: Plan | None = None,
+    error: str | None = None,
+) -> str:
+    from app.clock import utcnow
+
+    with session_scope(engine) as session:
+        simulation = session.get(Simulation, simulation_id, with_for_update=True)
+        if simulation is None or simulation.status != SimulationStatus.running:
+            return "gone" if simulation is None else simulation.status
+        simulation.status = status
+        simulation.error = error
+        simulation.finished_at = utcnow()
+        if result is not None:
+            simulation.progress = 1.0
+            simulation.result = {**result.dump(), "warnings": warnings(result, plan)}
+        session.add(simulation)
+        return status
+
+
+def warnings(result: ChunkResult, plan: Plan | None) -> list[dict[str, Any]]:
+    """What deserves a look before activating, in plain words (English: the JSON API's)."""
+    found: list[dict[str, Any]] = []
+    for node_id, count in sorted(result.burst.items()):
+        if count >= BURST_WARNING_AT:
+            found.append(
+                {
+                    "node": node_id,
+                    "code": "burst_at_activation",
+                    "message": f"{count:,} contacts would get this message within 5 minutes "
+                    "of activation; consider a ramp (at most N per hour).",
+                }
+            )
+    if plan is not None and result.entered == 0:
+        found.append(
+            {
+                "node": None,
+                "code": "nobody_enters",
+                "message": "Nobody would have entered: no contact did what the trigger "
+                "waits for in the replayed days.",
+            }
+        )
+    return found
+
+
+async def simulate(ctx: dict[str, Any], simulation_id: int) -> str:
+    """The arq task: the whole run in a thread (the overlay is bound to one)."""
+    try:
+        return await asyncio.to_thread(
+            run_simulation,
+            ctx["engine"],
+            simulation_id,
+            ctx.get("simulation_chunk", CHUNK_CONTACTS),
+        )
+    except Exception as exc:
+        log.exception("simulation %s failed", simulation_id)
+        return await asyncio.to_thread(
+            _finish, ctx["engine"], simulation_id, SimulationStatus.failed, error=str(exc)
+        )
