@@ -5,6 +5,9 @@ the worker drains — under the re-entry rules; bad requests are 422 and write n
 from __future__ import annotations
 
 import copy
+import html
+import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +34,7 @@ from app.models import (
     Segment,
 )
 from app.services.account.api_keys import create_api_key
+from tests.fixtures.web import Browser
 from worker.engine.entry_ramps import let_in_waiting
 from worker.queue import Queue
 
@@ -423,3 +427,77 @@ async def test_a_contact_who_entered_meanwhile_is_not_let_in_again(
     clock.advance(hours=1, seconds=1)
     assert await let_in_waiting(ctx) == 1  # two taken from the queue, one kept out
     assert entered_count(committed_engine, sid) == 4  # the three let in and the earlier one
+
+
+# --- the canvas's calls: the count before asking, the answer, the queue on the page ----------
+
+
+def test_the_canvas_count_is_what_activating_lets_in(
+    logged_in: Browser, api: TestClient, shop: list[int], session: Session
+) -> None:
+    """The count leaves out those the re-entry rules keep out: after a first journey with
+    "only once", a list member is not counted again."""
+    sid = create(api, ON_NEWSLETTER)
+    other = create(api, ON_PRO)
+
+    counted = logged_in.client.get(f"/scenarios/{sid}/existing")
+
+    assert counted.status_code == 200
+    assert counted.json() == {
+        "count": 3,
+        "sources": [{"node": "start", "kind": "list", "name": "Newsletter"}],
+    }
+    assert logged_in.client.get(f"/scenarios/{other}/existing").json()["count"] == 1
+    activated = logged_in.client.post(
+        f"/scenarios/{sid}/activate",
+        json={"include_existing": True},
+        headers={"X-CSRF-Token": logged_in.csrf},
+    )
+    assert activated.json()["existing"]["entered"] == 3
+    assert logged_in.client.get(f"/scenarios/{sid}/existing").json()["count"] == 0
+
+
+def test_an_event_trigger_asks_nothing(
+    logged_in: Browser, api: TestClient, shop: list[int]
+) -> None:
+    sid = create(api, ON_PURCHASE)
+
+    assert logged_in.client.get(f"/scenarios/{sid}/existing").json() == {"count": 0, "sources": []}
+
+
+def test_the_editor_page_carries_the_queue_of_the_trigger_block(
+    logged_in: Browser, api: TestClient, shop: list[int]
+) -> None:
+    sid = create(api, ON_NEWSLETTER)
+    answer = logged_in.client.post(
+        f"/scenarios/{sid}/activate",
+        json={"include_existing": True, "ramp_per_hour": 2},
+        headers={"X-CSRF-Token": logged_in.csrf},
+    )
+    assert answer.json()["queue"] == {"start": {"waiting": 3, "perHour": 2}}
+
+    page = logged_in.client.get(f"/scenarios/{sid}")
+
+    found = re.search(
+        r'<script type="application/json" id="canvas-data">(.*?)</script>', page.text, re.S
+    )
+    assert found is not None
+    assert json.loads(html.unescape(found.group(1)))["queue"] == {
+        "start": {"waiting": 3, "perHour": 2}
+    }
+
+
+def test_a_french_marketer_reads_the_refusal_in_french(
+    french: Browser, api: TestClient, shop: list[int], session: Session
+) -> None:
+    sid = create(api, ON_PURCHASE)
+
+    refused = french.client.post(
+        f"/scenarios/{sid}/activate",
+        json={"include_existing": True},
+        headers={"X-CSRF-Token": french.csrf},
+    )
+
+    assert refused.status_code == 422
+    assert "peut faire entrer les contacts déjà présents" in refused.json()["detail"]
+    assert_untouched(session, sid)

@@ -7,6 +7,7 @@
 
 import { Autosave } from "./autosave.js";
 import { Creates } from "./creates.js";
+import { existingChoice, showQueues } from "./existing.js";
 import { Interactions } from "./interact.js";
 import { IssuesList } from "./issues.js";
 import { bindKeys } from "./keyboard.js";
@@ -16,7 +17,7 @@ import { Panel } from "./panel.js";
 import { Renderer } from "./render.js";
 import { Store } from "./state.js";
 import { Viewport } from "./viewport.js";
-import { t } from "../i18n.js";
+import { t, tn } from "../i18n.js";
 
 const root = document.getElementById("editor");
 const data = JSON.parse(document.getElementById("canvas-data").textContent);
@@ -126,8 +127,9 @@ function showStatus(status, version) {
   $(".activate-text").textContent = status === "active" ? t("Publish changes") : t("Activate");
 }
 
-async function post(url) {
-  const response = await fetch(url, { method: "POST", headers: { "X-CSRF-Token": csrf } });
+async function post(url, json) {
+  const headers = json ? { "X-CSRF-Token": csrf, "Content-Type": "application/json" } : { "X-CSRF-Token": csrf };
+  const response = await fetch(url, { method: "POST", headers, body: json ? JSON.stringify(json) : undefined });
   let body = {};
   try {
     body = await response.json();
@@ -135,6 +137,18 @@ async function post(url) {
     body = { detail: t("Something went wrong (error %(status)s).", { status: String(response.status) }) };
   }
   return { response, body };
+}
+
+function liveMessage(body) {
+  const version = String(body.version);
+  const existing = body.existing;
+  if (existing && existing.waiting) {
+    return tn("Live: version %(version)s. %(count)s contact already there waits to enter, %(rate)s per hour.", "Live: version %(version)s. %(count)s contacts already there wait to enter, %(rate)s per hour.", existing.waiting, { version, rate: existing.per_hour });
+  }
+  if (existing && existing.entered) {
+    return tn("Live: version %(version)s. %(count)s contact already there entered too.", "Live: version %(version)s. %(count)s contacts already there entered too.", existing.entered, { version });
+  }
+  return t("Live: version %(version)s. New contacts now follow this scenario.", { version });
 }
 
 const actions = {
@@ -162,10 +176,14 @@ const actions = {
         toast(t("Save your changes first: this scenario changed elsewhere."), "error");
         return;
       }
-      const { response, body } = await post(`/scenarios/${scenario.id}/activate`);
+      // A list, segment or attribute trigger: ask whether the contacts already there enter too.
+      const existing = await existingChoice(scenario.id);
+      if (existing === null) return;
+      const { response, body } = await post(`/scenarios/${scenario.id}/activate`, existing);
       if (response.ok) {
         showStatus(body.status, body.version);
-        toast(t("Live: version %(version)s. New contacts now follow this scenario.", { version: String(body.version) }));
+        showQueues(root, body.queue);
+        toast(liveMessage(body));
         issues.close();
       } else if (body.detail && body.detail.issues) {
         store.setIssues(body.detail.issues);
@@ -254,6 +272,7 @@ store.addEventListener("change", (event) => {
 const creates = new Creates({ store, panel, autosave, viewport, csrf, toast });
 
 renderer.render();
+showQueues(root, data.queue);
 issues.render();
 viewport.open(store.graph.nodes);
 // Fitted to the content on opening; until the first move by hand, a change of the canvas's size
