@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from arq import create_pool
@@ -154,38 +154,101 @@ def _footprint(engine: Engine) -> dict[str, Any]:
         }
 
 
-async def _run_for_real(engine: Engine, redis_url: str, ids: dict[str, int], scenario_id: int):  # type: ignore[no-untyped-def]
+async def _run_for_real(  # type: ignore[no-untyped-def]
+    engine: Engine,
+    redis_url: str,
+    scenario_id: int,
+    events: list[dict[str, Any]],
+    hourly_checks: bool = False,
+):
     """Activation at START, then each event reaches the engine when it reached us, and the
-    engine's tasks run whenever something is due (as the sweep has them), up to END."""
+    engine's tasks run whenever something is due (as the sweep has them), up to END; with
+    ``hourly_checks``, the anniversary check runs on every hour too (the cron's minute)."""
     clock = FrozenClock(START)
     with session_scope(engine) as session:
         scenarios.activate(session, scenario_id, now=START)
     pool = await create_pool(redis_settings(redis_url))
     ctx = {"engine": engine, "clock": clock, "redis": pool, "lanes": 1, "chunk_size": 3,
            "running": {}, "plans": Plans()}  # fmt: skip
+    hours = [
+        START + timedelta(hours=h) for h in range(int((END - START).total_seconds() // 3600) + 1)
+    ]
 
     async def run_at(moment: datetime) -> None:
         clock.current = moment
+        if hourly_checks and moment in hours:
+            await engine_tasks.anniversaries(ctx)
         while await engine_tasks.match_triggers(ctx) + await engine_tasks.advance(ctx):
             pass
 
-    def next_due() -> datetime | None:
+    def next_moment(before: datetime) -> datetime | None:
         with Session(read_only(engine)) as session:
             due = select(func.min(Enrollment.wake_at)).where(Enrollment.wake_at > clock.now())  # type: ignore[operator]
-            return session.execute(due).scalar()
+            found = [session.execute(due).scalar()]
+        if hourly_checks:
+            found.append(next((h for h in hours if h > clock.now()), None))
+        found = [moment for moment in found if moment is not None and moment < before]
+        return min(found, default=None)
 
     try:
         await run_at(START)
-        for row in _event_rows(ids, matched=False):
-            while (due := next_due()) is not None and due < row["received_at"]:
-                await run_at(due)
+        for row in events:
+            while (moment := next_moment(row["received_at"])) is not None:
+                await run_at(moment)
             with session_scope(engine) as session:
                 session.execute(insert(Event), [row])
             await run_at(row["received_at"])
-        while (due := next_due()) is not None and due <= END:
-            await run_at(due)
+        while (moment := next_moment(END + timedelta(seconds=1))) is not None:
+            await run_at(moment)
     finally:
         await pool.aclose()
+
+
+def _simulate(engine: Engine, scenario_id: int, graph: dict[str, Any]) -> dict[str, Any]:
+    with session_scope(engine) as session:
+        simulation = Simulation(
+            scenario_id=scenario_id, graph=graph, replay_days=7, horizon_days=3, as_of=AS_OF
+        )
+        session.add(simulation)
+        session.flush()
+        simulation_id = simulation.id
+    assert simulation_id is not None
+    assert run_simulation(engine, simulation_id, chunk_size=5) == "done"
+    with Session(read_only(engine)) as session:
+        done = session.get(Simulation, simulation_id)
+        assert done is not None
+        assert done.progress == 1.0
+        return done.result
+
+
+def _real_counts(engine: Engine) -> dict[str, dict[str, int]]:
+    with Session(read_only(engine)) as session:
+        version = session.execute(select(ScenarioVersion)).scalars().one()
+        truth = version_stats(session, version)
+    return {node: {k: v for k, v in c.model_dump().items() if v} for node, c in truth.nodes.items()}
+
+
+def _real_journeys(engine: Engine, contacts: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """The step log of these contacts, as a simulation reports its sampled journeys."""
+    journeys: dict[str, list[dict[str, Any]]] = {}
+    with Session(read_only(engine)) as session:
+        query = (
+            select(StepLog)
+            .where(StepLog.contact_id.in_([int(c) for c in contacts]))  # type: ignore[attr-defined]
+            .order_by(StepLog.id)  # type: ignore[arg-type]
+        )
+        for step in session.execute(query).scalars():
+            journeys.setdefault(str(step.contact_id), []).append(
+                {"node_id": step.node_id, "outcome": step.outcome, "detail": step.detail,
+                 "at": step.at.isoformat()}
+            )  # fmt: skip
+    return journeys
+
+
+def _counts(predicted: dict[str, Any]) -> dict[str, dict[str, int]]:
+    return {
+        node: {k: v for k, v in counts.items() if v} for node, counts in predicted["nodes"].items()
+    }
 
 
 async def test_the_simulation_predicts_what_the_engine_then_does(
@@ -219,7 +282,7 @@ async def test_the_simulation_predicts_what_the_engine_then_does(
     # Then for real, from activation on, the same events at the same times.
     with session_scope(committed_engine) as session:
         session.execute(delete(Event))
-    await _run_for_real(committed_engine, redis_url, ids, scenario_id)
+    await _run_for_real(committed_engine, redis_url, scenario_id, _event_rows(ids, matched=False))
 
     with Session(read_only(committed_engine)) as session:
         version = session.execute(select(ScenarioVersion)).scalars().one()
@@ -230,6 +293,10 @@ async def test_the_simulation_predicts_what_the_engine_then_does(
             select(StepLog.detail).where(StepLog.outcome == "skipped")
         ).scalars()
         skipped_texts = sorted(str(d["text"]) for d in skipped)
+    # Each sampled contact's simulated journey is the one they then took: same steps, same
+    # explanations, same times.
+    assert {int(c) for c in predicted["journeys"]} == {ids[n] for n in PEOPLE if n != "bystander"}
+    assert predicted["journeys"] == _real_journeys(committed_engine, predicted["journeys"])
     real = {node: {k: v for k, v in c.model_dump().items() if v} for node, c in truth.nodes.items()}
     simulated = {
         node: {k: v for k, v in counts.items() if v} for node, counts in predicted["nodes"].items()
@@ -257,3 +324,57 @@ async def test_the_simulation_predicts_what_the_engine_then_does(
     assert ids["bystander"] not in predicted["samples"]["cart"]
     assert predicted["messages_per_day"][0] == {"day": "2026-03-03", "email": 1, "sms": 0}
     assert sum(day["email"] for day in predicted["messages_per_day"]) == 9
+
+
+BIRTHDAY = graph(
+    [
+        {"id": "day", "type": "trigger", "kind": "date_anniversary",
+         "config": {"attribute": "birthday", "offset_days": 0, "at": "09:00"}},
+        {"id": "wish", "type": "action", "kind": "send_email", "config": {"message": "wish"}},
+        {"id": "after", "type": "delay", "kind": "wait", "config": {"seconds": 86400}},
+        {"id": "gift", "type": "action", "kind": "add_score", "config": {"points": 10}},
+    ],
+    [("day", "wish"), ("wish", "after"), ("after", "gift")],
+)  # fmt: skip
+
+
+async def test_birthdays_in_their_time_zones_are_predicted_too(
+    committed_engine: Engine,
+    redis,  # type: ignore[no-untyped-def]
+    redis_url: str,
+) -> None:
+    """The anniversary check looks every minute; the simulation looks at each contact's
+    hour in each time zone, and lets the engine's check decide whom it lets in."""
+    with session_scope(committed_engine) as session:
+        session.add(MessageTemplate(key="wish", name="wish", subject="Happy birthday",
+                                    purpose=MessagePurpose.marketing))  # fmt: skip
+        people = {
+            "paris": Contact(email="p@example.com", email_consent=True,
+                             birthday=date(1990, 3, 4), timezone="Europe/Paris"),
+            "new-york": Contact(email="n@example.com", email_consent=True,
+                                birthday=date(1985, 3, 6), timezone="America/New_York"),
+            "last-month": Contact(email="l@example.com", email_consent=True,
+                                  birthday=date(1992, 2, 1)),
+            "no-consent": Contact(email="q@example.com", email_consent=False,
+                                  birthday=date(2000, 3, 5)),
+            "at-the-horizon": Contact(email="h@example.com", email_consent=True,
+                                      birthday=date(1970, 3, 12), timezone="Asia/Tokyo"),
+            "no-date": Contact(email="x@example.com", email_consent=True),
+        }  # fmt: skip
+        session.add_all(people.values())
+        session.flush()
+        scenario = scenarios.create_scenario(session, name="Birthday", graph=BIRTHDAY, now=START)
+        scenario_id = scenario.id
+    assert scenario_id is not None
+
+    predicted = _simulate(committed_engine, scenario_id, BIRTHDAY)
+    await _run_for_real(committed_engine, redis_url, scenario_id, [], hourly_checks=True)
+
+    assert _counts(predicted) == _real_counts(committed_engine)
+    assert _counts(predicted)["wish"] == {"entered": 4, "completed": 3, "skipped": 1}
+    # Tokyo's birthday, 12 March 09:00 there, is on the last day: its gift is still to come.
+    assert _counts(predicted)["after"] == {"entered": 4, "completed": 3, "waiting": 1}
+    assert predicted["journeys"] == _real_journeys(committed_engine, predicted["journeys"])
+    with Session(read_only(committed_engine)) as session:
+        scores = {c.email: c.score for c in session.execute(select(Contact)).scalars()}
+    assert scores["p@example.com"] == 10  # for real, and only for real

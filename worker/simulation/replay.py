@@ -19,19 +19,22 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session, SQLModel
 
 from app.db import create_db_engine
-from app.graph import Plan
+from app.graph import Plan, parse_condition
 from app.models import ScenarioVersion
+from app.services.contacts.condition_sql import matching_contact_ids
 from app.services.scenarios.enrollments import Candidate, enroll
 from app.services.scenarios.stats import version_stats
 from worker.engine.advance import advance_chunk
+from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.plans import Plans
+from worker.engine.steps.delays import contact_zone
 from worker.engine.triggers import match_events
 
 T = SQLModel.metadata.tables
@@ -67,6 +70,9 @@ class ChunkResult:
     per_day: dict[str, Counter[str]] = field(default_factory=lambda: defaultdict(Counter))
     skipped_reasons: Counter[str] = field(default_factory=Counter)
     samples: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    # The simulated steps of the sampled contacts (contact id -> steps, explanations kept),
+    # for their journey page marked "simulated".
+    journeys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     burst: Counter[str] = field(default_factory=Counter)  # send block -> messages at once
     steps: int = 0
 
@@ -81,6 +87,8 @@ class ChunkResult:
         for node, ids in other.samples.items():
             room = SAMPLES - len(self.samples[node])
             self.samples[node].extend(ids[:room])
+        sampled = {str(i) for ids in self.samples.values() for i in ids}
+        self.journeys.update({c: s for c, s in other.journeys.items() if c in sampled})
         self.burst.update(other.burst)
         self.steps += other.steps
 
@@ -95,6 +103,7 @@ class ChunkResult:
             ],
             "skipped_reasons": dict(self.skipped_reasons),
             "samples": {node: ids for node, ids in self.samples.items() if ids},
+            "journeys": self.journeys,
             "burst": dict(self.burst),
             "steps": self.steps,
         }
@@ -110,6 +119,7 @@ class ChunkResult:
         result.skipped_reasons.update(raw.get("skipped_reasons", {}))
         for node, ids in raw.get("samples", {}).items():
             result.samples[node].extend(ids)
+        result.journeys.update(raw.get("journeys", {}))
         result.burst.update(raw.get("burst", {}))
         return result
 
@@ -118,8 +128,8 @@ def candidate_contacts(
     session: Session, plan: Plan, window: Window, existing: set[int] | None = None
 ) -> list[int]:
     """The contacts who could enter: an event in the window that some trigger of the plan
-    listens to (the engine itself decides whether it fires), or a match now when existing
-    contacts are let in. Everyone else cannot be touched by the scenario."""
+    listens to (the engine itself decides whether it fires), a date an anniversary trigger
+    watches, or a match now when existing contacts are let in. Everyone else cannot be touched by the scenario."""
     names = trigger_event_names(plan)
     ids: set[int] = set(existing or ())
     if names:
@@ -134,6 +144,9 @@ def candidate_contacts(
                 .distinct()
             ).scalars()
         )
+    for attribute in plan.triggers.date_anniversary:  # whoever has the date may have the day
+        rule = parse_condition({"attribute": attribute, "op": "exists"})
+        ids |= matching_contact_ids(session, rule, window.as_of)
     return sorted(ids)
 
 
@@ -177,7 +190,7 @@ def simulate_chunk(
             pending = _copy(real, session, contact_ids, window, plan)
             if existing:
                 _let_existing_in(session, plan, existing, window.start)
-            steps = _run(session, pending, window)
+            steps = _run(session, pending, window, plan)
             result = _collect(session, window)
             result.steps = steps
             return result
@@ -251,9 +264,10 @@ def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at:
     enroll(session, candidates, {SIMULATED_VERSION_ID: plan}, at)
 
 
-def _run(session: Session, pending: list[dict[str, Any]], window: Window) -> int:
+def _run(session: Session, pending: list[dict[str, Any]], window: Window, plan: Plan) -> int:
     """The engine at every moment something happens, from the window's start to its end."""
     plans, steps, at, now = Plans(), 0, 0, window.start
+    ticks = anniversary_moments(session, plan, window)
     while True:
         arrived = []
         while at < len(pending) and pending[at]["received_at"] <= now:
@@ -261,13 +275,43 @@ def _run(session: Session, pending: list[dict[str, Any]], window: Window) -> int
             at += 1
         if arrived:
             session.execute(insert(EVENTS), arrived)
+        if ticks:
+            schedule_anniversaries(session, plans, now)  # as the minute's check does
         steps += _until_quiet(session, plans, now)
         next_event = pending[at]["received_at"] if at < len(pending) else None
         next_due = session.execute(select(func.min(ENROLLMENTS.c.wake_at))).scalar()
-        moments = [t for t in (next_event, next_due) if t is not None and t > now]
+        next_tick = next((t for t in ticks if t > now), None)
+        moments = [t for t in (next_event, next_due, next_tick) if t is not None and t > now]
         if not moments or min(moments) > window.end:
             return steps
         now = min(moments)
+
+
+def anniversary_moments(session: Session, plan: Plan, window: Window) -> list[datetime]:
+    """When the anniversary check must look: each day of the window at each anniversary
+    trigger's hour in each time zone of the chunk's contacts (the live check looks every
+    minute; whom it lets in is its own business: ``schedule_anniversaries``)."""
+    hours = {
+        getattr(plan.block(node_id).config, "at", None) or "00:00"
+        for nodes in plan.triggers.date_anniversary.values()
+        for node_id in nodes
+    }
+    if not hours:
+        return []
+    zones = {
+        contact_zone(z) for z in session.execute(select(CONTACTS.c.timezone).distinct()).scalars()
+    }
+    moments: set[datetime] = set()
+    day, last = window.start.date() - timedelta(days=1), window.end.date() + timedelta(days=1)
+    while day <= last:
+        for hour in hours:
+            hh, mm = (int(part) for part in hour.split(":"))
+            for zone in zones:
+                moment = datetime.combine(day, time(hh, mm), tzinfo=zone).astimezone(UTC)
+                if window.start <= moment <= window.end:
+                    moments.add(moment)
+        day += timedelta(days=1)
+    return sorted(moments)
 
 
 def _until_quiet(session: Session, plans: Plans, now: datetime) -> int:
@@ -315,6 +359,16 @@ def _collect(session: Session, window: Window) -> ChunkResult:
             continue
         seen.add((node_id, contact_id))
         result.samples[node_id].append(contact_id)
+    sampled = {contact_id for ids in result.samples.values() for contact_id in ids}
+    for contact_id, node_id, outcome, detail, at in session.execute(
+        select(STEP_LOG.c.contact_id, STEP_LOG.c.node_id, STEP_LOG.c.outcome,
+               STEP_LOG.c.detail, STEP_LOG.c.at)
+        .where(STEP_LOG.c.contact_id.in_(sampled))
+        .order_by(STEP_LOG.c.id)
+    ):  # fmt: skip
+        result.journeys.setdefault(str(contact_id), []).append(
+            {"node_id": node_id, "outcome": outcome, "detail": detail, "at": at.isoformat()}
+        )
     return result
 
 

@@ -128,6 +128,8 @@ def warnings(result: ChunkResult, plan: Plan | None) -> list[dict[str, Any]]:
                     "of activation; consider a ramp (at most N per hour).",
                 }
             )
+    if plan is not None:
+        found += _not_predicted(plan)
     if plan is not None and result.entered == 0:
         found.append(
             {
@@ -137,6 +139,35 @@ def warnings(result: ChunkResult, plan: Plan | None) -> list[dict[str, Any]]:
                 "waits for in the replayed days.",
             }
         )
+    return found
+
+
+TRACKING = ("email_opened", "email_clicked", "email_unsubscribed")
+
+
+def _not_predicted(plan: Plan) -> list[dict[str, Any]]:
+    """What the simulation cannot know, said on the block concerned."""
+    found: list[dict[str, Any]] = []
+    index = plan.triggers
+    for nodes in index.segment_entered.values():
+        found += [
+            {"node": node_id, "code": "segment_not_replayed",
+             "message": "Who entered this segment in the past is not known: only the contacts "
+             "in it now are counted, when existing contacts are let in."}
+            for node_id in nodes
+        ]  # fmt: skip
+    found += [
+        {"node": node_id, "code": "manual_not_simulated",
+         "message": "Contacts enrolled by hand are not simulated: nobody enters here."}
+        for node_id in index.manual
+    ]  # fmt: skip
+    for name in TRACKING:
+        for node_id in plan.waits_for_events.get(name, []):
+            found.append(
+                {"node": node_id, "code": "tracking_not_predicted",
+                 "message": f"Simulated messages are never opened or clicked: this wait for "
+                 f"{name} only sees what the contacts did for real."}
+            )  # fmt: skip
     return found
 
 

@@ -53,6 +53,13 @@ class SimulationWarning(BaseModel):
     message: str
 
 
+class SimulatedStep(BaseModel):
+    node_id: str
+    outcome: str
+    detail: dict[str, Any] | None
+    at: datetime
+
+
 class SimulationOut(BaseModel):
     id: int
     status: Literal["running", "done", "failed", "cancelled"]
@@ -72,6 +79,10 @@ class SimulationOut(BaseModel):
     messages_per_day: list[DayMessages]
     skipped_reasons: dict[str, int]
     samples: dict[str, list[int]] = Field(description="Up to 20 contact ids per block.")
+    journeys: dict[str, list[SimulatedStep]] = Field(
+        description="The simulated steps of each sampled contact (by contact id), with the "
+        "explanations their journey page shows, marked simulated."
+    )
     warnings: list[SimulationWarning]
 
 

@@ -21,6 +21,7 @@ EMPTY_RESULT: dict[str, Any] = {
     "messages_per_day": [],
     "skipped_reasons": {},
     "samples": {},
+    "journeys": {},
     "warnings": [],
 }
 
