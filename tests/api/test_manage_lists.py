@@ -367,9 +367,9 @@ def test_one_live_scenario_is_named_in_the_singular(api: TestClient, things: Non
 def test_a_draft_does_not_hold_a_deletion_and_then_shows_the_issue(
     api: TestClient, session: Session, things: None
 ) -> None:
-    draft = scenario(
-        api, "Sketch", graph(add_to("newsletter"), send("welcome"), trigger=ON_SEGMENT)
-    )
+    sketch = graph(add_to("newsletter"), send("welcome"), trigger=ON_SEGMENT)
+    sketch["settings"]["exit_when"] = {"event": "purchase"}  # a segment journey needs a goal
+    draft = scenario(api, "Sketch", sketch)
     assert issue_codes(api, draft) == set()
 
     answers = [
