@@ -242,6 +242,14 @@ def existing(scenario_id: Int32, request: Request, session: SessionDep) -> JSONR
     return JSONResponse({"count": found.count, "sources": sources})
 
 
+@router.get("/scenarios/{scenario_id}/queue", response_model=None)
+def queue(scenario_id: Int32, session: SessionDep) -> JSONResponse:
+    """The contacts already there still waiting to enter, by trigger block: the canvas reads
+    it again as the live counters move (a batch let in starts journeys)."""
+    service.get_scenario(session, scenario_id)
+    return JSONResponse(_queue_json(session, scenario_id))
+
+
 def _queue_json(session: SessionDep, scenario_id: int) -> dict[str, dict[str, int | None]]:
     waiting = existing_contacts.waiting_by_block(session, scenario_id)
     return {node: {"waiting": w.waiting, "perHour": w.per_hour} for node, w in waiting.items()}

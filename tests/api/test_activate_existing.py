@@ -485,6 +485,9 @@ def test_the_editor_page_carries_the_queue_of_the_trigger_block(
     assert json.loads(html.unescape(found.group(1)))["queue"] == {
         "start": {"waiting": 3, "perHour": 2}
     }
+    # Read again as the live counters move.
+    queued = logged_in.client.get(f"/scenarios/{sid}/queue")
+    assert queued.json() == {"start": {"waiting": 3, "perHour": 2}}
 
 
 def test_a_french_marketer_reads_the_refusal_in_french(

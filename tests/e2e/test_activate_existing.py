@@ -22,7 +22,7 @@ from app.services.scenarios import scenarios as scenario_service
 from tests.e2e import test_canvas_designer
 from tests.e2e.test_canvas_designer import open_editor
 from tests.e2e.test_canvas_french import french_user
-from tests.fixtures.browser import LiveServer, screenshot
+from tests.fixtures.browser import LiveServer, run_worker_once, screenshot
 
 pytestmark = pytest.mark.e2e
 console_errors = test_canvas_designer.console_errors  # the same fixture: no console errors
@@ -116,9 +116,14 @@ def test_activating_asks_with_the_count_and_a_ramp_shows_its_queue_on_the_trigge
     screenshot(page, "activate-existing-11-queue")
     assert counts(live_server, scenario_id) == (0, 1234, 100)
 
+    # The worker lets the first hour's batch in; the queue follows the live counters.
+    run_worker_once(live_server)
+    expect(queue).to_have_text("1,134 waiting to enter, 100 per hour")
+    assert counts(live_server, scenario_id) == (100, 1134, 100)
+
     page.reload()
     page.wait_for_selector("#editor[data-ready=true]")
-    expect(page.get_by_test_id("queue-joined")).to_have_text("1,234 waiting to enter, 100 per hour")
+    expect(page.get_by_test_id("queue-joined")).to_have_text("1,134 waiting to enter, 100 per hour")
 
 
 def test_cancelling_the_question_activates_nothing(

@@ -145,3 +145,21 @@ export function showQueues(root, queue) {
       : tn("%(count)s waiting to enter", "%(count)s waiting to enter", waiting.waiting);
   }
 }
+
+// Reads the queues again (a batch let in moves the live counters): at most one call at a time,
+// and none once no block has a queue.
+export function followQueues(root, scenarioId) {
+  let busy = false;
+  document.addEventListener("parcours:live", async () => {
+    if (busy || !root.querySelector(".entry-queue")) return;
+    busy = true;
+    try {
+      const response = await fetch(`/scenarios/${scenarioId}/queue`, { headers: { Accept: "application/json" } });
+      if (response.ok) showQueues(root, await response.json());
+    } catch {
+      // the next update tries again
+    } finally {
+      busy = false;
+    }
+  });
+}

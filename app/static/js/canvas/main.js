@@ -7,7 +7,7 @@
 
 import { Autosave } from "./autosave.js";
 import { Creates } from "./creates.js";
-import { existingChoice, showQueues } from "./existing.js";
+import { existingChoice, followQueues, showQueues } from "./existing.js";
 import { Interactions } from "./interact.js";
 import { IssuesList } from "./issues.js";
 import { bindKeys } from "./keyboard.js";
@@ -273,6 +273,7 @@ const creates = new Creates({ store, panel, autosave, viewport, csrf, toast });
 
 renderer.render();
 showQueues(root, data.queue);
+followQueues(root, scenario.id);
 issues.render();
 viewport.open(store.graph.nodes);
 // Fitted to the content on opening; until the first move by hand, a change of the canvas's size
