@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -90,7 +90,9 @@ def card_context(node: dict[str, Any], summary: str | None) -> Card:
 
 def block_problems(session: Session, node: dict[str, Any]) -> list[Problem]:
     """What is wrong with one block's settings, without the words naming the block."""
-    known = known_refs(session)
+    # The panel shows the block's own settings problems: the linter's database questions
+    # (templates, the share of contacts with a field) would be asked for nothing.
+    known = replace(known_refs(session), message_facts=None, attribute_shares=None)
     _document, issues = check_draft({"schema": 1, "nodes": [node], "edges": []}, known)
     title = known.block_titles.get((str(node.get("type")), str(node.get("kind"))))
     label = block_label(str(node["id"]), title)
