@@ -183,7 +183,7 @@ def test_the_re_entry_rules_keep_out_those_who_went_through(
     api.post(f"/api/v1/scenarios/{once}/activate", json={"include_existing": True})
     api.post(f"/api/v1/scenarios/{once}/pause")
     again = api.post(f"/api/v1/scenarios/{once}/activate", json={"include_existing": True})
-    assert again.json()["existing"]["entered"] == 0
+    assert again.json()["existing"] == {"entered": 0, "refused": 3, "waiting": 0, "per_hour": None}
     assert len(journeys(session, once)) == 3
 
     after_exit = create(api, ON_NEWSLETTER, reentry="after_exit")
@@ -195,6 +195,7 @@ def test_the_re_entry_rules_keep_out_those_who_went_through(
     api.post(f"/api/v1/scenarios/{after_exit}/pause")
     again = api.post(f"/api/v1/scenarios/{after_exit}/activate", json={"include_existing": True})
     assert again.json()["existing"]["entered"] == 1
+    assert again.json()["existing"]["refused"] == 2  # still on their way
     assert [e.contact_id for e in journeys(session, after_exit)].count(finished.contact_id) == 2
 
 

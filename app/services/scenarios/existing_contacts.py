@@ -148,7 +148,7 @@ def check_request(session: Session, scenario_id: int, now: datetime) -> None:
     plan = draft_plan(session, scenario)
     if plan is None:
         return
-    if not sources(session, plan, now) and not _watches_any(plan):
+    if not _watches_any(plan):
         raise Invalid(
             _(
                 "Only a scenario that starts when a contact is added to a list, enters a "
@@ -166,11 +166,22 @@ def let_in(
     per_hour: int | None,
 ) -> LetIn:
     """Queues the contacts already there who match a trigger (not those the re-entry rules
-    keep out now, nor those queued already), then lets them all in now, or sets the ramp."""
+    keep out now, nor those queued already), then lets them all in now, or sets the ramp.
+    ``refused`` counts those the rules kept out, now or as they entered."""
+    assert scenario.id is not None
     plan = Plan.model_validate(version.plan)
     found = sources(session, plan, now)
     queued_at = literal(now, QUEUE.c.queued_at.type)
+    kept_out, queued_before = 0, waiting_count(session, scenario.id)
     with _evaluating(session, found):
+        if found:
+            everyone = union(*(s.ids for s in found)).subquery()
+            matching = select(func.count()).select_from(everyone)
+            kept_out = int(
+                session.execute(
+                    matching.where(~_queued(scenario.id, everyone.c.contact_id))
+                ).scalar_one()
+            )
         for source in found:  # block id order: a contact matching two enters by the first
             who = source.ids.subquery().c.contact_id
             query = select(literal(scenario.id), who, literal(source.node_id), queued_at).where(
@@ -184,9 +195,9 @@ def let_in(
                     ["scenario_id", "contact_id", "node_id", "queued_at"], query.order_by(who)
                 )
             )
-    assert scenario.id is not None
+    kept_out -= waiting_count(session, scenario.id) - queued_before  # those not queued
     if per_hour is None:
-        entered = refused = 0
+        entered, refused = 0, kept_out
         while True:
             moved = drain(session, scenario.id, CHUNK, now)
             if moved is None:
@@ -197,7 +208,7 @@ def let_in(
     waiting = waiting_count(session, scenario.id)
     if waiting:
         _set_ramp(session, scenario.id, per_hour, now)
-    return LetIn(0, 0, waiting, per_hour if waiting else None)
+    return LetIn(0, kept_out, waiting, per_hour if waiting else None)
 
 
 def drain(session: Session, scenario_id: int, limit: int, now: datetime) -> tuple[int, int] | None:
