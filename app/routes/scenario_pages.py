@@ -215,15 +215,15 @@ def activate(
     if let_in is not None and (let_in.entered or let_in.waiting):
         task = "advance" if let_in.entered else "let_in_waiting"
         background.add_task(request.app.state.queue.kick, task)
-    return JSONResponse(
-        {
-            "status": scenario.status,
-            "version": version.number,
-            "warnings": [issue.model_dump(mode="json") for issue in warnings],
-            "existing": None if let_in is None else ExistingOut.of(let_in).model_dump(),
-            "queue": _queue_json(session, scenario_id),
-        }
-    )
+    answer: dict[str, Any] = {
+        "status": scenario.status,
+        "version": version.number,
+        "warnings": [issue.model_dump(mode="json") for issue in warnings],
+    }
+    if let_in is not None:  # asked with the contacts already there: what became of them
+        answer["existing"] = ExistingOut.of(let_in).model_dump()
+        answer["queue"] = _queue_json(session, scenario_id)
+    return JSONResponse(answer)
 
 
 @router.get("/scenarios/{scenario_id}/existing", response_model=None)

@@ -182,7 +182,7 @@ const actions = {
       const { response, body } = await post(`/scenarios/${scenario.id}/activate`, existing);
       if (response.ok) {
         showStatus(body.status, body.version);
-        showQueues(root, body.queue);
+        if (body.queue) showQueues(root, body.queue);
         toast(liveMessage(body));
         issues.close();
       } else if (body.detail && body.detail.issues) {
