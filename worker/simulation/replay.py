@@ -35,7 +35,7 @@ from worker.engine.advance import advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.plans import Plans
 from worker.engine.steps.delays import contact_zone
-from worker.engine.triggers import match_events
+from worker.engine.triggers import BATCH_SIZE, match_events
 
 T = SQLModel.metadata.tables
 CONTACTS, EVENTS, LISTS, MEMBERSHIPS = T["contacts"], T["events"], T["lists"], T["list_memberships"]
@@ -129,7 +129,8 @@ def candidate_contacts(
 ) -> list[int]:
     """The contacts who could enter: an event in the window that some trigger of the plan
     listens to (the engine itself decides whether it fires), a date an anniversary trigger
-    watches, or a match now when existing contacts are let in. Everyone else cannot be touched by the scenario."""
+    watches, or a match now when existing contacts are let in. Everyone else cannot be
+    touched by the scenario."""
     names = trigger_event_names(plan)
     ids: set[int] = set(existing or ())
     if names:
@@ -250,10 +251,15 @@ def _copy(
     replayed.sort(key=lambda event: (event["received_at"], event["id"]))
     # New ids as they arrive, after the overlay's own (its system events take ids too): the
     # order the engine reads them in is still the order they reached us.
+    # An event no trigger, wait or goal of the plan hears changes nothing when it comes (the
+    # matcher would pass over it): it is let in already matched, with the next moment the
+    # engine runs, for the conditions that count such events.
+    heard = plan.events_heard()
     return [
-        {**{k: v for k, v in event.items() if k != "id"}, "processed_at": None}
+        {**{k: v for k, v in event.items() if k != "id"},
+         "processed_at": None if event["name"] in heard else event["received_at"]}
         for event in replayed
-    ]
+    ]  # fmt: skip
 
 
 def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at: datetime) -> None:
@@ -268,6 +274,9 @@ def _run(session: Session, pending: list[dict[str, Any]], window: Window, plan: 
     """The engine at every moment something happens, from the window's start to its end."""
     plans, steps, at, now = Plans(), 0, 0, window.start
     ticks = anniversary_moments(session, plan, window)
+    # The moments an event the plan hears reached us; the others come along with them.
+    heard = [event["received_at"] for event in pending if event["processed_at"] is None]
+    next_heard = 0
     while True:
         arrived = []
         while at < len(pending) and pending[at]["received_at"] <= now:
@@ -275,11 +284,14 @@ def _run(session: Session, pending: list[dict[str, Any]], window: Window, plan: 
             at += 1
         if arrived:
             session.execute(insert(EVENTS), arrived)
+        to_match = any(event["processed_at"] is None for event in arrived)
+        while next_heard < len(heard) and heard[next_heard] <= now:
+            next_heard += 1
         if ticks:
             schedule_anniversaries(session, plans, now)  # as the minute's check does
-        steps += _until_quiet(session, plans, now)
-        next_event = pending[at]["received_at"] if at < len(pending) else None
-        next_due = session.execute(select(func.min(ENROLLMENTS.c.wake_at))).scalar()
+        steps += _until_quiet(session, plans, now, to_match)
+        next_event = heard[next_heard] if next_heard < len(heard) else None
+        next_due = _next_due(session)
         next_tick = next((t for t in ticks if t > now), None)
         moments = [t for t in (next_event, next_due, next_tick) if t is not None and t > now]
         if not moments or min(moments) > window.end:
@@ -314,14 +326,26 @@ def anniversary_moments(session: Session, plan: Plan, window: Window) -> list[da
     return sorted(moments)
 
 
-def _until_quiet(session: Session, plans: Plans, now: datetime) -> int:
+def _until_quiet(session: Session, plans: Plans, now: datetime, to_match: bool) -> int:
+    """The engine's matcher and advancer at ``now`` until neither has anything left, as the
+    live sweep kicks them; each is skipped when the overlay says it has nothing to do (no
+    event waiting to be matched, no journey due), which is all a sweep looks at too."""
     steps = 0
     while True:
-        matched = match_events(session, plans, now)
-        advanced = advance_chunk(session, plans, now)
-        steps += sum(r.steps for r in (matched, advanced) if r is not None)
+        matched = match_events(session, plans, now, BATCH_SIZE) if to_match else None
+        due = _next_due(session)
+        advanced = advance_chunk(session, plans, now) if due is not None and due <= now else None
         if matched is None and advanced is None:
             return steps
+        steps += sum(r.steps for r in (matched, advanced) if r is not None)
+        to_match = (matched is not None and matched.events >= BATCH_SIZE) or any(
+            r.events_to_match for r in (matched, advanced) if r is not None
+        )
+
+
+def _next_due(session: Session) -> datetime | None:
+    due: datetime | None = session.execute(select(func.min(ENROLLMENTS.c.wake_at))).scalar()
+    return due
 
 
 def _collect(session: Session, window: Window) -> ChunkResult:
