@@ -34,6 +34,7 @@ from app.models import (
     Segment,
 )
 from app.services.account.api_keys import create_api_key
+from app.services.scenarios import existing_contacts
 from tests.fixtures.web import Browser
 from worker.engine.entry_ramps import let_in_waiting
 from worker.queue import Queue
@@ -505,3 +506,38 @@ def test_a_french_marketer_reads_the_refusal_in_french(
     assert refused.status_code == 422
     assert "peut faire entrer les contacts déjà présents" in refused.json()["detail"]
     assert_untouched(session, sid)
+
+
+def test_a_large_list_goes_in_chunks_each_contact_once(
+    api: TestClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(existing_contacts, "CHUNK", 5)  # 23 contacts: five chunks
+    ids = set_the_scene(session, people=23)
+    newsletter = session.exec(select(ContactList).where(ContactList.key == "newsletter")).one()
+    session.add_all(
+        ListMembership(list_id=newsletter.id, contact_id=c)  # type: ignore[arg-type]
+        for c in ids[3:]
+    )
+    session.commit()
+    sid = create(api, ON_NEWSLETTER)
+
+    response = api.post(f"/api/v1/scenarios/{sid}/activate", json={"include_existing": True})
+
+    assert response.json()["existing"]["entered"] == 23
+    assert sorted(e.contact_id for e in journeys(session, sid)) == sorted(ids)
+
+
+async def test_an_hours_batch_larger_than_a_chunk_still_stops_at_n(
+    live_api: TestClient,
+    committed_engine: Engine,
+    clock: FrozenClock,
+    ctx: Any,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(existing_contacts, "CHUNK", 3)
+    sid = ramped_scenario(live_api, committed_engine, people=12, per_hour=7)
+
+    assert await let_in_waiting(ctx) == 7  # chunks of 3, 3 and 1
+    clock.advance(hours=1)
+    assert await let_in_waiting(ctx) == 5
+    assert entered_count(committed_engine, sid) == 12
