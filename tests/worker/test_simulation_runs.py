@@ -11,6 +11,7 @@ from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session
 
 from app.db import read_only, session_scope
+from app.i18n import speaking
 from app.models import (
     Contact,
     ContactList,
@@ -193,3 +194,21 @@ def test_a_draft_broken_before_the_run_fails_in_words(committed_engine: Engine) 
     assert "tip" in (answer["error"] or "")
     with Session(read_only(committed_engine)) as session:
         assert session.get(Simulation, simulation_id) is not None
+
+
+def test_the_warnings_are_written_in_the_readers_language(committed_engine: Engine) -> None:
+    scenario_id = _shop(committed_engine, members=120, joined_lately=0)
+    simulation_id = _ask(committed_engine, scenario_id, include_existing=True)
+    assert run_simulation(committed_engine, simulation_id, chunk_size=200) == "done"
+
+    with speaking("fr"):
+        answer = _answer(committed_engine, scenario_id, simulation_id)
+
+    assert answer["warnings"] == [
+        {
+            "node": "hello",
+            "code": "burst_at_activation",
+            "message": "108 contacts recevraient ce message dans les 5 minutes suivant "
+            "l’activation : pensez à les faire entrer au plus un certain nombre par heure.",
+        }
+    ]

@@ -116,29 +116,17 @@ def _finish(
 
 
 def warnings(result: ChunkResult, plan: Plan | None) -> list[dict[str, Any]]:
-    """What deserves a look before activating, in plain words (English: the JSON API's)."""
-    found: list[dict[str, Any]] = []
-    for node_id, count in sorted(result.burst.items()):
-        if count >= BURST_WARNING_AT:
-            found.append(
-                {
-                    "node": node_id,
-                    "code": "burst_at_activation",
-                    "message": f"{count:,} contacts would get this message within 5 minutes "
-                    "of activation; consider a ramp (at most N per hour).",
-                }
-            )
+    """What deserves a look before activating: a code, the block and what the words need
+    (they are written when read, in the reader's language: ``simulations.warning_words``)."""
+    found: list[dict[str, Any]] = [
+        {"node": node_id, "code": "burst_at_activation", "count": count}
+        for node_id, count in sorted(result.burst.items())
+        if count >= BURST_WARNING_AT
+    ]
     if plan is not None:
         found += _not_predicted(plan)
     if plan is not None and result.entered == 0:
-        found.append(
-            {
-                "node": None,
-                "code": "nobody_enters",
-                "message": "Nobody would have entered: no contact did what the trigger "
-                "waits for in the replayed days.",
-            }
-        )
+        found.append({"node": None, "code": "nobody_enters"})
     return found
 
 
@@ -147,27 +135,18 @@ TRACKING = ("email_opened", "email_clicked", "email_unsubscribed")
 
 def _not_predicted(plan: Plan) -> list[dict[str, Any]]:
     """What the simulation cannot know, said on the block concerned."""
-    found: list[dict[str, Any]] = []
     index = plan.triggers
-    for nodes in index.segment_entered.values():
-        found += [
-            {"node": node_id, "code": "segment_not_replayed",
-             "message": "Who entered this segment in the past is not known: only the contacts "
-             "in it now are counted, when existing contacts are let in."}
-            for node_id in nodes
-        ]  # fmt: skip
+    found: list[dict[str, Any]] = [
+        {"node": node_id, "code": "segment_not_replayed"}
+        for nodes in index.segment_entered.values()
+        for node_id in nodes
+    ]
+    found += [{"node": node_id, "code": "manual_not_simulated"} for node_id in index.manual]
     found += [
-        {"node": node_id, "code": "manual_not_simulated",
-         "message": "Contacts enrolled by hand are not simulated: nobody enters here."}
-        for node_id in index.manual
-    ]  # fmt: skip
-    for name in TRACKING:
-        for node_id in plan.waits_for_events.get(name, []):
-            found.append(
-                {"node": node_id, "code": "tracking_not_predicted",
-                 "message": f"Simulated messages are never opened or clicked: this wait for "
-                 f"{name} only sees what the contacts did for real."}
-            )  # fmt: skip
+        {"node": node_id, "code": "tracking_not_predicted", "event": name}
+        for name in TRACKING
+        for node_id in plan.waits_for_events.get(name, [])
+    ]
     return found
 
 

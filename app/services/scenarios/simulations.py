@@ -9,7 +9,7 @@ from typing import Any, Literal
 from sqlmodel import Session, select
 
 from app.graph import check_draft, has_errors
-from app.i18n import _
+from app.i18n import _, format_number, ngettext
 from app.models import Scenario, ScenarioVersion, Simulation, SimulationStatus
 from app.services.errors import Invalid, NotFound
 from app.services.scenarios.scenarios import ScenarioInvalid, get_scenario, known_refs
@@ -111,4 +111,40 @@ def answer(simulation: Simulation) -> dict[str, Any]:
         "as_of": simulation.as_of,
         "error": simulation.error,
         **{key: result[key] for key in EMPTY_RESULT},
+        "warnings": [
+            {"node": w.get("node"), "code": w["code"], "message": warning_words(w)}
+            for w in result["warnings"]
+        ],
     }
+
+
+def warning_words(warning: dict[str, Any]) -> str:
+    """A simulation's warning in the reader's words, saying what to do."""
+    code = warning["code"]
+    if code == "burst_at_activation":
+        count = int(warning.get("count", 0))
+        return ngettext(
+            "%(count)s contact would get this message within 5 minutes of activation: "
+            "consider letting them in at most a number per hour.",
+            "%(count)s contacts would get this message within 5 minutes of activation: "
+            "consider letting them in at most a number per hour.",
+            count,
+        ) % {"count": format_number(count)}
+    if code == "nobody_enters":
+        return _(
+            "Nobody would have entered: no contact did what the trigger waits for in the "
+            "replayed days. Replay more days, or let in the contacts already there."
+        )
+    if code == "segment_not_replayed":
+        return _(
+            "Who entered this segment in the past is not known: only the contacts in it now "
+            "are counted, when the contacts already there are let in."
+        )
+    if code == "manual_not_simulated":
+        return _("Contacts enrolled by hand are not simulated: nobody enters here.")
+    if code == "tracking_not_predicted":
+        return _(
+            "Simulated messages are never opened or clicked: this wait for %(event)s only "
+            "sees what the contacts did for real."
+        ) % {"event": warning.get("event", "")}
+    return str(code)
