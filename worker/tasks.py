@@ -15,6 +15,7 @@ from app.models import OutboxStatus
 from worker.engine.advance import due
 from worker.engine.tasks import recheck_counters
 from worker.queue import Queue
+from worker.simulation.run import silent_simulations
 
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 EVENTS = SQLModel.metadata.tables["events"]
@@ -54,6 +55,13 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
             # A fresh job id each second, not the coalescing kick: a kick job left "in
             # progress" by a killed worker must not hold the work back until arq expires it.
             await queue.enqueue(task, job_id=f"sweep:{task}:{int(now.timestamp())}")
+    # A simulation whose run fell silent (its worker died, its job was lost) starts again.
+    for simulation_id in await asyncio.to_thread(silent_simulations, ctx["engine"], now):
+        await queue.enqueue(
+            "simulate",
+            simulation_id,
+            job_id=f"sweep:simulate:{simulation_id}:{int(now.timestamp())}",
+        )
     if not due["advance"] and not due["match_triggers"]:
         await recheck_counters(ctx)
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())

@@ -38,6 +38,9 @@ class Simulation(SQLModel, table=True):
     as_of: datetime = created_at_field()
     created_at: datetime = created_at_field()
     finished_at: datetime | None = optional_time_field()
+    # Set by the run at its start and after each chunk: a running simulation whose run fell
+    # silent (its worker died) is queued again by the sweep.
+    heartbeat_at: datetime | None = optional_time_field()
     error: str | None = None
     # The counts so far (merged chunk after chunk), the full answer once done.
     result: dict[str, Any] = json_field()

@@ -65,6 +65,7 @@ def _create_simulations() -> None:
         sa.Column("as_of", app.db.UTCDateTime(), nullable=False),
         sa.Column("created_at", app.db.UTCDateTime(), nullable=False),
         sa.Column("finished_at", app.db.UTCDateTime(), nullable=True),
+        sa.Column("heartbeat_at", app.db.UTCDateTime(), nullable=True),
         sa.Column("error", sqlmodel.sql.sqltypes.AutoString(), nullable=True),
         sa.Column("result", JSON, nullable=False),
         sa.ForeignKeyConstraint(

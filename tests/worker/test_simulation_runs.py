@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from arq import create_pool
 from arq.worker import Worker
 from sqlalchemy import Engine, func, insert, select
 from sqlmodel import Session
 
+from app.clock import FrozenClock
 from app.db import read_only, session_scope
 from app.i18n import speaking
 from app.models import (
@@ -28,6 +30,7 @@ from tests.worker.test_engine_journeys import graph
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
 from worker.simulation.run import run_simulation
+from worker.tasks import sweep
 
 NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
 
@@ -212,3 +215,43 @@ def test_the_warnings_are_written_in_the_readers_language(committed_engine: Engi
             "l’activation : pensez à les faire entrer au plus un certain nombre par heure.",
         }
     ]
+
+
+async def test_a_simulation_whose_run_fell_silent_is_started_again_by_the_sweep(
+    redis_url: str,
+    redis,  # type: ignore[no-untyped-def]
+    committed_engine: Engine,
+) -> None:
+    """Its worker died mid-run (or its job was lost): after two silent minutes the sweep
+    queues it again, and the new run takes it over and finishes it."""
+    scenario_id = _shop(committed_engine, members=6, joined_lately=6)
+    simulation_id = _ask(committed_engine, scenario_id)
+    with session_scope(committed_engine) as session:
+        simulation = session.get(Simulation, simulation_id)
+        assert simulation is not None
+        simulation.heartbeat_at, simulation.progress = NOW, 0.4  # then nothing more
+    clock = FrozenClock(NOW + timedelta(seconds=30))
+    pool = await create_pool(redis_settings(redis_url), default_queue_name=QUEUE_NAME)
+    ctx = {"engine": committed_engine, "clock": clock, "redis": pool}
+    await sweep(ctx)
+    assert not await redis.keys("arq:job:sweep:simulate:*")  # still alive as far as we know
+    assert run_simulation(committed_engine, simulation_id, clock=clock) == "busy"
+
+    clock.advance(minutes=3)
+    await sweep(ctx)
+    assert await redis.keys("arq:job:sweep:simulate:*")
+    worker = Worker(
+        functions=WorkerSettings.functions,
+        redis_settings=redis_settings(redis_url),
+        queue_name=QUEUE_NAME,
+        burst=True,
+        poll_delay=0.05,
+        ctx={"engine": committed_engine, "clock": clock},
+        handle_signals=False,
+    )
+    await worker.main()
+    await worker.close()
+    await pool.aclose()
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert (answer["status"], answer["progress"], answer["entered"]) == ("done", 1.0, 6)

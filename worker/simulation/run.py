@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlalchemy import Engine, or_, select, update
+from sqlmodel import Session, SQLModel
 
+from app.clock import Clock, SystemClock
 from app.db import read_only, session_scope
 from app.graph import Plan, check_draft, compile_document, has_errors
 from app.models import Simulation, SimulationStatus
@@ -25,6 +26,9 @@ from worker.simulation.replay import ChunkResult, Window, candidate_contacts, si
 
 log = logging.getLogger("parcours.simulation")
 CHUNK_CONTACTS = 500
+SIMULATIONS = SQLModel.metadata.tables["simulations"]
+# A run says it is alive after each chunk (a chunk takes seconds): silent this long, it died.
+SILENT_SECONDS = 120
 BURST_WARNING_AT = 100  # messages to send within minutes of activation worth a word
 
 
@@ -50,17 +54,25 @@ def existing_entries(session: Session, plan: Plan, now: datetime) -> dict[int, s
     return entries
 
 
-def run_simulation(engine: Engine, simulation_id: int, chunk_size: int = CHUNK_CONTACTS) -> str:
-    """Runs a simulation to its end (or until cancelled); returns its final status."""
+def run_simulation(
+    engine: Engine,
+    simulation_id: int,
+    chunk_size: int = CHUNK_CONTACTS,
+    clock: Clock | None = None,
+) -> str:
+    """Runs a simulation to its end (or until cancelled); returns its final status, or
+    "busy" when another run of it is alive (its heartbeat is recent)."""
+    clock = clock or SystemClock()
+    if not _claim(engine, simulation_id, clock.now()):
+        return _status(engine, simulation_id)
     with Session(read_only(engine)) as session:
         simulation = session.get(Simulation, simulation_id)
-        if simulation is None or simulation.status != SimulationStatus.running:
-            return "gone" if simulation is None else simulation.status
+        assert simulation is not None
         window = Window.of(simulation.as_of, simulation.replay_days, simulation.horizon_days)
         try:
             plan = plan_of(session, simulation.graph)
         except CannotSimulate as exc:
-            return _finish(engine, simulation_id, SimulationStatus.failed, error=str(exc))
+            return _finish(engine, simulation_id, clock, SimulationStatus.failed, error=str(exc))
         existing = (
             existing_entries(session, plan, simulation.as_of) if simulation.include_existing else {}
         )
@@ -73,12 +85,54 @@ def run_simulation(engine: Engine, simulation_id: int, chunk_size: int = CHUNK_C
                 session, plan, chunk, window, {c: existing[c] for c in chunk if c in existing}
             )
         total.merge(part)
-        if not _progress(engine, simulation_id, done / len(chunks), total):
-            return SimulationStatus.cancelled
-    return _finish(engine, simulation_id, SimulationStatus.done, result=total, plan=plan)
+        if not _progress(engine, simulation_id, clock, done / len(chunks), total):
+            return _status(engine, simulation_id)
+    return _finish(engine, simulation_id, clock, SimulationStatus.done, result=total, plan=plan)
 
 
-def _progress(engine: Engine, simulation_id: int, progress: float, total: ChunkResult) -> bool:
+def _claim(engine: Engine, simulation_id: int, now: datetime) -> bool:
+    """Takes a running simulation whose run never started or fell silent; False when it is
+    not running or another run of it is alive (compare-and-set on the heartbeat)."""
+    silent = now - timedelta(seconds=SILENT_SECONDS)
+    with session_scope(engine) as session:
+        taken: Any = session.execute(
+            update(SIMULATIONS)
+            .where(
+                SIMULATIONS.c.id == simulation_id,
+                SIMULATIONS.c.status == SimulationStatus.running.value,
+                or_(SIMULATIONS.c.heartbeat_at.is_(None), SIMULATIONS.c.heartbeat_at < silent),
+            )
+            .values(heartbeat_at=now)
+        )
+        return bool(taken.rowcount)
+
+
+def _status(engine: Engine, simulation_id: int) -> str:
+    with Session(read_only(engine)) as session:
+        simulation = session.get(Simulation, simulation_id)
+        if simulation is None:
+            return "gone"
+        return "busy" if simulation.status == SimulationStatus.running else simulation.status
+
+
+def silent_simulations(engine: Engine, now: datetime) -> list[int]:
+    """Running simulations no run has spoken for lately (never started, or their worker
+    died): the sweep queues them again."""
+    silent = now - timedelta(seconds=SILENT_SECONDS)
+    with read_only(engine).connect() as conn:
+        query = select(SIMULATIONS.c.id).where(
+            SIMULATIONS.c.status == SimulationStatus.running.value,
+            or_(
+                SIMULATIONS.c.heartbeat_at < silent,
+                SIMULATIONS.c.heartbeat_at.is_(None) & (SIMULATIONS.c.created_at < silent),
+            ),
+        )
+        return list(conn.execute(query).scalars())
+
+
+def _progress(
+    engine: Engine, simulation_id: int, clock: Clock, progress: float, total: ChunkResult
+) -> bool:
     """Stores the counts so far; False when the simulation was cancelled meanwhile."""
     with session_scope(engine) as session:
         simulation = session.get(Simulation, simulation_id, with_for_update=True)
@@ -86,6 +140,7 @@ def _progress(engine: Engine, simulation_id: int, progress: float, total: ChunkR
             return False
         simulation.progress = min(progress, 0.99)
         simulation.result = total.dump()
+        simulation.heartbeat_at = clock.now()
         session.add(simulation)
     return True
 
@@ -93,21 +148,20 @@ def _progress(engine: Engine, simulation_id: int, progress: float, total: ChunkR
 def _finish(
     engine: Engine,
     simulation_id: int,
+    clock: Clock,
     status: SimulationStatus,
     *,
     result: ChunkResult | None = None,
     plan: Plan | None = None,
     error: str | None = None,
 ) -> str:
-    from app.clock import utcnow
-
     with session_scope(engine) as session:
         simulation = session.get(Simulation, simulation_id, with_for_update=True)
         if simulation is None or simulation.status != SimulationStatus.running:
             return "gone" if simulation is None else simulation.status
         simulation.status = status
         simulation.error = error
-        simulation.finished_at = utcnow()
+        simulation.finished_at = clock.now()
         if result is not None:
             simulation.progress = 1.0
             simulation.result = {**result.dump(), "warnings": warnings(result, plan)}
@@ -152,15 +206,12 @@ def _not_predicted(plan: Plan) -> list[dict[str, Any]]:
 
 async def simulate(ctx: dict[str, Any], simulation_id: int) -> str:
     """The arq task: the whole run in a thread (the overlay is bound to one)."""
+    clock: Clock = ctx.get("clock") or SystemClock()
     try:
-        return await asyncio.to_thread(
-            run_simulation,
-            ctx["engine"],
-            simulation_id,
-            ctx.get("simulation_chunk", CHUNK_CONTACTS),
-        )
+        chunk = ctx.get("simulation_chunk", CHUNK_CONTACTS)
+        return await asyncio.to_thread(run_simulation, ctx["engine"], simulation_id, chunk, clock)
     except Exception as exc:
         log.exception("simulation %s failed", simulation_id)
         return await asyncio.to_thread(
-            _finish, ctx["engine"], simulation_id, SimulationStatus.failed, error=str(exc)
+            _finish, ctx["engine"], simulation_id, clock, SimulationStatus.failed, error=str(exc)
         )
