@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from app.clock import FrozenClock
 from app.db import read_only, session_scope
+from app.graph import check_draft, compile_document
 from app.i18n import speaking
 from app.models import (
     Contact,
@@ -26,6 +27,7 @@ from app.models import (
 )
 from app.queue import Queue
 from app.services.scenarios import scenarios, simulations
+from app.services.scenarios.enrollments import Candidate, enroll
 from tests.worker.test_engine_journeys import graph
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
@@ -255,3 +257,25 @@ async def test_a_simulation_whose_run_fell_silent_is_started_again_by_the_sweep(
 
     answer = _answer(committed_engine, scenario_id, simulation_id)
     assert (answer["status"], answer["progress"], answer["entered"]) == ("done", 1.0, 6)
+
+
+def test_who_went_through_the_scenario_before_does_not_enter_again_under_once(
+    committed_engine: Engine,
+) -> None:
+    """A scenario that ran, then had its draft changed: its past journeys count for the
+    re-entry rule as they will when the draft is published."""
+    scenario_id = _shop(committed_engine, members=4, joined_lately=4)
+    with session_scope(committed_engine) as session:
+        _, version, _ = scenarios.activate(session, scenario_id, now=NOW - timedelta(days=10))
+        plan = compile_document(check_draft(WELCOME)[0])  # type: ignore[arg-type]
+        first = session.execute(select(Contact.id).order_by(Contact.id)).scalars().first()
+        entry = Candidate(scenario_id, version.id, "joined", first, {})  # type: ignore[arg-type]
+        enroll(session, [entry], {version.id: plan}, NOW - timedelta(days=10))  # type: ignore[dict-item]
+        scenarios.pause(session, scenario_id, now=NOW - timedelta(days=9))
+    simulation_id = _ask(committed_engine, scenario_id)
+
+    assert run_simulation(committed_engine, simulation_id) == "done"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    assert answer["entered"] == 3
+    assert first not in answer["samples"]["joined"]

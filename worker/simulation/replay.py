@@ -181,14 +181,18 @@ def simulate_chunk(
     contact_ids: list[int],
     window: Window,
     existing: dict[int, str] | None = None,
+    scenario_id: int | None = None,
 ) -> ChunkResult:
     """Runs ``contact_ids`` through ``plan`` in a fresh overlay. ``existing``: contact id ->
     trigger block, for contacts let in at the start as an activation with its existing
-    contacts would."""
+    contacts would; ``scenario_id``: the scenario simulated, whose journeys from before the
+    window count for its re-entry rules."""
     overlay = new_overlay()
     try:
         with Session(overlay, expire_on_commit=False) as session:
             pending = _copy(real, session, contact_ids, window, plan)
+            if scenario_id is not None:
+                _copy_past_journeys(real, session, scenario_id, contact_ids, window)
             if existing:
                 _let_existing_in(session, plan, existing, window.start)
             steps = _run(session, pending, window, plan)
@@ -260,6 +264,26 @@ def _copy(
          "processed_at": None if event["name"] in heard else event["received_at"]}
         for event in replayed
     ]  # fmt: skip
+
+
+def _copy_past_journeys(
+    real: Session, overlay: Session, scenario_id: int, contact_ids: list[int], window: Window
+) -> None:
+    """The scenario's journeys that began before the window, for the re-entry rules only
+    ("once": who went through it before does not enter again): on no version of the overlay
+    and due never, so no step of the engine moves them."""
+    rows = _rows(
+        real,
+        select(ENROLLMENTS).where(
+            ENROLLMENTS.c.scenario_id == scenario_id,
+            ENROLLMENTS.c.contact_id.in_(contact_ids),
+            ENROLLMENTS.c.entered_at < window.start,
+        ),
+    )
+    if rows:
+        past = {"scenario_id": SIMULATED_SCENARIO_ID, "version_id": 0, "wake_at": None,
+                "wait_event": None, "wake_port": None}  # fmt: skip
+        overlay.execute(insert(ENROLLMENTS), [{**row, **past} for row in rows])
 
 
 def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at: datetime) -> None:
@@ -354,9 +378,8 @@ def _collect(session: Session, window: Window) -> ChunkResult:
     stats = version_stats(session, version)
     for node_id, counters in stats.nodes.items():
         result.nodes[node_id].update(counters.model_dump())
-    result.entered = int(
-        session.execute(select(func.count()).select_from(ENROLLMENTS)).scalar_one()
-    )
+    simulated = select(func.count()).where(ENROLLMENTS.c.version_id == SIMULATED_VERSION_ID)
+    result.entered = int(session.execute(simulated).scalar_one())
     burst_until = window.start + timedelta(minutes=BURST_MINUTES)
     for channel, node_id, created in session.execute(
         select(OUTBOX.c.channel, OUTBOX.c.node_id, OUTBOX.c.created_at)

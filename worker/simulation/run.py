@@ -69,6 +69,7 @@ def run_simulation(
         simulation = session.get(Simulation, simulation_id)
         assert simulation is not None
         window = Window.of(simulation.as_of, simulation.replay_days, simulation.horizon_days)
+        scenario_id = simulation.scenario_id
         try:
             plan = plan_of(session, simulation.graph)
         except CannotSimulate as exc:
@@ -81,9 +82,8 @@ def run_simulation(
     chunks = [contacts[i : i + chunk_size] for i in range(0, len(contacts), chunk_size)]
     for done, chunk in enumerate(chunks, start=1):
         with Session(read_only(engine)) as session:
-            part = simulate_chunk(
-                session, plan, chunk, window, {c: existing[c] for c in chunk if c in existing}
-            )
+            entering = {c: existing[c] for c in chunk if c in existing}
+            part = simulate_chunk(session, plan, chunk, window, entering, scenario_id)
         total.merge(part)
         if not _progress(engine, simulation_id, clock, done / len(chunks), total):
             return _status(engine, simulation_id)
