@@ -31,7 +31,7 @@ from app.services.scenarios.enrollments import Candidate, enroll
 from tests.worker.test_engine_journeys import graph
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
-from worker.simulation.run import run_simulation
+from worker.simulation.run import _chunks, run_simulation
 from worker.tasks import sweep
 
 NOW = datetime(2026, 4, 1, 12, 0, tzinfo=UTC)
@@ -279,3 +279,10 @@ def test_who_went_through_the_scenario_before_does_not_enter_again_under_once(
     answer = _answer(committed_engine, scenario_id, simulation_id)
     assert answer["entered"] == 3
     assert first not in answer["samples"]["joined"]
+
+
+def test_the_first_chunk_is_small_so_the_first_counts_come_at_once() -> None:
+    sizes = [len(chunk) for chunk in _chunks(list(range(1_234)), 500)]
+    assert sizes == [50, 500, 500, 184]
+    assert _chunks([], 500) == []
+    assert [len(c) for c in _chunks(list(range(30)), 20)] == [20, 10]

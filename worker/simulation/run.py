@@ -26,6 +26,7 @@ from worker.simulation.replay import ChunkResult, Window, candidate_contacts, si
 
 log = logging.getLogger("parcours.simulation")
 CHUNK_CONTACTS = 500
+FIRST_CHUNK = 50
 SIMULATIONS = SQLModel.metadata.tables["simulations"]
 # A run says it is alive after each chunk (a chunk takes seconds): silent this long, it died.
 SILENT_SECONDS = 120
@@ -79,15 +80,26 @@ def run_simulation(
         )
         contacts = candidate_contacts(session, plan, window, set(existing))
     total = ChunkResult()
-    chunks = [contacts[i : i + chunk_size] for i in range(0, len(contacts), chunk_size)]
-    for done, chunk in enumerate(chunks, start=1):
+    chunks = _chunks(contacts, chunk_size)
+    done = 0
+    for chunk in chunks:
         with Session(read_only(engine)) as session:
             entering = {c: existing[c] for c in chunk if c in existing}
             part = simulate_chunk(session, plan, chunk, window, entering, scenario_id)
         total.merge(part)
-        if not _progress(engine, simulation_id, clock, done / len(chunks), total):
+        done += len(chunk)
+        if not _progress(engine, simulation_id, clock, done / len(contacts), total):
             return _status(engine, simulation_id)
     return _finish(engine, simulation_id, clock, SimulationStatus.done, result=total, plan=plan)
+
+
+def _chunks(contacts: list[int], size: int) -> list[list[int]]:
+    """The contacts in chunks of ``size``, the first one small: the first counts and the
+    first progress come within a second or two, whatever the size of the base."""
+    first = min(FIRST_CHUNK, size)
+    rest = contacts[first:]
+    head = [contacts[:first]] if contacts else []
+    return head + [rest[i : i + size] for i in range(0, len(rest), size)]
 
 
 def _claim(engine: Engine, simulation_id: int, now: datetime) -> bool:
