@@ -29,7 +29,7 @@ from app.models import (
     Simulation,
     StepLog,
 )
-from app.services.scenarios import scenarios
+from app.services.scenarios import existing_contacts, scenarios
 from app.services.scenarios.stats import version_stats
 from tests.worker.test_engine_journeys import graph
 from worker.engine import counters
@@ -160,13 +160,15 @@ async def _run_for_real(  # type: ignore[no-untyped-def]
     scenario_id: int,
     events: list[dict[str, Any]],
     hourly_checks: bool = False,
+    activated: bool = False,
 ):
     """Activation at START, then each event reaches the engine when it reached us, and the
     engine's tasks run whenever something is due (as the sweep has them), up to END; with
     ``hourly_checks``, the anniversary check runs on every hour too (the cron's minute)."""
     clock = FrozenClock(START)
-    with session_scope(engine) as session:
-        scenarios.activate(session, scenario_id, now=START)
+    if not activated:
+        with session_scope(engine) as session:
+            scenarios.activate(session, scenario_id, now=START)
     pool = await create_pool(redis_settings(redis_url))
     ctx = {"engine": engine, "clock": clock, "redis": pool, "lanes": 1, "chunk_size": 3,
            "running": {}, "plans": Plans()}  # fmt: skip
@@ -378,3 +380,78 @@ async def test_birthdays_in_their_time_zones_are_predicted_too(
     with Session(read_only(committed_engine)) as session:
         scores = {c.email: c.score for c in session.execute(select(Contact)).scalars()}
     assert scores["p@example.com"] == 10  # for real, and only for real
+
+
+NEWSLETTER = graph(
+    [
+        {"id": "joined", "type": "trigger", "kind": "list_added", "config": {"list": "news"}},
+        {"id": "hello", "type": "action", "kind": "send_email", "config": {"message": "hello"}},
+        {"id": "later", "type": "delay", "kind": "wait", "config": {"seconds": 2 * 86400}},
+        {"id": "keen", "type": "condition", "kind": "if",
+         "config": {"if": {"event": "page_viewed", "op": "count_gte", "value": 2}}},
+        {"id": "offer", "type": "action", "kind": "send_email", "config": {"message": "offer"}},
+    ],
+    [("joined", "hello"), ("hello", "later"), ("later", "keen"), ("keen", "yes", "offer")],
+    reentry="once",
+)  # fmt: skip
+
+
+async def test_existing_contacts_let_in_are_predicted_as_the_activation_lets_them_in(
+    committed_engine: Engine,
+    redis,  # type: ignore[no-untyped-def]
+    redis_url: str,
+) -> None:
+    """include_existing: the list's members now enter at the start, as an activation with
+    its existing contacts lets them in; a member who joins again later is kept out (once),
+    and a newcomer of the replayed days enters when they joined."""
+    with session_scope(committed_engine) as session:
+        for key in ("hello", "offer"):
+            session.add(MessageTemplate(key=key, name=key, subject=key,
+                                        purpose=MessagePurpose.marketing))  # fmt: skip
+        news = ContactList(key="news", name="News")
+        session.add(news)
+        people = [Contact(email=f"m{i}@example.com", email_consent=i != 2) for i in range(6)]
+        session.add_all(people)
+        session.flush()
+        for member in people[:4]:
+            session.add(ListMembership(list_id=news.id, contact_id=member.id))  # type: ignore[arg-type]
+        scenario = scenarios.create_scenario(session, name="News", graph=NEWSLETTER, now=START)
+        scenario_id, ids = scenario.id, [p.id for p in people]
+    assert scenario_id is not None
+    story = [
+        (5, ids[0], "page_viewed", {}), (6, ids[0], "page_viewed", {}),
+        (20, ids[1], "list_added", {"list": "news"}),  # joined again: once, kept out
+        (30, ids[4], "list_added", {"list": "news"}),  # a newcomer
+        (31, ids[4], "page_viewed", {}), (40, ids[4], "page_viewed", {}),
+        (50, ids[5], "page_viewed", {}),  # never joins
+    ]  # fmt: skip
+    rows = [
+        {"uid": uuid.uuid4().hex, "contact_id": who, "name": name, "properties": props,
+         "occurred_at": START + timedelta(hours=h), "received_at": START + timedelta(hours=h)}
+        for h, who, name, props in story
+    ]  # fmt: skip
+    with session_scope(committed_engine) as session:
+        session.execute(insert(Event), [{**r, "processed_at": r["received_at"]} for r in rows])
+        simulation = Simulation(scenario_id=scenario_id, graph=NEWSLETTER, replay_days=7,
+                                horizon_days=3, as_of=AS_OF, include_existing=True)  # fmt: skip
+        session.add(simulation)
+        session.flush()
+        simulation_id = simulation.id
+    assert simulation_id is not None
+    assert run_simulation(committed_engine, simulation_id, chunk_size=2) == "done"
+    with Session(read_only(committed_engine)) as session:
+        done = session.get(Simulation, simulation_id)
+        assert done is not None
+        predicted = done.result
+
+    with session_scope(committed_engine) as session:
+        session.execute(delete(Event))
+        existing_contacts.activate(
+            session, scenario_id, now=START, include_existing=True, per_hour=None
+        )
+    await _run_for_real(committed_engine, redis_url, scenario_id, rows, activated=True)
+
+    assert _counts(predicted) == _real_counts(committed_engine)
+    assert _counts(predicted)["joined"] == {"entered": 5, "completed": 5}
+    assert _counts(predicted)["keen"] == {"entered": 5, "yes": 2, "no": 3}
+    assert predicted["journeys"] == _real_journeys(committed_engine, predicted["journeys"])

@@ -288,7 +288,10 @@ def _copy_past_journeys(
 
 def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at: datetime) -> None:
     candidates = [
-        Candidate(SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID, node_id, contact_id, {})
+        # The context an activation gives them (``existing_contacts.drain``).
+        Candidate(
+            SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID, node_id, contact_id, {"source": "existing"}
+        )
         for contact_id, node_id in sorted(existing.items())
     ]
     enroll(session, candidates, {SIMULATED_VERSION_ID: plan}, at)
