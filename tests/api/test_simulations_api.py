@@ -54,7 +54,9 @@ def test_a_simulation_is_started_in_the_worker_and_read_back(
     assert answer["status"] == "running"
     assert answer["progress"] == 0
     assert answer["version"] == "draft"
-    assert answer["nodes"] == {} and answer["samples"] == {} and answer["warnings"] == []
+    assert answer["nodes"] == {}
+    assert answer["samples"] == {}
+    assert answer["warnings"] == []
     assert answer["messages"] == {"email": 0, "sms": 0}
 
 
@@ -78,7 +80,8 @@ def test_a_published_version_can_be_simulated(
 
     assert response.status_code == 202, response.text
     stored = session.get(Simulation, response.json()["id"])
-    assert stored is not None and stored.version == 1
+    assert stored is not None
+    assert stored.version == 1
 
 
 @pytest.mark.parametrize(
