@@ -48,6 +48,7 @@ from app.routes import (
     scenario_manage_pages,
     scenario_pages,
     settings_pages,
+    simulation_pages,
     tracking_public,
 )
 from app.routes.api import events as event_api
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(insight_pages.router)
     app.include_router(enroll_pages.router)  # /enroll: by hand, from the canvas, contact, list
     app.include_router(live.router)
+    app.include_router(simulation_pages.router)  # the canvas's Simulate
     app.include_router(api.router)
     _add_error_handlers(app)
     return app
