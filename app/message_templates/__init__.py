@@ -1,7 +1,8 @@
 """The starter set: good-looking messages for the ready-made scenarios.
 
 Each email is a body fragment (``<key>.html``) placed in the shared layout (``_layout.html``:
-brand bar, footer with the one-click unsubscribe link, mobile rules), plus its plain-text
+brand bar, mobile rules, and the footer with the one-click unsubscribe link, whose words are
+each language's ``_footer.html``), plus its plain-text
 version (``<key>.txt``). The CSS stays in a ``<style>`` block so it is easy to edit; it is
 inlined for email clients when the message is sent (and in the preview).
 
@@ -29,8 +30,11 @@ def folder(language: str) -> Path:
 
 
 def layout(language: str = SOURCE_LANGUAGE) -> str:
-    """The shared layout (brand bar, unsubscribe footer) written in ``language``."""
-    return (folder(language) / "_layout.html").read_text()
+    """The one layout (brand bar, mobile rules) with the footer words of ``language``
+    (``_footer.html`` of its folder): only those words differ between languages."""
+    footer = (folder(language) / "_footer.html").read_text().rstrip("\n")
+    shared = (FOLDER / "_layout.html").read_text()
+    return shared.replace("{lang}", language).replace("{footer}", footer)
 
 
 @dataclass(frozen=True)
