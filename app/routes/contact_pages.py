@@ -113,7 +113,7 @@ def contact_timeline(
         "contact": contacts.get_contact(session, contact_id),
         "events": events,
         "older": events[-1].id if len(events) == 50 else None,
-        "list_names": {lst.key: lst.name for lst in list_service.all_lists(session)},
+        "list_names": list_service.list_names(session),
     }
     return render(request, "contact_detail.html", context, block="timeline_rows")
 

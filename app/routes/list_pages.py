@@ -103,7 +103,7 @@ def segment_list(request: Request, session: SessionDep) -> HTMLResponse:
 def _segment_list(
     request: Request, session: SessionDep, context: dict[str, Any], status: int = 200
 ) -> HTMLResponse:
-    names = segments.list_names(session)
+    names = list_service.list_names(session)
     rows = [(s, segments.describe(s, names)) for s in segments.all_segments(session)]
     context = {"segments": rows, **NAV, **context}
     return render(request, "segments.html", context, status_code=status)
@@ -136,7 +136,7 @@ def preview(
         context["members"] = segments.count_condition(
             session, parsed, request.app.state.clock.now()
         )
-        context["summary"] = segments.describe_condition(parsed, segments.list_names(session))
+        context["summary"] = segments.describe_condition(parsed, list_service.list_names(session))
     except ServiceError as error:
         context["problem"] = error.message
     return render(request, "segment_form.html", context, block="live_count")

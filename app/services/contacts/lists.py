@@ -51,6 +51,11 @@ def all_lists(session: Session) -> Sequence[ContactList]:
     return session.scalars(select(ContactList).order_by(col(ContactList.name))).all()
 
 
+def list_names(session: Session) -> dict[str, str]:
+    """Every list's name by key: what screens show where the data holds a key."""
+    return dict(session.execute(select(col(ContactList.key), col(ContactList.name))).all())
+
+
 def create_list(
     session: Session, *, key: str, name: str, description: str = "", now: datetime
 ) -> ContactList:

@@ -288,10 +288,6 @@ def describe(segment: Segment, list_names: Mapping[str, str] | None = None) -> s
         return _("(condition no longer valid)")
 
 
-def list_names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(col(ContactList.key), col(ContactList.name))).all())
-
-
 def condition_options(session: Session) -> dict[str, Any]:
     """What the condition builder offers: lists, attributes seen on recent contacts, and event
     names seen recently (samples, so the page stays fast on a large base)."""
