@@ -45,7 +45,7 @@ List and consent conditions
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence, Set
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -73,14 +73,21 @@ from app.graph.conditions import (
     ListCondition,
     NotCondition,
     describe_condition,
-    describe_test,
     describe_window,
     walk,
 )
-from app.graph.wording import humanize, one_of, plural, quote, yes_no
+from app.graph.verdict_phrases import (
+    CONSENT_WORDS,
+    LIST_WORDS,
+    event_phrase,
+    exact,
+    needs_phrase,
+    needs_words,
+    value_phrase,
+)
+from app.graph.wording import humanize, plural, quote, yes_no
 from app.i18n.phrases import Phrase, say, say_n
 from app.i18n.speaker import SOURCE_LANGUAGE, current, speaking
-from app.i18n.text import N_
 
 
 @dataclass(frozen=True)
@@ -210,7 +217,7 @@ def _explain(condition: Condition, facts: ContactFacts, now: datetime) -> Explan
                 held=str(held),
             )
         text = f"{held} of {plural(total, 'condition')} held, needs {needs}"
-        return _verdict(result, words, held, text, children, _exact(phrase))
+        return _verdict(result, words, held, text, children, exact(phrase))
     if isinstance(condition, NotCondition):
         inner = _explain(condition.inner, facts, now)
         text = f"the condition inside was {yes_no(inner.result)}, needs no"
@@ -224,12 +231,12 @@ def _explain(condition: Condition, facts: ContactFacts, now: datetime) -> Explan
         seen = facts.attributes.get(condition.attribute)
         result = attribute_holds(condition, seen, now)
         shown = "not set" if is_missing(seen) else quote(seen)
-        text = f"{humanize(condition.attribute)} was {shown}, needs {_needs(condition)}"
+        text = f"{humanize(condition.attribute)} was {shown}, needs {needs_words(condition)}"
         phrase = say(
             "%(attribute)s was %(value)s, needs %(needs)s",
             attribute=humanize(condition.attribute),
-            value=say("not set") if is_missing(seen) else _value(seen),
-            needs=_needs_phrase(condition),
+            value=say("not set") if is_missing(seen) else value_phrase(seen),
+            needs=needs_phrase(condition),
         )
         return _verdict(result, words, _json_safe(seen), text, phrase=phrase)
     if isinstance(condition, EventCondition):
@@ -239,207 +246,24 @@ def _explain(condition: Condition, facts: ContactFacts, now: datetime) -> Explan
         needs += "" if condition.op == "none" else f" {condition.value}"
         window = describe_window(condition)
         text = f"{condition.event} happened {plural(count, 'time')}{window}, needs {needs}"
-        return _verdict(result, words, count, text, phrase=_event_phrase(condition, count))
+        return _verdict(result, words, count, text, phrase=event_phrase(condition, count))
     if isinstance(condition, ListCondition):
         member = condition.list_key in facts.lists
         was = "is" if member else "is not"
         needs = "to be" if condition.op == "member" else "not to be"
         text = f"contact {was} in list {quote(condition.list_key)}, needs {needs}"
-        phrase = say(
-            _LIST_WORDS[(member, condition.op == "member")], list=quote(condition.list_key)
-        )
+        phrase = say(LIST_WORDS[(member, condition.op == "member")], list=quote(condition.list_key))
         return _verdict(member == (condition.op == "member"), words, member, text, phrase=phrase)
     granted = facts.consent.get(condition.channel) is True
     text = f"{condition.channel} consent was {'granted' if granted else 'not granted'}"
     text += f", needs {'granted' if condition.op == 'granted' else 'not granted'}"
-    message = _CONSENT_WORDS.get((condition.channel, granted, condition.op == "granted"))
+    message = CONSENT_WORDS.get((condition.channel, granted, condition.op == "granted"))
     return _verdict(
         granted == (condition.op == "granted"),
         words,
         granted,
         text,
         phrase=say(message) if message else None,
-    )
-
-
-# --- the verdicts as phrases, read later in the reader's language ----------------------------
-# Every phrase renders in English exactly as ``text`` does; numbers go in as text for that.
-
-_LIST_WORDS = {
-    (True, True): N_("contact is in list %(list)s, needs to be"),
-    (False, True): N_("contact is not in list %(list)s, needs to be"),
-    (True, False): N_("contact is in list %(list)s, needs not to be"),
-    (False, False): N_("contact is not in list %(list)s, needs not to be"),
-}
-_CONSENT_WORDS = {
-    ("email", True, True): N_("email consent was granted, needs granted"),
-    ("email", False, True): N_("email consent was not granted, needs granted"),
-    ("email", True, False): N_("email consent was granted, needs not granted"),
-    ("email", False, False): N_("email consent was not granted, needs not granted"),
-    ("sms", True, True): N_("sms consent was granted, needs granted"),
-    ("sms", False, True): N_("sms consent was not granted, needs granted"),
-    ("sms", True, False): N_("sms consent was granted, needs not granted"),
-    ("sms", False, False): N_("sms consent was not granted, needs not granted"),
-}
-
-
-_NEEDS_COMPARED = {  # "needs = 1": French says "il fallait 1", "il fallait au moins 3"
-    "eq": N_("= %(value)s"),
-    "ne": N_("≠ %(value)s"),
-    "gt": N_("> %(value)s"),
-    "gte": N_("≥ %(value)s"),
-    "lt": N_("< %(value)s"),
-    "lte": N_("≤ %(value)s"),
-}
-
-
-def _exact(phrase: Phrase) -> Phrase:
-    """The count written as ``str`` writes it, so that the English is ``text`` to the letter."""
-    if phrase.count is None:
-        return phrase
-    return replace(phrase, args={**phrase.args, "count": str(phrase.count)})
-
-
-def _value(value: object) -> Phrase | str:
-    """A seen or expected value: ``quote`` for user data, our words for true and false."""
-    if isinstance(value, bool):
-        return say("true") if value else say("false")
-    return quote(value)
-
-
-def _needs_phrase(condition: AttributeCondition) -> Phrase:
-    op, value = condition.op, condition.value
-    if op == "exists":
-        return say("a value")
-    if op == "not_exists":
-        return say("no value")
-    if op == "contains":
-        return say("to contain %(value)s", value=quote(value))
-    if op == "starts_with":
-        return say("to start with %(value)s", value=quote(value))
-    if op == "in" and isinstance(value, list):
-        return say("one of %(values)s", values=_one_of(value))
-    if op == "within_last_days" and isinstance(value, int):
-        return _exact(
-            say_n("within the last %(count)s day", "within the last %(count)s days", value)
-        )
-    if op == "older_than_days" and isinstance(value, int):
-        return _exact(say_n("more than %(count)s day ago", "more than %(count)s days ago", value))
-    if op == "before":
-        return say("before %(value)s", value=str(value))
-    if op == "after":
-        return say("after %(value)s", value=str(value))
-    if op in _NEEDS_COMPARED:
-        return say(_NEEDS_COMPARED[op], value=_value(value))
-    return say(
-        "%(op)s %(value)s",
-        op=_needs(condition).removesuffix(f" {quote(value)}"),
-        value=_value(value),
-    )
-
-
-def _one_of(values: list[Any]) -> Phrase | str:
-    """``'FR', 'BE' or 'CH'`` with the reader's "or"."""
-    quoted = [quote(value) for value in values]
-    if len(quoted) <= 1:
-        return "".join(quoted)
-    return say("%(first)s or %(last)s", first=", ".join(quoted[:-1]), last=quoted[-1])
-
-
-def _event_phrase(condition: EventCondition, count: int) -> Phrase:
-    days: Phrase | str = ""
-    if condition.within_days is not None:
-        days = _exact(
-            say_n(
-                " in the last %(count)s day", " in the last %(count)s days", condition.within_days
-            )
-        )
-    where: Phrase | str = ""
-    if condition.where is not None:
-        where = say(" where %(condition)s", condition=_described(condition.where))
-    args = {"event": condition.event, "days": days, "where": where, "value": str(condition.value)}
-    if condition.op == "count_gte":
-        phrase = say_n(
-            "%(event)s happened %(count)s time%(days)s%(where)s, needs at least %(value)s",
-            "%(event)s happened %(count)s times%(days)s%(where)s, needs at least %(value)s",
-            count,
-            **args,
-        )
-    elif condition.op == "count_lt":
-        phrase = say_n(
-            "%(event)s happened %(count)s time%(days)s%(where)s, needs fewer than %(value)s",
-            "%(event)s happened %(count)s times%(days)s%(where)s, needs fewer than %(value)s",
-            count,
-            **args,
-        )
-    else:
-        phrase = say_n(
-            "%(event)s happened %(count)s time%(days)s%(where)s, needs none",
-            "%(event)s happened %(count)s times%(days)s%(where)s, needs none",
-            count,
-            **args,
-        )
-    return _exact(phrase)
-
-
-def _described(condition: Condition) -> Phrase | str:
-    """``describe_condition`` as a phrase (an event's ``where``, read in French or English)."""
-    if isinstance(condition, AllCondition | AnyCondition):
-        if not condition.conditions:
-            return say("always") if isinstance(condition, AllCondition) else say("never")
-        joined: Phrase | str = _grouped(condition.conditions[0])
-        for child in condition.conditions[1:]:
-            if isinstance(condition, AllCondition):
-                joined = say("%(left)s and %(right)s", left=joined, right=_grouped(child))
-            else:
-                joined = say("%(left)s or %(right)s", left=joined, right=_grouped(child))
-        return joined
-    if isinstance(condition, NotCondition):
-        return say("not %(condition)s", condition=_grouped(condition.inner))
-    if isinstance(condition, AttributeCondition):
-        return say(
-            "%(attribute)s %(test)s",
-            attribute=humanize(condition.attribute),
-            test=_test_phrase(condition),
-        )
-    return describe_condition(condition)  # no lists, consent or events inside a ``where``
-
-
-def _grouped(condition: Condition) -> Phrase | str:
-    words = _described(condition)
-    composite = isinstance(condition, AllCondition | AnyCondition) and len(condition.conditions) > 1
-    return say("(%(condition)s)", condition=words) if composite else words
-
-
-def _test_phrase(condition: AttributeCondition) -> Phrase:
-    """``describe_test`` as a phrase: ``= 1``, ``is within the last 7 days``."""
-    op, value = condition.op, condition.value
-    if op == "exists":
-        return say("is set")
-    if op == "not_exists":
-        return say("is not set")
-    if op == "contains":
-        return say("contains %(value)s", value=quote(value))
-    if op == "starts_with":
-        return say("starts with %(value)s", value=quote(value))
-    if op == "in" and isinstance(value, list):
-        return say("is one of %(values)s", values=_one_of(value))
-    if op == "within_last_days" and isinstance(value, int):
-        return _exact(
-            say_n("is within the last %(count)s day", "is within the last %(count)s days", value)
-        )
-    if op == "older_than_days" and isinstance(value, int):
-        return _exact(
-            say_n("is more than %(count)s day ago", "is more than %(count)s days ago", value)
-        )
-    if op == "before":
-        return say("is before %(value)s", value=str(value))
-    if op == "after":
-        return say("is after %(value)s", value=str(value))
-    return say(
-        "%(op)s %(value)s",
-        op=describe_test(condition).removesuffix(f" {quote(value)}"),
-        value=_value(value),
     )
 
 
@@ -532,21 +356,6 @@ def _compare_numbers(op: str, seen: float | None, bound: float | None) -> bool:
     if op == "lt":
         return seen < bound
     return seen <= bound
-
-
-def _needs(condition: AttributeCondition) -> str:
-    value = condition.value
-    special = {
-        "exists": "a value",
-        "not_exists": "no value",
-        "contains": f"to contain {quote(value)}",
-        "starts_with": f"to start with {quote(value)}",
-    }
-    if condition.op in special:
-        return special[condition.op]
-    if condition.op == "in" and isinstance(value, list):
-        return f"one of {one_of(value)}"
-    return describe_test(condition).removeprefix("is ")
 
 
 def _json_safe(value: object) -> JsonValue:
