@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
+from typing import Any
 
 
 def on_each_database(run: Callable[[str, str], None], name: str) -> None:
@@ -25,3 +26,20 @@ def on_each_database(run: Callable[[str, str], None], name: str) -> None:
         run("PostgreSQL", database.create())
     finally:
         database.drop()
+
+
+# For a benchmark that makes its databases itself (several per run): a factory answering a
+# fresh database's URL and how to throw it away.
+def sqlite_url() -> tuple[str, Any]:
+    folder = tempfile.mkdtemp()
+    return f"sqlite:///{folder}/bench.db", lambda: None
+
+
+def postgres_url(server: str) -> Any:
+    def make() -> tuple[str, Any]:
+        from tests.databases import PostgresDatabase
+
+        database = PostgresDatabase(server)
+        return database.create(), database.drop
+
+    return make

@@ -35,6 +35,7 @@ from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.models import Contact, ContactList, MessageTemplate, StepLog
 from app.services.scenarios import scenarios
+from bench._databases import postgres_url, sqlite_url
 
 GRAPH: dict[str, Any] = {
     "schema": 1,
@@ -249,21 +250,6 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
             print(line, flush=True)
         finally:
             cleanup()
-
-
-def sqlite_url() -> tuple[str, Any]:
-    folder = tempfile.mkdtemp()
-    return f"sqlite:///{folder}/bench.db", lambda: None
-
-
-def postgres_url(server: str) -> Any:
-    def make() -> tuple[str, Any]:
-        from tests.databases import PostgresDatabase
-
-        database = PostgresDatabase(server)
-        return database.create(), database.drop
-
-    return make
 
 
 def main() -> None:

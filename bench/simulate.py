@@ -51,6 +51,7 @@ from app.models import (
     Simulation,
 )
 from app.services.scenarios import scenarios
+from bench._databases import postgres_url, sqlite_url
 
 T = SQLModel.metadata.tables
 CONTACTS, ENROLLMENTS, EVENTS = T["contacts"], T["enrollments"], T["events"]
@@ -298,21 +299,6 @@ def measure(label: str, make_url: Any, contacts: int, redis_url: str) -> None:
     )
     if predicted != real:
         print(f"{'':<10} simulated {predicted}\n{'':<10} real      {real}")
-
-
-def sqlite_url() -> tuple[str, Any]:
-    folder = tempfile.mkdtemp()
-    return f"sqlite:///{folder}/bench.db", lambda: None
-
-
-def postgres_url(server: str) -> Any:
-    def make() -> tuple[str, Any]:
-        from tests.databases import PostgresDatabase
-
-        database = PostgresDatabase(server)
-        return database.create(), database.drop
-
-    return make
 
 
 def main() -> None:
