@@ -22,7 +22,6 @@ from app.models import (
     Event,
     MessageTemplate,
     ScenarioVersion,
-    User,
 )
 from app.routes.return_to import safe_return, with_param
 from tests.api.test_messages_pages import EMAIL_FORM
@@ -56,14 +55,6 @@ def named(session: Session) -> None:
     )
     session.add(ContactList(key="clients-fideles", name="Clients fidèles"))
     session.commit()
-
-
-@pytest.fixture
-def french(logged_in: Browser, session: Session, user: User) -> Browser:
-    user.language = "fr"
-    session.add(user)
-    session.commit()
-    return logged_in
 
 
 def visible_text(page: str) -> str:

@@ -403,14 +403,6 @@ def test_the_import_warning_is_hidden_when_a_column_holds_consent(logged_in: Bro
     assert 'data-testid="consent-warning" hidden' in page.text
 
 
-@pytest.fixture
-def french(logged_in: Browser, session: Session, user: User) -> Browser:
-    user.language = "fr"
-    session.add(user)
-    session.commit()
-    return logged_in
-
-
 def test_a_french_user_adds_a_contact_in_french(
     french: Browser, session: Session, newsletter: ContactList
 ) -> None:

@@ -27,7 +27,6 @@ from app.models import (
     Scenario,
     ScenarioVersion,
     StepLog,
-    User,
 )
 from app.queue import Queue
 from app.services.scenarios import scenarios
@@ -503,14 +502,6 @@ def test_an_archived_scenario_is_still_reachable_from_a_contacts_journey(
 
 
 # --- in French ---------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def french(logged_in: Browser, session: Session, user: User) -> Browser:
-    user.language = "fr"
-    session.add(user)
-    session.commit()
-    return logged_in
 
 
 def test_a_french_user_tidies_scenarios_in_french(

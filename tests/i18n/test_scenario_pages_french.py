@@ -16,7 +16,7 @@ from app.clock import FrozenClock
 from app.config import Settings
 from app.i18n import format_number, format_percent, speaking
 from app.main import create_app
-from app.models import Scenario, User
+from app.models import Scenario
 from app.routes.live import render_counters
 from app.services.account.users import create_user
 from app.services.insights.live_counters import EdgeShare, LiveCounters
@@ -40,14 +40,6 @@ def settings(database_url: str, redis_url: str, tmp_path: Path) -> Settings:
         base_url="http://testserver",
         live_stream_seconds=0.3,
     )
-
-
-@pytest.fixture
-def french(logged_in: Browser, session: Session, user: User) -> Browser:
-    user.language = "fr"
-    session.add(user)
-    session.commit()
-    return logged_in
 
 
 @pytest.fixture
