@@ -56,7 +56,8 @@ def diff_graphs(old: dict[str, Any], new: dict[str, Any]) -> GraphDiff:
     order the blocks appear in their graph."""
     before, after = _nodes(old), _nodes(new)
     wiring_before, wiring_after = _wiring(old), _wiring(new)
-    changed, kept = [], []
+    changed: list[str] = []
+    kept: list[str] = []
     for node_id, node in after.items():
         if node_id not in before:
             continue
