@@ -4,13 +4,14 @@ N contacts with 30 days of recorded events (page views, an abandoned cart each, 
 view for some) go through a 6-block scenario: trigger (cart_abandoned) → condition on
 behaviour (two page views or more) → yes: wait a day → wait for coupon_viewed (a day) → yes:
 add to a list, no: an email; no: the email. The simulation (``worker/simulation``, in
-process, chunks of 500 contacts, an in-memory overlay each) replays the 30 days and runs a
-3-day horizon; the real engine runs the same events on a copy of the same data, activated at
-the start of the 30 days, driven by its own tasks (``match_triggers``, ``advance``) on a
-frozen clock moved from one moment to the next (an event arriving, a journey due), as the
-agreement tests do. Each runs in its own child process, so its peak memory is its own.
-Printed: both contact-steps/s, the ratio, the simulation's peak memory, the time to its
-first progress report, and whether both ended with the same counts on every block.
+process, chunks of 50,000 contacts after a first one of 50, a scratch overlay database
+each) replays the 30 days and runs a 3-day horizon; the real engine runs the same events on
+a copy of the same data, activated at the start of the 30 days, driven by its own tasks
+(``match_triggers``, ``advance``) on a frozen clock moved from one moment to the next (an
+event arriving, a journey due), as the agreement tests do. Each runs in its own child
+process, so its peak memory is its own. Printed: both contact-steps/s, the ratio, the
+simulation's peak memory, the time to its first progress report, and whether both ended
+with the same counts on every block.
 
     python bench/simulate.py [--contacts 100000]
 

@@ -2,7 +2,7 @@
 
 The simulation is not a second engine: the contacts of the chunk, their list memberships and
 events, the lists and messages, and the scenario (as an active scenario whose live version is
-the plan being tried) are copied into an in-memory SQLite database — the overlay — and the
+the plan being tried) are copied into a throw-away database — the overlay (``overlay.py``) — and the
 engine's own matcher and advancer (``match_events``, ``advance_chunk``) run there, on a
 virtual clock. Every write the engine makes (enrollments, step log, outbox, list, score and
 attribute changes, system events) lands in the overlay and is thrown away with it; the real
@@ -22,31 +22,36 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel
 
-from app.db import create_db_engine
 from app.graph import Plan, parse_condition
 from app.models import ScenarioVersion
 from app.services.contacts.condition_sql import matching_contact_ids
-from app.services.scenarios.enrollments import Candidate, enroll
 from app.services.scenarios.stats import version_stats
 from worker.engine.advance import advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
 from worker.engine.plans import Plans
 from worker.engine.steps.delays import contact_zone
 from worker.engine.triggers import BATCH_SIZE, match_events
+from worker.simulation.overlay import (
+    SIMULATED_VERSION_ID,
+    arrive,
+    copy_chunk,
+    copy_past_journeys,
+    heard_moments,
+    let_existing_in,
+    overlay,
+)
 
 T = SQLModel.metadata.tables
-CONTACTS, EVENTS, LISTS, MEMBERSHIPS = T["contacts"], T["events"], T["lists"], T["list_memberships"]
-MESSAGES, SCENARIOS, VERSIONS = T["message_templates"], T["scenarios"], T["scenario_versions"]
+CONTACTS, EVENTS = T["contacts"], T["events"]
 ENROLLMENTS, STEP_LOG, OUTBOX = T["enrollments"], T["step_log"], T["outbox"]
 SAMPLES = 20
 BURST_MINUTES = 5
 # What a skipped step's explanation says, as a reason code.
 SKIP_REASONS = (("no consent", "no_consent"), ("no email address", "no_address"),
                 ("no phone number", "no_address"))  # fmt: skip
-SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID = 1, 1
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,10 @@ class ChunkResult:
     # The simulated steps of the sampled contacts (contact id -> steps, explanations kept),
     # for their journey page marked "simulated".
     journeys: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # Their simulated enrollments, oldest first: entered_at, and state and wake_at at the
+    # horizon, with the places of their steps in ``journeys`` (re-entries are told apart
+    # without changing ``journeys``, which the API answers as it is).
+    enrollments: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     burst: Counter[str] = field(default_factory=Counter)  # send block -> messages at once
     steps: int = 0
 
@@ -89,6 +98,7 @@ class ChunkResult:
             self.samples[node].extend(ids[:room])
         sampled = {str(i) for ids in self.samples.values() for i in ids}
         self.journeys.update({c: s for c, s in other.journeys.items() if c in sampled})
+        self.enrollments.update({c: e for c, e in other.enrollments.items() if c in sampled})
         self.burst.update(other.burst)
         self.steps += other.steps
 
@@ -104,6 +114,7 @@ class ChunkResult:
             "skipped_reasons": dict(self.skipped_reasons),
             "samples": {node: ids for node, ids in self.samples.items() if ids},
             "journeys": self.journeys,
+            "enrollments": self.enrollments,
             "burst": dict(self.burst),
             "steps": self.steps,
         }
@@ -120,6 +131,7 @@ class ChunkResult:
         for node, ids in raw.get("samples", {}).items():
             result.samples[node].extend(ids)
         result.journeys.update(raw.get("journeys", {}))
+        result.enrollments.update(raw.get("enrollments", {}))  # rows stored before: none
         result.burst.update(raw.get("burst", {}))
         return result
 
@@ -167,14 +179,6 @@ def trigger_event_names(plan: Plan) -> set[str]:
     return names
 
 
-def new_overlay() -> Engine:
-    """An empty in-memory database with the schema and the condition functions (SQLite's,
-    registered on connect). One connection per thread: build and use it in one thread."""
-    overlay = create_db_engine("sqlite://")
-    SQLModel.metadata.create_all(overlay)
-    return overlay
-
-
 def simulate_chunk(
     real: Session,
     plan: Plan,
@@ -187,131 +191,27 @@ def simulate_chunk(
     trigger block, for contacts let in at the start as an activation with its existing
     contacts would; ``scenario_id``: the scenario simulated, whose journeys from before the
     window count for its re-entry rules."""
-    overlay = new_overlay()
-    try:
-        with Session(overlay, expire_on_commit=False) as session:
-            pending = _copy(real, session, contact_ids, window, plan)
-            if scenario_id is not None:
-                _copy_past_journeys(real, session, scenario_id, contact_ids, window)
-            if existing:
-                _let_existing_in(session, plan, existing, window.start)
-            steps = _run(session, pending, window, plan)
-            result = _collect(session, window)
-            result.steps = steps
-            return result
-    finally:
-        overlay.dispose()
+    with overlay() as scratch, Session(scratch, expire_on_commit=False) as session:
+        copy_chunk(real, session, plan, contact_ids, window.start, window.as_of)
+        if scenario_id is not None:
+            copy_past_journeys(real, session, scenario_id, contact_ids, window.start)
+        if existing:
+            let_existing_in(session, plan, existing, window.start)
+        steps = _run(session, window, plan)
+        result = _collect(session, window)
+        result.steps = steps
+        return result
 
 
-def _rows(session: Session, query: Any) -> list[dict[str, Any]]:
-    return [dict(row._mapping) for row in session.execute(query)]
-
-
-def _copy(
-    real: Session, overlay: Session, contact_ids: list[int], window: Window, plan: Plan
-) -> list[dict[str, Any]]:
-    """Copies what the engine reads; returns the window's events, in the order they reached
-    us, to be let in as time passes."""
-    for table in (LISTS, MESSAGES):
-        rows = _rows(real, select(table))
-        if rows:
-            overlay.execute(insert(table), rows)
-    overlay.execute(
-        insert(SCENARIOS),
-        [{"id": SIMULATED_SCENARIO_ID, "name": "simulation", "description": "",
-          "status": "active", "draft": {}, "draft_revision": 1, "live_version": 1,
-          "created_at": window.start, "updated_at": window.start,
-          "activated_at": window.start}],
-    )  # fmt: skip
-    overlay.execute(
-        insert(VERSIONS),
-        [{"id": SIMULATED_VERSION_ID, "scenario_id": SIMULATED_SCENARIO_ID, "number": 1,
-          "graph": {}, "plan": plan.model_dump(mode="json", by_alias=True),
-          "published_at": window.start}],
-    )  # fmt: skip
-    if not contact_ids:
-        return []
-    contacts = _rows(real, select(CONTACTS).where(CONTACTS.c.id.in_(contact_ids)))
-    if contacts:
-        overlay.execute(insert(CONTACTS), contacts)
-    present = [row["id"] for row in contacts]
-    memberships = _rows(real, select(MEMBERSHIPS).where(MEMBERSHIPS.c.contact_id.in_(present)))
-    if memberships:
-        overlay.execute(insert(MEMBERSHIPS), memberships)
-    events = _rows(
-        real,
-        select(EVENTS)
-        .where(EVENTS.c.contact_id.in_(present), EVENTS.c.received_at <= window.as_of)
-        .order_by(EVENTS.c.id),
-    )
-    history = [
-        {**event, "processed_at": event["received_at"]}
-        for event in events
-        if event["received_at"] <= window.start
-    ]
-    if history:
-        overlay.execute(insert(EVENTS), history)
-    replayed = [event for event in events if event["received_at"] > window.start]
-    replayed.sort(key=lambda event: (event["received_at"], event["id"]))
-    # New ids as they arrive, after the overlay's own (its system events take ids too): the
-    # order the engine reads them in is still the order they reached us.
-    # An event no trigger, wait or goal of the plan hears changes nothing when it comes (the
-    # matcher would pass over it): it is let in already matched, with the next moment the
-    # engine runs, for the conditions that count such events.
-    heard = plan.events_heard()
-    return [
-        {**{k: v for k, v in event.items() if k != "id"},
-         "processed_at": None if event["name"] in heard else event["received_at"]}
-        for event in replayed
-    ]  # fmt: skip
-
-
-def _copy_past_journeys(
-    real: Session, overlay: Session, scenario_id: int, contact_ids: list[int], window: Window
-) -> None:
-    """The scenario's journeys that began before the window, for the re-entry rules only
-    ("once": who went through it before does not enter again): on no version of the overlay
-    and due never, so no step of the engine moves them."""
-    rows = _rows(
-        real,
-        select(ENROLLMENTS).where(
-            ENROLLMENTS.c.scenario_id == scenario_id,
-            ENROLLMENTS.c.contact_id.in_(contact_ids),
-            ENROLLMENTS.c.entered_at < window.start,
-        ),
-    )
-    if rows:
-        past = {"scenario_id": SIMULATED_SCENARIO_ID, "version_id": 0, "wake_at": None,
-                "wait_event": None, "wake_port": None}  # fmt: skip
-        overlay.execute(insert(ENROLLMENTS), [{**row, **past} for row in rows])
-
-
-def _let_existing_in(session: Session, plan: Plan, existing: dict[int, str], at: datetime) -> None:
-    candidates = [
-        # The context an activation gives them (``existing_contacts.drain``).
-        Candidate(
-            SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID, node_id, contact_id, {"source": "existing"}
-        )
-        for contact_id, node_id in sorted(existing.items())
-    ]
-    enroll(session, candidates, {SIMULATED_VERSION_ID: plan}, at)
-
-
-def _run(session: Session, pending: list[dict[str, Any]], window: Window, plan: Plan) -> int:
+def _run(session: Session, window: Window, plan: Plan) -> int:
     """The engine at every moment something happens, from the window's start to its end."""
-    plans, steps, at, now = Plans(), 0, 0, window.start
+    plans, steps, now = Plans(), 0, window.start
     ticks = anniversary_moments(session, plan, window)
-    # The moments an event the plan hears reached us; the others come along with them.
-    heard = [event["received_at"] for event in pending if event["processed_at"] is None]
+    # The moments an event the plan hears reaches us; the others come along with them.
+    heard = heard_moments(session)
     next_heard = 0
     while True:
-        arrived = []
-        while at < len(pending) and pending[at]["received_at"] <= now:
-            arrived.append(pending[at])
-            at += 1
-        if arrived:
-            session.execute(insert(EVENTS), arrived)
-        to_match = any(event["processed_at"] is None for event in arrived)
+        to_match = arrive(session, now)
         while next_heard < len(heard) and heard[next_heard] <= now:
             next_heard += 1
         if ticks:
@@ -371,7 +271,11 @@ def _until_quiet(session: Session, plans: Plans, now: datetime, to_match: bool) 
 
 
 def _next_due(session: Session) -> datetime | None:
-    due: datetime | None = session.execute(select(func.min(ENROLLMENTS.c.wake_at))).scalar()
+    # Read from the due index (partial: wake_at set), as ``min()`` over the table cannot.
+    wake = ENROLLMENTS.c.wake_at
+    due: datetime | None = session.execute(
+        select(wake).where(wake.is_not(None)).order_by(wake).limit(1)
+    ).scalar()
     return due
 
 
@@ -410,13 +314,31 @@ def _collect(session: Session, window: Window) -> ChunkResult:
         seen.add((node_id, contact_id))
         result.samples[node_id].append(contact_id)
     sampled = {contact_id for ids in result.samples.values() for contact_id in ids}
-    for contact_id, node_id, outcome, detail, at in session.execute(
-        select(STEP_LOG.c.contact_id, STEP_LOG.c.node_id, STEP_LOG.c.outcome,
-               STEP_LOG.c.detail, STEP_LOG.c.at)
+    place: dict[int, dict[str, Any]] = {}  # enrollment id -> its entry in ``enrollments``
+    for enrollment_id, contact_id, entered_at, state, wake_at in session.execute(
+        select(ENROLLMENTS.c.id, ENROLLMENTS.c.contact_id, ENROLLMENTS.c.entered_at,
+               ENROLLMENTS.c.state, ENROLLMENTS.c.wake_at)
+        .where(ENROLLMENTS.c.version_id == SIMULATED_VERSION_ID,
+               ENROLLMENTS.c.contact_id.in_(sampled))
+        .order_by(ENROLLMENTS.c.id)
+    ):  # fmt: skip
+        place[enrollment_id] = {
+            "entered_at": entered_at.isoformat(),
+            "state": str(state),
+            "wake_at": wake_at.isoformat() if wake_at is not None else None,
+            "steps": [],
+        }
+        result.enrollments.setdefault(str(contact_id), []).append(place[enrollment_id])
+    for enrollment_id, contact_id, node_id, outcome, detail, at in session.execute(
+        select(STEP_LOG.c.enrollment_id, STEP_LOG.c.contact_id, STEP_LOG.c.node_id,
+               STEP_LOG.c.outcome, STEP_LOG.c.detail, STEP_LOG.c.at)
         .where(STEP_LOG.c.contact_id.in_(sampled))
         .order_by(STEP_LOG.c.id)
     ):  # fmt: skip
-        result.journeys.setdefault(str(contact_id), []).append(
+        steps = result.journeys.setdefault(str(contact_id), [])
+        if enrollment_id in place:
+            place[enrollment_id]["steps"].append(len(steps))
+        steps.append(
             {"node_id": node_id, "outcome": outcome, "detail": detail, "at": at.isoformat()}
         )
     return result

@@ -25,7 +25,10 @@ from app.services.scenarios.scenarios import known_refs
 from worker.simulation.replay import ChunkResult, Window, candidate_contacts, simulate_chunk
 
 log = logging.getLogger("parcours.simulation")
-CHUNK_CONTACTS = 500
+# Few, large chunks: the engine runs once per moment of virtual time in each chunk, so the
+# passes grow with the number of chunks; the overlay lives on disk (``overlay.py``), so a
+# large chunk costs no memory. The first is small so the first counts come at once.
+CHUNK_CONTACTS = 50_000
 FIRST_CHUNK = 50
 SIMULATIONS = SQLModel.metadata.tables["simulations"]
 # A run says it is alive after each chunk (a chunk takes seconds): silent this long, it died.
