@@ -264,34 +264,43 @@ async def _engine(
     return int(steps), busy, peak_mb, block_counts(nodes)
 
 
-def measure(label: str, make_url: Any, contacts: int, redis_url: str) -> None:
+def measure(label: str, make_url: Any, contacts: int, redis_url: str, engine: bool) -> None:
+    """Both on the same work, or (``engine`` False) the simulation alone: for its memory and
+    first progress at sizes the engine's run would take too long for."""
     spawn = multiprocessing.get_context("spawn")
     sim_url, sim_cleanup = make_url()
-    real_url, real_cleanup = make_url()
+    real_url, real_cleanup = make_url() if engine else ("", lambda: None)
     try:
         scenario_id, _ = prepare(sim_url, contacts, recorded=True)
-        real_scenario_id, events = prepare(real_url, contacts, recorded=False)
         queue: Any = spawn.Queue()
         child = spawn.Process(target=run_simulation_child, args=(sim_url, scenario_id, queue))
         child.start()
         status, sim_steps, sim_elapsed, first, sim_mb, predicted = queue.get()
         child.join()
-        child = spawn.Process(
-            target=run_engine_child, args=(real_url, real_scenario_id, events, redis_url, queue)
-        )
-        child.start()
-        real_steps, real_elapsed, real_mb, real = queue.get()
-        child.join()
+        if engine:
+            real_scenario_id, events = prepare(real_url, contacts, recorded=False)
+            child = spawn.Process(
+                target=run_engine_child,
+                args=(real_url, real_scenario_id, events, redis_url, queue),
+            )
+            child.start()
+            real_steps, real_elapsed, real_mb, real = queue.get()
+            child.join()
     finally:
         sim_cleanup()
         real_cleanup()
-    sim_rate, real_rate = sim_steps / sim_elapsed, real_steps / real_elapsed
+    sim_rate = sim_steps / sim_elapsed
     print(
-        f"{label:<10} {contacts:>9,} contacts, {len(events):,} events over {REPLAY_DAYS} days"
-        f" + {HORIZON_DAYS}-day horizon\n"
+        f"{label:<10} {contacts:>9,} contacts, 30 days of events + {HORIZON_DAYS}-day horizon\n"
         f"{'':<10} simulation ({status}) {sim_steps:>9,} contact-steps in {sim_elapsed:6.1f} s"
         f" = {sim_rate:>8,.0f} /s, peak memory {sim_mb:,.0f} MB, first progress after"
-        f" {first:.2f} s\n"
+        f" {first:.2f} s",
+        flush=True,
+    )
+    if not engine:
+        return
+    real_rate = real_steps / real_elapsed
+    print(
         f"{'':<10} engine              {real_steps:>9,} contact-steps in {real_elapsed:6.1f} s"
         f" = {real_rate:>8,.0f} /s, peak memory {real_mb:,.0f} MB\n"
         f"{'':<10} ratio simulation / engine x{sim_rate / real_rate:.2f} (target >= 1.5);"
@@ -306,7 +315,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     default = int(os.environ.get("BENCH_SIMULATE_CONTACTS", "2000"))
     parser.add_argument("--contacts", type=int, default=default)
+    parser.add_argument(
+        "--simulation-only", action="store_true", help="skip the engine (memory at scale)"
+    )
     args = parser.parse_args()
+    engine = not args.simulation_only
 
     from app.redis import EmbeddedRedis
 
@@ -316,12 +329,12 @@ def main() -> None:
         embedded = EmbeddedRedis(Path(tempfile.mkdtemp()))
         redis_url = embedded.start()
     try:
-        measure("SQLite", sqlite_url, args.contacts, redis_url)
+        measure("SQLite", sqlite_url, args.contacts, redis_url, engine)
         pg = os.environ.get("PARCOURS_BENCH_POSTGRES_URL") or os.environ.get(
             "PARCOURS_TEST_POSTGRES_URL"
         )
         if pg:
-            measure("PostgreSQL", postgres_url(pg), args.contacts, redis_url)
+            measure("PostgreSQL", postgres_url(pg), args.contacts, redis_url, engine)
         else:
             print("PostgreSQL: skipped (set PARCOURS_BENCH_POSTGRES_URL)")
     finally:
