@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from arq import create_pool
 from arq.worker import Worker
 from sqlalchemy import Engine, func, insert, select
@@ -23,6 +24,7 @@ from app.models import (
     ListMembership,
     MessagePurpose,
     MessageTemplate,
+    Scenario,
     Simulation,
 )
 from app.queue import Queue
@@ -31,6 +33,8 @@ from app.services.scenarios.enrollments import Candidate, enroll
 from tests.worker.test_engine_journeys import graph
 from worker.queue import QUEUE_NAME, redis_settings
 from worker.settings import WorkerSettings
+from worker.simulation import run as simulation_run
+from worker.simulation.replay import Stopped, Window, simulate_chunk
 from worker.simulation.run import _chunks, run_simulation
 from worker.tasks import sweep
 
@@ -286,3 +290,42 @@ def test_the_first_chunk_is_small_so_the_first_counts_come_at_once() -> None:
     assert sizes == [50, 500, 500, 184]
     assert _chunks([], 500) == []
     assert [len(c) for c in _chunks(list(range(30)), 20)] == [20, 10]
+
+
+def test_inside_a_chunk_the_pulse_keeps_the_run_alive_until_it_is_cancelled(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=5)
+    simulation_id = _ask(committed_engine, scenario_id)
+    monkeypatch.setattr(simulation_run, "PULSE_SECONDS", 0.0)
+    clock = FrozenClock(NOW + timedelta(seconds=30))
+    pulse = simulation_run.Pulse(committed_engine, simulation_id, clock)
+
+    assert pulse() is True
+    with Session(read_only(committed_engine)) as session:
+        row = session.get(Simulation, simulation_id)
+        assert row is not None
+        assert row.heartbeat_at == clock.now()
+
+    with session_scope(committed_engine) as session:
+        simulations.cancel_simulation(session, scenario_id, simulation_id, NOW)
+    assert pulse() is False
+
+
+def test_a_chunk_told_to_stop_stops_between_two_moments(committed_engine: Engine) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=5)
+    beats: list[int] = []
+
+    def once_then_stop() -> bool:
+        beats.append(1)
+        return len(beats) < 2
+
+    with Session(read_only(committed_engine)) as session:
+        draft = session.get(Scenario, scenario_id)
+        assert draft is not None
+        plan = simulation_run.plan_of(session, draft.draft)
+        ids = list(session.execute(select(Contact.id)).scalars())  # type: ignore[call-overload]
+        window = Window.of(NOW, 7, 7)
+        with pytest.raises(Stopped):
+            simulate_chunk(session, plan, ids, window, pulse=once_then_stop)
+    assert len(beats) == 2

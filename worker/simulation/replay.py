@@ -18,6 +18,7 @@ due (a delay ending, a wait timing out, a retry), until the horizon.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -179,6 +180,14 @@ def trigger_event_names(plan: Plan) -> set[str]:
     return names
 
 
+class Stopped(Exception):
+    """The run was told to stop (cancelled) in the middle of a chunk."""
+
+
+def _carry_on() -> bool:
+    return True
+
+
 def simulate_chunk(
     real: Session,
     plan: Plan,
@@ -186,24 +195,26 @@ def simulate_chunk(
     window: Window,
     existing: dict[int, str] | None = None,
     scenario_id: int | None = None,
+    pulse: Callable[[], bool] = _carry_on,
 ) -> ChunkResult:
     """Runs ``contact_ids`` through ``plan`` in a fresh overlay. ``existing``: contact id ->
     trigger block, for contacts let in at the start as an activation with its existing
     contacts would; ``scenario_id``: the scenario simulated, whose journeys from before the
-    window count for its re-entry rules."""
+    window count for its re-entry rules; ``pulse``: called at each moment of virtual time
+    (it says the run is alive), False to stop (raises ``Stopped``)."""
     with overlay() as scratch, Session(scratch, expire_on_commit=False) as session:
         copy_chunk(real, session, plan, contact_ids, window.start, window.as_of)
         if scenario_id is not None:
             copy_past_journeys(real, session, scenario_id, contact_ids, window.start)
         if existing:
             let_existing_in(session, plan, existing, window.start)
-        steps = _run(session, window, plan)
+        steps = _run(session, window, plan, pulse)
         result = _collect(session, window)
         result.steps = steps
         return result
 
 
-def _run(session: Session, window: Window, plan: Plan) -> int:
+def _run(session: Session, window: Window, plan: Plan, pulse: Callable[[], bool]) -> int:
     """The engine at every moment something happens, from the window's start to its end."""
     plans, steps, now = Plans(), 0, window.start
     ticks = anniversary_moments(session, plan, window)
@@ -211,6 +222,8 @@ def _run(session: Session, window: Window, plan: Plan) -> int:
     heard = heard_moments(session)
     next_heard = 0
     while True:
+        if not pulse():
+            raise Stopped
         to_match = arrive(session, now)
         while next_heard < len(heard) and heard[next_heard] <= now:
             next_heard += 1
@@ -344,4 +357,4 @@ def _collect(session: Session, window: Window) -> ChunkResult:
     return result
 
 
-__all__ = ["ChunkResult", "Window", "candidate_contacts", "simulate_chunk"]
+__all__ = ["ChunkResult", "Stopped", "Window", "candidate_contacts", "simulate_chunk"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,7 +23,13 @@ from app.graph import Plan, check_draft, compile_document, has_errors
 from app.models import Simulation, SimulationStatus
 from app.services.scenarios.existing_contacts import sources
 from app.services.scenarios.scenarios import known_refs
-from worker.simulation.replay import ChunkResult, Window, candidate_contacts, simulate_chunk
+from worker.simulation.replay import (
+    ChunkResult,
+    Stopped,
+    Window,
+    candidate_contacts,
+    simulate_chunk,
+)
 
 log = logging.getLogger("parcours.simulation")
 # Few, large chunks: the engine runs once per moment of virtual time in each chunk, so the
@@ -33,6 +40,7 @@ FIRST_CHUNK = 50
 SIMULATIONS = SQLModel.metadata.tables["simulations"]
 # A run says it is alive after each chunk (a chunk takes seconds): silent this long, it died.
 SILENT_SECONDS = 120
+PULSE_SECONDS = 5.0
 BURST_WARNING_AT = 100  # messages to send within minutes of activation worth a word
 
 
@@ -85,15 +93,44 @@ def run_simulation(
     total = ChunkResult()
     chunks = _chunks(contacts, chunk_size)
     done = 0
+    pulse = Pulse(engine, simulation_id, clock)
     for chunk in chunks:
         with Session(read_only(engine)) as session:
             entering = {c: existing[c] for c in chunk if c in existing}
-            part = simulate_chunk(session, plan, chunk, window, entering, scenario_id)
+            try:
+                part = simulate_chunk(session, plan, chunk, window, entering, scenario_id, pulse)
+            except Stopped:
+                return _status(engine, simulation_id)
         total.merge(part)
         done += len(chunk)
         if not _progress(engine, simulation_id, clock, done / len(contacts), total):
             return _status(engine, simulation_id)
     return _finish(engine, simulation_id, clock, SimulationStatus.done, result=total, plan=plan)
+
+
+class Pulse:
+    """Inside a chunk (tens of seconds for a large one), every few seconds: says the run is
+    alive, so the sweep does not start it again, and answers False once it was cancelled, so
+    a cancel takes effect within seconds rather than at the end of the chunk."""
+
+    def __init__(self, engine: Engine, simulation_id: int, clock: Clock) -> None:
+        self.engine, self.simulation_id, self.clock = engine, simulation_id, clock
+        self.last = time.monotonic()
+
+    def __call__(self) -> bool:
+        if time.monotonic() - self.last < PULSE_SECONDS:
+            return True
+        self.last = time.monotonic()
+        with session_scope(self.engine) as session:
+            alive: Any = session.execute(
+                update(SIMULATIONS)
+                .where(
+                    SIMULATIONS.c.id == self.simulation_id,
+                    SIMULATIONS.c.status == SimulationStatus.running.value,
+                )
+                .values(heartbeat_at=self.clock.now())
+            )
+            return bool(alive.rowcount)
 
 
 def _chunks(contacts: list[int], size: int) -> list[list[int]]:
