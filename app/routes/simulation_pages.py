@@ -1,7 +1,9 @@
 """Simulating a draft from the canvas (issue 15): the editor's *Simulate* form starts a run in
-the worker, then its fragment is polled every second until the answer is in. The counts come
-from the same service as the API's (``services/scenarios/simulations``); this module only
-reads the form and shapes the answer for the page."""
+the worker, then its fragment is polled every second until the answer is in (it can be
+stopped meanwhile), and lists each block's sample contacts, whose simulated journeys open on
+the journey page marked simulated. The counts come from the same service as the API's
+(``services/scenarios/simulations``); this module only reads the form and shapes the answer
+for the page."""
 
 from __future__ import annotations
 
@@ -10,10 +12,12 @@ from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Depends, Request
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from app.deps import SessionDep, get_current_user
 from app.i18n import _
 from app.inputs import Int32
+from app.models import Simulation
 from app.services.errors import Invalid, ServiceError
 from app.services.messaging.not_sent import REASONS
 from app.services.scenarios import simulations as service
@@ -92,7 +96,7 @@ async def start(
     background.add_task(
         request.app.state.queue.enqueue, TASK, simulation.id, job_id=f"simulate:{simulation.id}"
     )
-    return _render(request, scenario_id, service.answer(simulation))
+    return _render(request, session, simulation)
 
 
 @router.get("/scenarios/{scenario_id}/simulations/{simulation_id}")
@@ -100,7 +104,7 @@ def read(
     scenario_id: Int32, simulation_id: Int32, request: Request, session: SessionDep
 ) -> HTMLResponse:
     simulation = service.get_simulation(session, scenario_id, simulation_id)
-    return _render(request, scenario_id, service.answer(simulation))
+    return _render(request, session, simulation)
 
 
 @router.post("/scenarios/{scenario_id}/simulations/{simulation_id}/cancel")
@@ -108,11 +112,40 @@ def cancel(
     scenario_id: Int32, simulation_id: Int32, request: Request, session: SessionDep
 ) -> HTMLResponse:
     simulation = service.cancel_simulation(session, scenario_id, simulation_id, _now(request))
-    return _render(request, scenario_id, service.answer(simulation))
+    return _render(request, session, simulation)
 
 
-def _render(request: Request, scenario_id: int, answer: dict[str, Any]) -> HTMLResponse:
-    context = {"scenario_id": scenario_id, **shaped(answer)}
+@router.get("/scenarios/{scenario_id}/simulations/{simulation_id}/contacts/{contact_id}")
+def journey(
+    scenario_id: Int32,
+    simulation_id: Int32,
+    contact_id: Int32,
+    request: Request,
+    session: SessionDep,
+) -> HTMLResponse:
+    """A sample contact's simulated journey, on the real journey page's layout."""
+    scenario = get_scenario(session, scenario_id)
+    simulation, contact, journeys = service.simulated_journeys(
+        session, scenario_id, simulation_id, contact_id
+    )
+    context = {
+        "scenario": scenario,
+        "contact": contact,
+        "journeys": journeys,
+        "simulation": simulation,
+        "simulated": True,
+    }
+    return render(request, "journey.html", context)
+
+
+def _render(request: Request, session: Session, simulation: Simulation) -> HTMLResponse:
+    answer = service.answer(simulation)
+    context = {
+        "scenario_id": simulation.scenario_id,
+        **shaped(answer),
+        # Only once done: the fragment polled every second does not look the contacts up.
+        "samples": service.sample_blocks(session, simulation) if answer["status"] == "done" else [],
+    }
     return render(request, TEMPLATE, context, block="simulation")
 
 

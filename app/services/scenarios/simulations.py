@@ -3,15 +3,18 @@ the worker runs it (``worker/simulation``) and the answer is read back from the 
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from app.graph import check_draft, has_errors
-from app.i18n import _, format_number, ngettext
-from app.models import Scenario, ScenarioVersion, Simulation, SimulationStatus
+from app.i18n import _, format_number, ngettext, pgettext
+from app.models import Contact, Scenario, ScenarioVersion, Simulation, SimulationStatus
 from app.services.errors import Invalid, NotFound
+from app.services.insights.contacts import JourneyStep, block_names
+from app.services.scenarios.ref_names import ref_names
 from app.services.scenarios.scenarios import ScenarioInvalid, get_scenario, known_refs
 
 EMPTY_RESULT: dict[str, Any] = {
@@ -148,3 +151,116 @@ def warning_words(warning: dict[str, Any]) -> str:
             "sees what the contacts did for real."
         ) % {"event": warning.get("event", "")}
     return str(code)
+
+
+# --- sample contacts and their simulated journeys ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class SampleContact:
+    contact_id: int
+    label: str  # the email, or "Contact N" when there is none
+
+
+@dataclass(frozen=True)
+class SampleBlock:
+    node_id: str
+    name: str
+    summary: str  # what tells two blocks of one kind apart ("Send email 'hello'")
+    contacts: list[SampleContact]
+
+
+def _names(session: Session, simulation: Simulation) -> dict[str, tuple[str, str]]:
+    """Each block's (name, summary) in the graph that was simulated, which the draft may
+    have left since."""
+    return block_names(simulation.graph, ref_names(session))
+
+
+def _sampled(simulation: Simulation) -> dict[str, list[int]]:
+    samples: dict[str, list[int]] = (simulation.result or {}).get("samples") or {}
+    return samples
+
+
+def sample_blocks(session: Session, simulation: Simulation) -> list[SampleBlock]:
+    """The sampled contacts of each block, blocks in the canvas's order; a contact erased
+    since is left out (there is nothing left to show)."""
+    samples = _sampled(simulation)
+    ids = {contact_id for ids in samples.values() for contact_id in ids}
+    if not ids:
+        return []
+    emails = dict(
+        session.exec(select(Contact.id, Contact.email).where(col(Contact.id).in_(ids))).all()
+    )
+    blocks = []
+    for node_id, (name, summary) in _names(session, simulation).items():
+        people = [
+            SampleContact(
+                contact_id,
+                emails[contact_id] or _("Contact %(id)s") % {"id": contact_id},
+            )
+            for contact_id in samples.get(node_id, [])
+            if contact_id in emails
+        ]
+        if people:
+            blocks.append(SampleBlock(node_id, name, summary, people))
+    return blocks
+
+
+@dataclass(frozen=True)
+class SimulatedEnrollment:
+    """What the journey page reads of an enrollment, as the simulation left it."""
+
+    id: int  # its place among the contact's simulated journeys, from 1
+    entered_at: datetime
+    state: str | None  # None: stored before simulations kept it
+    wake_at: datetime | None
+    instance_key: None = None
+
+
+@dataclass
+class SimulatedJourney:
+    enrollment: SimulatedEnrollment
+    steps: list[JourneyStep] = field(default_factory=list)
+
+
+def simulated_journeys(
+    session: Session, scenario_id: int, simulation_id: int, contact_id: int
+) -> tuple[Simulation, Contact, list[SimulatedJourney]]:
+    """A sampled contact's simulated journeys, the latest first as on the real journey
+    page; a contact the simulation did not sample is not found."""
+    simulation = get_simulation(session, scenario_id, simulation_id)
+    if not any(contact_id in ids for ids in _sampled(simulation).values()):
+        raise NotFound(_("This contact is not one of this simulation’s sample contacts."))
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound(_("This contact is no longer in your contacts."))
+    result = simulation.result or {}
+    raw_steps: list[dict[str, Any]] = (result.get("journeys") or {}).get(str(contact_id), [])
+    names = _names(session, simulation)
+    gone = (pgettext("journey step", "A block no longer in the scenario"), "")
+    steps = []
+    for step in raw_steps:
+        name, summary = names.get(step["node_id"], gone)
+        at = datetime.fromisoformat(step["at"])
+        steps.append(
+            JourneyStep(at, step["node_id"], name, summary, step["outcome"], step.get("detail"))
+        )
+    heads: list[dict[str, Any]] | None = (result.get("enrollments") or {}).get(str(contact_id))
+    if heads is None:  # stored before enrollments were kept: one journey, no state known
+        if not steps:
+            return simulation, contact, []
+        heads = [{"entered_at": steps[0].at.isoformat(), "state": None, "wake_at": None,
+                  "steps": list(range(len(steps)))}]  # fmt: skip
+    journeys = [
+        SimulatedJourney(
+            SimulatedEnrollment(
+                place,
+                datetime.fromisoformat(head["entered_at"]),
+                head.get("state"),
+                datetime.fromisoformat(head["wake_at"]) if head.get("wake_at") else None,
+            ),
+            [steps[i] for i in head.get("steps", []) if i < len(steps)],
+        )
+        for place, head in enumerate(heads, start=1)
+    ]
+    return simulation, contact, journeys[::-1]
