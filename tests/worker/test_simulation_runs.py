@@ -160,7 +160,7 @@ def test_existing_contacts_enter_at_the_start_and_a_burst_is_warned_of(
         ("hello", "burst_at_activation")
     ]
     assert (
-        "108 contacts would get this message within 5 minutes" in answer["warnings"][0]["message"]
+        "108 contacts would get “hello” within 5 minutes" in answer["warnings"][0]["message"]
     )
 
 
@@ -217,7 +217,7 @@ def test_the_warnings_are_written_in_the_readers_language(committed_engine: Engi
         {
             "node": "hello",
             "code": "burst_at_activation",
-            "message": "108 contacts recevraient ce message dans les 5 minutes suivant "
+            "message": "108 contacts recevraient « hello » dans les 5 minutes suivant "
             "l’activation : pensez à les faire entrer au plus un certain nombre par heure.",
         }
     ]

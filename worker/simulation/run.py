@@ -38,6 +38,7 @@ log = logging.getLogger("parcours.simulation")
 CHUNK_CONTACTS = 50_000
 FIRST_CHUNK = 50
 SIMULATIONS = SQLModel.metadata.tables["simulations"]
+MESSAGES = SQLModel.metadata.tables["message_templates"]
 # A run says it is alive after each chunk (a chunk takes seconds): silent this long, it died.
 SILENT_SECONDS = 120
 PULSE_SECONDS = 5.0
@@ -216,24 +217,37 @@ def _finish(
         simulation.finished_at = clock.now()
         if result is not None:
             simulation.progress = 1.0
-            simulation.result = {**result.dump(), "warnings": warnings(result, plan)}
+            names = dict(session.execute(select(MESSAGES.c.key, MESSAGES.c.name)).tuples().all())
+            simulation.result = {**result.dump(), "warnings": warnings(result, plan, names)}
         session.add(simulation)
         return status
 
 
-def warnings(result: ChunkResult, plan: Plan | None) -> list[dict[str, Any]]:
+def warnings(
+    result: ChunkResult, plan: Plan | None, message_names: dict[str, str] | None = None
+) -> list[dict[str, Any]]:
     """What deserves a look before activating: a code, the block and what the words need
-    (they are written when read, in the reader's language: ``simulations.warning_words``)."""
+    (they are written when read, in the reader's language: ``simulations.warning_words``);
+    a burst names its message as it was called when simulated."""
+    names = message_names or {}
     found: list[dict[str, Any]] = [
-        {"node": node_id, "code": "burst_at_activation", "count": count}
+        {"node": node_id, "code": "burst_at_activation", "count": count,
+         "message": names.get(_message_key(plan, node_id) or "")}
         for node_id, count in sorted(result.burst.items())
         if count >= BURST_WARNING_AT
-    ]
+    ]  # fmt: skip
     if plan is not None:
         found += _not_predicted(plan)
     if plan is not None and result.entered == 0:
         found.append({"node": None, "code": "nobody_enters"})
     return found
+
+
+def _message_key(plan: Plan | None, node_id: str) -> str | None:
+    if plan is None:
+        return None
+    key = getattr(plan.block(node_id).config, "message", None)
+    return key if isinstance(key, str) else None
 
 
 TRACKING = ("email_opened", "email_clicked", "email_unsubscribed")

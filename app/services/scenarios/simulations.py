@@ -126,6 +126,14 @@ def warning_words(warning: dict[str, Any]) -> str:
     code = warning["code"]
     if code == "burst_at_activation":
         count = int(warning.get("count", 0))
+        if warning.get("message"):
+            return ngettext(
+                "%(count)s contact would get “%(message)s” within 5 minutes of activation: "
+                "consider letting them in at most a number per hour.",
+                "%(count)s contacts would get “%(message)s” within 5 minutes of activation: "
+                "consider letting them in at most a number per hour.",
+                count,
+            ) % {"count": format_number(count), "message": warning["message"]}
         return ngettext(
             "%(count)s contact would get this message within 5 minutes of activation: "
             "consider letting them in at most a number per hour.",
