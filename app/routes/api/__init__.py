@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import get_api_key
-from app.routes.api import account, contacts, lists, scenarios, segments, simulations
+from app.routes.api import account, contacts, lists, scenarios, segments, simulations, versions
 from app.routes.api import messages as message_api
 from app.routes.api.intake import rate_limit
 
@@ -16,4 +16,5 @@ router.include_router(lists.router)
 router.include_router(segments.router)
 router.include_router(scenarios.router)
 router.include_router(simulations.router)
+router.include_router(versions.router)
 router.include_router(message_api.router)
