@@ -41,6 +41,8 @@ class StepOutcome(StrEnum):
     waiting = "waiting"  # arrived on a delay and parked
     failed = "failed"  # kept failing after retries; the journey stops here
     exited = "exited"  # pulled out by the scenario's goal
+    # Moved to another block (and version) or taken out by a publish (CONTRACTS-2 §B).
+    migrated = "migrated"
 
 
 class Enrollment(SQLModel, table=True):

@@ -33,7 +33,8 @@ from app.services.errors import Invalid
 from app.services.scenarios import scenarios
 from app.services.scenarios.enrollments import Candidate, enroll
 from app.services.scenarios.manual_enrollment import ManualEntry, refused_filter
-from app.services.scenarios.scenarios import editable_scenario, known_refs, live_version
+from app.services.scenarios.migration import Migration
+from app.services.scenarios.scenarios import Published, editable_scenario, known_refs, live_version
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 LISTS = SQLModel.metadata.tables["lists"]
@@ -352,11 +353,42 @@ def activate(
     per_hour: int | None,
     user_id: int | None = None,
 ) -> tuple[Scenario, ScenarioVersion, list[Issue], LetIn | None]:
-    """Activates the scenario (``scenarios.activate``) and, when asked, lets in the contacts
-    already there; every refusal is checked before anything is written."""
+    """:func:`publish` without a migration: the contacts inside stay on their versions."""
+    published, let_in = publish(
+        session,
+        scenario_id,
+        now=now,
+        include_existing=include_existing,
+        per_hour=per_hour,
+        user_id=user_id,
+    )
+    return published.scenario, published.version, published.warnings, let_in
+
+
+def publish(
+    session: Session,
+    scenario_id: int,
+    *,
+    now: datetime,
+    include_existing: bool,
+    per_hour: int | None,
+    user_id: int | None = None,
+    migration: Migration | None = None,
+    from_version: int | None = None,
+) -> tuple[Published, LetIn | None]:
+    """Activates the scenario (``scenarios.publish``, with its migration of the contacts
+    inside) and, when asked, lets in the contacts already there; every refusal is checked
+    before anything is written."""
     if include_existing:
         check_request(session, scenario_id, now)
-    scenario, version, warnings = scenarios.activate(session, scenario_id, now=now, user_id=user_id)
+    published = scenarios.publish(
+        session,
+        scenario_id,
+        now=now,
+        user_id=user_id,
+        migration=migration,
+        from_version=from_version,
+    )
     if not include_existing:
-        return scenario, version, warnings, None
-    return scenario, version, warnings, let_in(session, scenario, version, now, per_hour)
+        return published, None
+    return published, let_in(session, published.scenario, published.version, now, per_hour)

@@ -3,19 +3,20 @@
 The draft is saved even when invalid (the canvas autosaves); ``draft_revision`` makes saves
 optimistic: a save that names a stale revision changes nothing and is answered with a conflict.
 Activation validates and compiles the draft and publishes it as version N+1; contacts already
-travelling stay on the version they entered.
+travelling stay on the version they entered, unless the publish migrates them (``migration``).
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import delete, func, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlmodel import Session, col, select
 
 from app.graph import Issue, KnownRefs, check_draft, compile_document, has_errors
@@ -33,9 +34,12 @@ from app.scenario_templates import scenario_templates
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging.rendering import template_problem
 from app.services.scenarios import lint_facts
+from app.services.scenarios import migration as migration_service
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, install_dependencies
+from app.services.scenarios.migration import Migrated, Migration
 from app.services.scenarios.ref_names import block_titles, ref_names
 
+RETRYABLE = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 EMPTY_GRAPH: dict[str, Any] = {"schema": 1, "nodes": [], "edges": [], "settings": {}}
 NAME_LENGTH = 200
 
@@ -231,17 +235,68 @@ def live_version(session: Session, scenario: Scenario) -> ScenarioVersion | None
     ).one()
 
 
+@dataclass(frozen=True)
+class Published:
+    """What an activation did: the version now live, the draft's warnings (they do not block
+    activation but deserve a look) and, when one was asked, what the migration moved."""
+
+    scenario: Scenario
+    version: ScenarioVersion
+    warnings: list[Issue]
+    migrated: Migrated | None = None
+
+
+class StalePlan(Conflict):
+    """The publish plan was made against a version that is no longer the live one."""
+
+    def __init__(self, live: int | None, planned: int) -> None:
+        super().__init__(
+            _(
+                "Version %(live)s was published since your plan was made against version "
+                "%(planned)s: look at the plan again. Nothing was changed."
+            )
+            % {"live": live if live is not None else "—", "planned": planned}
+        )
+
+
 def activate(
     session: Session, scenario_id: int, *, now: datetime, user_id: int | None = None
 ) -> tuple[Scenario, ScenarioVersion, list[Issue]]:
-    """Publishes the draft as a new version (unless it is the live one already) and runs it.
+    """Publishes the draft as a new version (unless it is the live one already) and runs it;
+    the contacts inside stay on their versions. Returns the draft's warnings too."""
+    done = publish(session, scenario_id, now=now, user_id=user_id)
+    return done.scenario, done.version, done.warnings
 
-    Returns the warnings too: they do not block activation but deserve a look.
+
+def publish(
+    session: Session,
+    scenario_id: int,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    migration: Migration | None = None,
+    from_version: int | None = None,
+) -> Published:
+    """Publishes the draft as a new version (unless it is the live one already), runs it,
+    and applies ``migration`` to the contacts already inside (CONTRACTS-2 §B).
+
+    Every refusal comes before the first write: the draft's errors and a migration that
+    cannot be applied (422), a plan made against another live version (``from_version``,
+    409). The scenario row is then claimed by a compare-and-set on its live version, so of
+    two publishes at once one wins and the other is a 409 — its migration was checked
+    against contacts the winner may have moved.
     """
     scenario = editable_scenario(session, scenario_id)
     document, issues = check_draft(scenario.draft, known_refs(session))
     if document is None or has_errors(issues):
         raise ScenarioInvalid(issues)
+    if from_version is not None and from_version != scenario.live_version:
+        raise StalePlan(scenario.live_version, from_version)
+    plan = compile_document(document)
+    steps: list[migration_service.Step] = []
+    if migration is not None:
+        steps = migration_service.check(session, scenario_id, migration, plan, scenario.draft)
+    _claim(session, scenario, now)
     current = live_version(session, scenario)
     if current is None or current.graph != scenario.draft:
         number = (
@@ -256,7 +311,7 @@ def activate(
             scenario_id=scenario_id,
             number=number,
             graph=scenario.draft,
-            plan=compile_document(document).model_dump(mode="json", by_alias=True),
+            plan=plan.model_dump(mode="json", by_alias=True),
             published_at=now,
             published_by_id=user_id,
         )
@@ -265,15 +320,54 @@ def activate(
             with session.begin_nested():
                 session.flush()
         except IntegrityError as exc:
-            raise Conflict(
-                _("Someone activated this scenario at the same moment; reload it.")
-            ) from exc
+            raise Conflict(_same_moment()) from exc
         scenario.live_version = number
+    migrated = None
+    if migration is not None:
+        migrated = _migrate(session, steps, current, now)
     scenario.status = ScenarioStatus.active
     scenario.activated_at = now
     scenario.updated_at = now
     session.add(scenario)
-    return scenario, current, [issue for issue in issues if not issue.is_error]
+    warnings = [issue for issue in issues if not issue.is_error]
+    return Published(scenario, current, warnings, migrated)
+
+
+def _same_moment() -> str:
+    return _("Someone activated this scenario at the same moment; reload it.")
+
+
+def _claim(session: Session, scenario: Scenario, now: datetime) -> None:
+    """Locks the scenario's row for this transaction, unless its live version changed since
+    it was read: then another publish got there first (409, nothing written)."""
+    same_live = (
+        col(Scenario.live_version).is_(None)
+        if scenario.live_version is None
+        else col(Scenario.live_version) == scenario.live_version
+    )
+    claimed = session.execute(
+        update(Scenario)
+        .where(col(Scenario.id) == scenario.id, same_live, not_archived())
+        .values(updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if claimed.rowcount == 0:  # type: ignore[attr-defined]
+        raise Conflict(_same_moment())
+
+
+def _migrate(
+    session: Session, steps: list[migration_service.Step], version: ScenarioVersion, now: datetime
+) -> Migrated:
+    try:
+        return migration_service.apply(session, steps, version, version.graph, now)
+    except DBAPIError as exc:
+        # PostgreSQL cancelled this transaction to break a deadlock with the engine moving
+        # the same journeys: nothing of it is written; the marketer can publish again.
+        if getattr(exc.orig, "sqlstate", None) not in RETRYABLE:
+            raise
+        raise Conflict(
+            _("Contacts were moving through this scenario at that very moment; publish again.")
+        ) from exc
 
 
 def pause(session: Session, scenario_id: int, *, now: datetime) -> Scenario:
