@@ -14,20 +14,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.graph import RefNames
 from app.graph.diff import diff_graphs
 from app.i18n import _, format_number, ngettext
-from app.models import Enrollment, EnrollmentState, Scenario, ScenarioVersion, User
+from app.models import Scenario, ScenarioVersion, User
 from app.services.errors import NotFound
 from app.services.scenarios.graph_layout import layout
+from app.services.scenarios.holdings import holdings as parked_contacts
 from app.services.scenarios.ref_names import ref_names
 from app.services.scenarios.scenarios import editable_scenario, not_archived
 
-# Journeys a version still carries: contacts who will take another step on it.
-STILL_ON = (EnrollmentState.active.value, EnrollmentState.waiting.value)
 NAME_LENGTH = 60  # a block's name in a one-line summary; the canvas shows the rest
 
 
@@ -156,13 +155,12 @@ def changes_between(
 
 
 def holdings(session: Session, scenario_id: int) -> dict[int, int]:
-    """Contacts still travelling, by version id: one grouped query for every version."""
-    rows = session.exec(
-        select(Enrollment.version_id, func.count())
-        .where(Enrollment.scenario_id == scenario_id, col(Enrollment.state).in_(STILL_ON))
-        .group_by(col(Enrollment.version_id))
-    ).all()
-    return dict(rows)
+    """Contacts still travelling (active or waiting), by version id, for every version at
+    once: the publish plan's one grouped count, summed over each version's blocks."""
+    held: dict[int, int] = {}
+    for parked in parked_contacts(session, scenario_id):
+        held[parked.version_id] = held.get(parked.version_id, 0) + parked.contacts
+    return held
 
 
 def _authors(session: Session, versions: list[ScenarioVersion]) -> dict[int, Author]:
@@ -232,18 +230,11 @@ def version_entry(session: Session, scenario: Scenario, number: int) -> VersionE
         .order_by(col(ScenarioVersion.number).desc())
         .limit(1)
     ).first()
-    held = session.exec(
-        select(func.count()).where(
-            Enrollment.scenario_id == scenario.id,
-            Enrollment.version_id == version.id,
-            col(Enrollment.state).in_(STILL_ON),
-        )
-    ).one()
     return _entry(
         scenario,
         version,
         previous.graph if previous is not None else None,
-        {version.id or 0: held},
+        holdings(session, scenario.id or 0),
         _authors(session, [version]),
         ref_names(session),
     )
