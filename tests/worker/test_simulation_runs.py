@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from arq import create_pool
@@ -159,9 +160,7 @@ def test_existing_contacts_enter_at_the_start_and_a_burst_is_warned_of(
     assert [(w["node"], w["code"]) for w in answer["warnings"]] == [
         ("hello", "burst_at_activation")
     ]
-    assert (
-        "108 contacts would get “hello” within 5 minutes" in answer["warnings"][0]["message"]
-    )
+    assert "108 contacts would get “hello” within 5 minutes" in answer["warnings"][0]["message"]
 
 
 def test_nobody_enters_when_nothing_happened_and_it_says_so(committed_engine: Engine) -> None:
@@ -329,3 +328,23 @@ def test_a_chunk_told_to_stop_stops_between_two_moments(committed_engine: Engine
         with pytest.raises(Stopped):
             simulate_chunk(session, plan, ids, window, pulse=once_then_stop)
     assert len(beats) == 2
+
+
+def test_the_first_counts_come_from_a_few_contacts_before_the_whole_window_is_read(
+    committed_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    scenario_id = _shop(committed_engine, members=120, joined_lately=120)
+    simulation_id = _ask(committed_engine, scenario_id)
+    reports: list[tuple[float | None, int]] = []
+    stored = simulation_run._progress
+
+    def spy(*args: Any) -> bool:
+        reports.append((args[3], args[4].entered))
+        return bool(stored(*args))
+
+    monkeypatch.setattr(simulation_run, "_progress", spy)
+    assert run_simulation(committed_engine, simulation_id, chunk_size=1000) == "done"
+
+    # 50 first, share unknown; then the other 70 in one chunk, and the whole answer.
+    assert reports == [(None, 50), (120 / 120, 120)]
+    assert _answer(committed_engine, scenario_id, simulation_id)["entered"] == 120

@@ -164,6 +164,27 @@ def candidate_contacts(
     return sorted(ids)
 
 
+def first_candidates(session: Session, plan: Plan, window: Window, limit: int) -> list[int]:
+    """A few contacts who could enter, from the first rows that match rather than the whole
+    window: the first chunk runs on them while the full list (``candidate_contacts``, which
+    reads every event of the window) is still unknown, so the first counts come within a
+    second or two whatever the size of the base."""
+    names = trigger_event_names(plan)
+    if not names:
+        return []
+    rows = session.execute(
+        # No DISTINCT: it would make a database read every row before the first answer.
+        select(EVENTS.c.contact_id)
+        .where(
+            EVENTS.c.name.in_(sorted(names)),
+            EVENTS.c.received_at > window.start,
+            EVENTS.c.received_at <= window.as_of,
+        )
+        .limit(limit * 4)
+    ).scalars()
+    return sorted(dict.fromkeys(rows))[:limit]
+
+
 def trigger_event_names(plan: Plan) -> set[str]:
     index = plan.triggers
     names = set(index.events)
@@ -357,4 +378,11 @@ def _collect(session: Session, window: Window) -> ChunkResult:
     return result
 
 
-__all__ = ["ChunkResult", "Stopped", "Window", "candidate_contacts", "simulate_chunk"]
+__all__ = [
+    "ChunkResult",
+    "Stopped",
+    "Window",
+    "candidate_contacts",
+    "first_candidates",
+    "simulate_chunk",
+]

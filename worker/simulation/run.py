@@ -28,6 +28,7 @@ from worker.simulation.replay import (
     Stopped,
     Window,
     candidate_contacts,
+    first_candidates,
     simulate_chunk,
 )
 
@@ -90,23 +91,39 @@ def run_simulation(
         existing = (
             existing_entries(session, plan, simulation.as_of) if simulation.include_existing else {}
         )
-        contacts = candidate_contacts(session, plan, window, set(existing))
-    total = ChunkResult()
-    chunks = _chunks(contacts, chunk_size)
-    done = 0
+        first = first_candidates(session, plan, window, min(FIRST_CHUNK, chunk_size))
+    total, done = ChunkResult(), 0
     pulse = Pulse(engine, simulation_id, clock)
-    for chunk in chunks:
+
+    def run(chunk: list[int], progress: float | None) -> bool:
+        """One chunk, its counts added and stored; False when the run is to stop."""
+        nonlocal done
         with Session(read_only(engine)) as session:
             entering = {c: existing[c] for c in chunk if c in existing}
             try:
                 part = simulate_chunk(session, plan, chunk, window, entering, scenario_id, pulse)
             except Stopped:
-                return _status(engine, simulation_id)
+                return False
         total.merge(part)
         done += len(chunk)
-        if not _progress(engine, simulation_id, clock, done / len(contacts), total):
+        return _progress(engine, simulation_id, clock, progress, total)
+
+    # The first few while the full list is not known yet: counts, but no share of the work.
+    if first and not run(first, None):
+        return _status(engine, simulation_id)
+    with Session(read_only(engine)) as session:
+        ran = set(first)
+        rest = [c for c in candidate_contacts(session, plan, window, set(existing)) if c not in ran]
+    whole = len(first) + len(rest)
+    chunks = _chunks(rest, chunk_size) if not first else _slices(rest, chunk_size)
+    for chunk in chunks:
+        if not run(chunk, (done + len(chunk)) / whole):
             return _status(engine, simulation_id)
     return _finish(engine, simulation_id, clock, SimulationStatus.done, result=total, plan=plan)
+
+
+def _slices(contacts: list[int], size: int) -> list[list[int]]:
+    return [contacts[i : i + size] for i in range(0, len(contacts), size)]
 
 
 class Pulse:
@@ -138,9 +155,8 @@ def _chunks(contacts: list[int], size: int) -> list[list[int]]:
     """The contacts in chunks of ``size``, the first one small: the first counts and the
     first progress come within a second or two, whatever the size of the base."""
     first = min(FIRST_CHUNK, size)
-    rest = contacts[first:]
     head = [contacts[:first]] if contacts else []
-    return head + [rest[i : i + size] for i in range(0, len(rest), size)]
+    return head + _slices(contacts[first:], size)
 
 
 def _claim(engine: Engine, simulation_id: int, now: datetime) -> bool:
@@ -184,14 +200,16 @@ def silent_simulations(engine: Engine, now: datetime) -> list[int]:
 
 
 def _progress(
-    engine: Engine, simulation_id: int, clock: Clock, progress: float, total: ChunkResult
+    engine: Engine, simulation_id: int, clock: Clock, progress: float | None, total: ChunkResult
 ) -> bool:
-    """Stores the counts so far; False when the simulation was cancelled meanwhile."""
+    """Stores the counts so far (and the share of the work done, when known); False when
+    the simulation was cancelled meanwhile."""
     with session_scope(engine) as session:
         simulation = session.get(Simulation, simulation_id, with_for_update=True)
         if simulation is None or simulation.status != SimulationStatus.running:
             return False
-        simulation.progress = min(progress, 0.99)
+        if progress is not None:
+            simulation.progress = min(progress, 0.99)
         simulation.result = total.dump()
         simulation.heartbeat_at = clock.now()
         session.add(simulation)
@@ -217,7 +235,8 @@ def _finish(
         simulation.finished_at = clock.now()
         if result is not None:
             simulation.progress = 1.0
-            names = dict(session.execute(select(MESSAGES.c.key, MESSAGES.c.name)).tuples().all())
+            query = select(MESSAGES.c.key, MESSAGES.c.name)
+            names = {key: name for key, name in session.execute(query)}
             simulation.result = {**result.dump(), "warnings": warnings(result, plan, names)}
         session.add(simulation)
         return status
