@@ -166,7 +166,7 @@ export async function publishChanges({ root, scenarioId, post }) {
       if (what === "again") {
         const fresh = await load(scenarioId);
         if (fresh) show(fresh);
-        else dialog.close(); // nothing left to decide: the next click activates as before
+        else window.location.reload(); // what went live meanwhile is the draft: show it as it is
       }
     });
     dialog.addEventListener("submit", async (event) => {
