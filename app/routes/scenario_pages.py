@@ -21,7 +21,13 @@ from app.graph import check_draft
 from app.graph.issues import block_label
 from app.i18n import N_, _
 from app.inputs import Int32
-from app.routes.activation_body import ActivateRequest, ExistingOut
+from app.models import Scenario
+from app.routes.activation_body import (
+    ActivateRequest,
+    ExistingOut,
+    MigratedOut,
+    after_activation,
+)
 from app.routes.canvas_forms import PanelErrors, config_from_form
 from app.routes.canvas_panels import (
     block_problems,
@@ -38,9 +44,11 @@ from app.routes.canvas_settings import (
 from app.scenario_templates import scenario_templates
 from app.services.errors import Invalid, ServiceError
 from app.services.scenarios import existing_contacts
+from app.services.scenarios import publish_plan as plan_service
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.block_catalog import block_info, families, palette_json
 from app.services.scenarios.ref_names import ref_names
+from app.services.scenarios.versions import VersionEntry
 from app.templating import render
 
 router = APIRouter(
@@ -126,6 +134,40 @@ def create(
 def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLResponse:
     scenario = service.get_scenario(session, scenario_id)
     graph = scenario.draft if isinstance(scenario.draft, dict) else {}
+    return render_editor(
+        request, session, scenario, graph, notice=restored_notice(request, scenario_id)
+    )
+
+
+RESTORED = "restored"  # session key: the version just restored, said once on the canvas
+
+
+def remember_restored(request: Request, scenario_id: int, number: int) -> None:
+    request.session[RESTORED] = {"scenario": scenario_id, "version": number}
+
+
+def restored_notice(request: Request, scenario_id: int) -> str | None:
+    """Says "Version N is now your draft" once, on the canvas the restore led to."""
+    restored = request.session.get(RESTORED)
+    if not isinstance(restored, dict) or restored.get("scenario") != scenario_id:
+        return None
+    del request.session[RESTORED]
+    return _("Version %(number)s is now your draft. Publish it to make it live.") % {
+        "number": restored.get("version")
+    }
+
+
+def render_editor(
+    request: Request,
+    session: SessionDep,
+    scenario: Scenario,
+    graph: dict[str, Any],
+    *,
+    version: VersionEntry | None = None,
+    notice: str | None = None,
+) -> HTMLResponse:
+    """The canvas on ``graph``: the draft, or with ``version`` that published version, read
+    only (app/static/js/canvas/readonly.js)."""
     known = service.known_refs(session)
     document, issues = check_draft(graph, known)
     summaries = summaries_of(document, known.names)
@@ -135,16 +177,17 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
             "id": scenario.id,
             "name": scenario.name,
             "status": scenario.status,
-            "revision": scenario.draft_revision,
+            # A read-only view holds no revision: whatever it sent as a save would be refused.
+            "revision": scenario.draft_revision if version is None else None,
             "liveVersion": scenario.live_version,
         },
         "graph": graph,
-        "issues": [issue.model_dump(mode="json") for issue in issues],
+        "issues": [] if version else [issue.model_dump(mode="json") for issue in issues],
         "summaries": summaries,
         "palette": palette_json(),
         # Contacts already there waiting to enter, by trigger block (an activation "at most
         # N per hour"): the canvas shows the queue on the block.
-        "queue": _queue_json(session, scenario_id),
+        "queue": {} if version else _queue_json(session, scenario.id or 0),
         # How the graph's messages name what they are about, so the list of things to fix
         # can show the name in bold instead ("\u0000" stands for the block's title, or its id).
         "labels": {
@@ -152,6 +195,8 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
             "settings": _("Scenario settings"),
             "titles": {f"{t}.{k}": title for (t, k), title in known.block_titles.items()},
         },
+        "readonly": {"version": version.number} if version else None,
+        "notice": notice,
     }
     return render(
         request,
@@ -161,6 +206,7 @@ def editor(scenario_id: Int32, request: Request, session: SessionDep) -> HTMLRes
             "families": families(),
             "cards": [card_context(node, summaries.get(str(node.get("id")))) for node in nodes],
             "boot": boot,
+            "version": version,
         },
     )
 
@@ -198,32 +244,46 @@ def activate(
     body: Annotated[ActivateRequest | None, Body()] = None,
 ) -> JSONResponse:
     """Publishes the saved draft; refused with the issues (422) while errors remain. With
-    ``include_existing``, the contacts already there enter too (all at once or a ramp)."""
+    ``include_existing``, the contacts already there enter too (all at once or a ramp); with
+    ``migration``, the contacts inside move or leave as the publish plan was answered."""
     user = getattr(request.state, "user", None)
     asked = body or ActivateRequest()
     try:
-        scenario, version, warnings, let_in = existing_contacts.activate(
+        published, let_in = existing_contacts.publish(
             session,
             scenario_id,
             now=_now(request),
             include_existing=asked.include_existing,
             per_hour=asked.ramp_per_hour,
             user_id=user.id if user else None,
+            migration=asked.asked_migration(),
+            from_version=asked.from_version,
         )
     except ServiceError as exc:
         return _json_error(exc)
-    if let_in is not None and (let_in.entered or let_in.waiting):
-        task = "advance" if let_in.entered else "let_in_waiting"
-        background.add_task(request.app.state.queue.kick, task)
+    after_activation(request, background, published, let_in)
     answer: dict[str, Any] = {
-        "status": scenario.status,
-        "version": version.number,
-        "warnings": [issue.model_dump(mode="json") for issue in warnings],
+        "status": published.scenario.status,
+        "version": published.version.number,
+        "warnings": [issue.model_dump(mode="json") for issue in published.warnings],
     }
+    if published.migrated is not None:
+        answer["migrated"] = MigratedOut.of(published.migrated).model_dump()
     if let_in is not None:  # asked with the contacts already there: what became of them
         answer["existing"] = ExistingOut.of(let_in).model_dump()
         answer["queue"] = _queue_json(session, scenario_id)
     return JSONResponse(answer)
+
+
+@router.get("/scenarios/{scenario_id}/publish-plan", response_model=None)
+def publish_plan(scenario_id: Int32, session: SessionDep) -> JSONResponse:
+    """The API's publish plan for the canvas's publish dialog, the blocks named in the
+    user's language."""
+    try:
+        plan = plan_service.publish_plan(session, scenario_id)
+    except ServiceError as exc:
+        return _json_error(exc)
+    return JSONResponse(plan.model_dump(mode="json"))
 
 
 @router.get("/scenarios/{scenario_id}/existing", response_model=None)
@@ -283,9 +343,11 @@ def panel(
     session: SessionDep,
     node: Annotated[NodeIn, Body()],
     scenario: Int32 | None = None,
+    readonly: bool = False,
 ) -> HTMLResponse:
     """The side panel of one block, filled with its current settings; ``scenario``, the one
-    the canvas shows (the manual trigger's panel enrolls contacts into it)."""
+    the canvas shows (the manual trigger's panel enrolls contacts into it); ``readonly``, a
+    published version's block: shown, never applied."""
     if block_info(node.type, node.kind) is None:
         return render(
             request, "_error_alert.html", {"detail": _("This block is not known.")}, status_code=422
@@ -294,7 +356,11 @@ def panel(
     return render(
         request,
         "canvas/panel.html",
-        {**panel_context(session, raw, block_problems(session, raw)), "scenario_id": scenario},
+        {
+            **panel_context(session, raw, block_problems(session, raw)),
+            "scenario_id": scenario,
+            "readonly": readonly,
+        },
     )
 
 
@@ -347,10 +413,18 @@ async def apply_panel(
 
 @router.post("/scenarios/settings/panel")
 def settings_panel(
-    request: Request, session: SessionDep, settings: Annotated[dict[str, Any], Body()]
+    request: Request,
+    session: SessionDep,
+    settings: Annotated[dict[str, Any], Body()],
+    readonly: bool = False,
 ) -> HTMLResponse:
-    """The scenario settings panel (re-entry and goal), filled with the draft's settings."""
-    return render(request, "canvas/settings_panel.html", settings_context(session, settings))
+    """The scenario settings panel (re-entry and goal), filled with the draft's settings (or
+    a published version's, ``readonly``)."""
+    return render(
+        request,
+        "canvas/settings_panel.html",
+        {**settings_context(session, settings), "readonly": readonly},
+    )
 
 
 @router.post("/scenarios/settings/apply")
