@@ -180,18 +180,27 @@ export async function publishChanges({ root, scenarioId, post }) {
       const confirm = form.querySelector('[type="submit"]');
       confirm.disabled = true;
       error("");
-      const { response, body } = await post(`/scenarios/${scenarioId}/activate`, asked.body);
+      let sent;
+      try {
+        sent = await post(`/scenarios/${scenarioId}/activate`, asked.body);
+      } catch {
+        error(t("The scenario could not be published. Check your connection and try again."));
+        confirm.disabled = false;
+        return;
+      }
+      const { response, body } = sent;
       if (response.ok) {
         outcome = { result: body, message: publishedMessage(body, asked.targets, asked.held) };
         dialog.close();
         return;
       }
       error(refusal(body.detail, response.status));
-      if (response.status === 409) {
-        // Another version went live since this plan: it must be looked at again.
-        confirm.hidden = true;
-        form.querySelector('[data-publish="again"]').hidden = false;
-      } else confirm.disabled = false;
+      // Another version went live since this plan (409), or the contacts moved on meanwhile
+      // (a migration's problems): the plan is worth looking at again; a 409 must be.
+      const stale = response.status === 409;
+      if (stale || (body.detail && body.detail.problems)) form.querySelector('[data-publish="again"]').hidden = false;
+      confirm.hidden = stale;
+      confirm.disabled = stale;
     });
     dialog.addEventListener("close", () => {
       unmark(root);
