@@ -3,6 +3,7 @@ at a block (and actions on them), and one contact's journey with the reason for 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -23,6 +24,7 @@ from app.services.messaging import not_sent
 from app.services.scenarios import scenarios as scenario_service
 from app.services.scenarios.graph_layout import layout
 from app.services.scenarios.ref_names import ref_names
+from app.services.scenarios.stats import find_version, still_active
 from app.templating import render
 
 router = APIRouter(
@@ -78,40 +80,75 @@ def use_template(
     return RedirectResponse(f"/scenarios/{scenario.id}", status_code=303)
 
 
+def version_number(text: str) -> int | None:
+    """``?version=`` as a pages' link writes it: empty for the live version, else a number."""
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isdigit() or len(text) > 9:
+        raise Invalid(_("A version is a number, such as 2."))
+    return int(text)
+
+
+@dataclass(frozen=True)
+class VersionTab:
+    number: int
+    live: bool
+    published_at: datetime
+
+    @property
+    def label(self) -> str:
+        if self.live:
+            return _("Version %(number)s (live)") % {"number": self.number}
+        return _("Version %(number)s") % {"number": self.number}
+
+
 @router.get("/scenarios/{scenario_id}/stats")
 def stats_page(
     scenario_id: Int32,
     request: Request,
     session: SessionDep,
-    version: Annotated[str, Query()] = "",
-    start: Annotated[str, Query()] = "",
-    end: Annotated[str, Query()] = "",
+    version: Annotated[str, Query(max_length=20)] = "",
+    start: Annotated[str, Query(max_length=20)] = "",
+    end: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
+    """One version's statistics on that version's graph: the live one unless ``version``
+    names another (CONTRACTS-2 §B); the counters of other versions are never added in."""
     scenario = scenario_service.get_scenario(session, scenario_id)
-    versions = insights.scenario_versions(session, scenario_id)
-    chosen = next((v for v in versions if str(v.number) == version), None)
-    if version and chosen is None:
-        raise Invalid(_("This scenario has no version %(version)s.") % {"version": version})
+    chosen = version_number(version)
+    shown = find_version(session, scenario, chosen)
     when = period(start, end, _now(request).date())
-    live = scenario_service.live_version(session, scenario)
-    shown = chosen or live
+    versions = insights.scenario_versions(session, scenario_id)
+    active = still_active(session, scenario_id) if versions else {}
     graph = shown.graph if shown is not None else scenario.draft
-    report = scenario_report(session, scenario_id, chosen, when, goal=has_goal(graph))
-    unsent = not_sent.by_block(session, scenario_id) if versions else []
-    per_version = [insights.exact_counters(session, v) for v in versions]
+    # With no version yet, nothing has run: the report of "every version" is the empty one.
+    report = scenario_report(session, scenario_id, shown, when, goal=has_goal(graph))
+    unsent = not_sent.by_block(session, scenario_id, version_id=shown.id) if shown else []
+    counts = insights.exact_counters(session, shown) if shown is not None else {}
+    names = ref_names(session)
     return render(
         request,
         "scenario_stats.html",
         {
             "scenario": scenario,
-            "versions": versions,
+            "shown": shown,
             "chosen": chosen,
+            "tabs": [
+                VersionTab(v.number, v.number == scenario.live_version, v.published_at)
+                for v in reversed(versions)
+            ],
+            "still_on": insights.still_on_older(
+                active, scenario.live_version, shown.number if shown else None
+            ),
             "report": report,
-            "graph": layout(graph, ref_names(session)),
-            "names": people.block_names(graph, ref_names(session)),
-            "counters": insights.live_counters(graph, per_version, unsent),
+            "graph": layout(graph, names),
+            "names": people.block_names(graph, names),
+            "counters": insights.live_counters(graph, counts, unsent),
             "start": when.start.isoformat(),
             "end": when.end.isoformat(),
+            # A period typed in the filter is kept when switching versions.
+            "period_query": (f"&start={when.start.isoformat()}" if start else "")
+            + (f"&end={when.end.isoformat()}" if end else ""),
         },
         block="fragment",
     )
@@ -127,12 +164,25 @@ def block_contacts(
     q: Annotated[str, Query(max_length=200)] = "",
     why: Annotated[str, Query(max_length=40)] = "",
     after: Annotated[Int64 | None, Query()] = None,
+    version: Annotated[str, Query(max_length=20)] = "",
 ) -> HTMLResponse:
+    """Who came to a block: of one version when ``version`` names it (the links of a version's
+    counters do), else of every version."""
     scenario = scenario_service.get_scenario(session, scenario_id)
+    chosen = version_number(version)
+    shown = find_version(session, scenario, chosen) if chosen is not None else None
     page = people.block_visitors(
-        session, scenario_id, node_id, show=show, search=q, why=why, after=after
+        session,
+        scenario_id,
+        node_id,
+        show=show,
+        search=q,
+        why=why,
+        after=after,
+        version_id=shown.id if shown is not None else None,
     )
-    names = people.block_names(_graph_of(session, scenario), ref_names(session))
+    graph = shown.graph if shown is not None else _graph_of(session, scenario)
+    names = people.block_names(graph, ref_names(session))
     return render(
         request,
         "block_contacts.html",
@@ -147,6 +197,7 @@ def block_contacts(
             "why": why if show == "skipped" else "",
             "why_words": not_sent.reason_words(why) if why and show == "skipped" else "",
             "after": after,
+            "version": shown.number if shown is not None else None,
         },
         block="fragment",
     )
@@ -198,10 +249,20 @@ def save_list(
     name: Annotated[str, Form()] = "",
     show: Annotated[str, Form()] = "all",
     q: Annotated[str, Form()] = "",
+    version: Annotated[str, Form(max_length=20)] = "",
 ) -> Response:
-    scenario_service.get_scenario(session, scenario_id)
+    scenario = scenario_service.get_scenario(session, scenario_id)
+    chosen = version_number(version)
+    shown = find_version(session, scenario, chosen) if chosen is not None else None
     lst, added = people.save_as_list(
-        session, scenario_id, node_id, name=name, show=show, search=q, now=_now(request)
+        session,
+        scenario_id,
+        node_id,
+        name=name,
+        show=show,
+        search=q,
+        now=_now(request),
+        version_id=shown.id if shown is not None else None,
     )
     return render(request, "block_contacts_saved.html", {"list": lst, "added": added})
 

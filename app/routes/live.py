@@ -1,11 +1,13 @@
 """Live block counters over Server-Sent Events: ``GET /scenarios/{id}/live``.
 
-A first snapshot on connect, then a new one whenever the engine announces a committed chunk
-on the scenario's Redis channel — at most every ``LIVE_INTERVAL`` seconds, so a busy scenario
-costs one read per half second per tab, and a chunk shows at most that long after its commit.
-A stream ends as soon as uvicorn is asked to stop (it waits for open responses before it
-stops), and in any case after ``settings.live_stream_seconds``: the browser's EventSource
-reconnects at once (``retry``) and gets a fresh snapshot.
+One version's counters (``?version=N``, else the live version): a first snapshot on connect,
+then a new one whenever the engine announces a committed chunk on the scenario's Redis
+channel (of any version: the words about older versions still holding contacts move too) —
+at most every ``LIVE_INTERVAL`` seconds, so a busy scenario costs one read per half second per
+tab, and a chunk shows at most that long after its commit. A stream ends as soon as uvicorn
+is asked to stop (it waits for open responses before it stops), and in any case after
+``settings.live_stream_seconds``: the browser's EventSource reconnects at once (``retry``) and
+gets a fresh snapshot.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import asyncio
 import json
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -30,6 +33,7 @@ from app.models import Scenario, ScenarioVersion
 from app.services.errors import NotFound
 from app.services.insights import live_counters as insights
 from app.services.messaging import not_sent
+from app.services.scenarios.stats import find_version, still_active
 from app.templating import templates
 
 router = APIRouter(dependencies=[Depends(get_current_user)], include_in_schema=False)
@@ -38,41 +42,72 @@ LIVE_INTERVAL = 0.5
 RECONNECT_MS = 500
 
 
-async def snapshot(request: Request, scenario_id: Int32) -> dict[str, Any]:
-    """Counters per block (with their HTML) and per link, summed over the versions."""
+@dataclass(frozen=True)
+class Shown:
+    graph: dict[str, Any]
+    version: ScenarioVersion | None  # None while the scenario has no version
+    unsent: list[not_sent.NotSent]
+    still_on: list[insights.StillOn]
+
+
+async def snapshot(
+    request: Request, scenario_id: Int32, number: int | None = None
+) -> dict[str, Any]:
+    """One version's counters per block (with their HTML) and per link: version ``number``, or
+    the live one — read again each time, so a publish moves an open canvas to the new one —
+    and the older versions still holding contacts."""
     engine: Engine = request.app.state.engine
     redis: Redis = request.app.state.queue.redis
 
-    def read_db() -> tuple[dict[str, Any], list[ScenarioVersion], list[not_sent.NotSent]]:
+    def read_db() -> Shown:
         with Session(engine, expire_on_commit=False) as session:
             scenario = session.get(Scenario, scenario_id)
             if scenario is None:
-                return {}, [], []
-            versions = insights.scenario_versions(session, scenario_id)
-            live = next((v for v in versions if v.number == scenario.live_version), None)
-            unsent = not_sent.by_block(session, scenario_id) if versions else []
-            return (live.graph if live is not None else scenario.draft), versions, unsent
+                return Shown({}, None, [], [])
+            shown = find_version(session, scenario, number)
+            if shown is None:
+                return Shown(scenario.draft, None, [], [])
+            older = insights.still_on_older(
+                still_active(session, scenario_id), scenario.live_version, shown.number
+            )
+            unsent = not_sent.by_block(session, scenario_id, version_id=shown.id)
+            return Shown(shown.graph, shown, unsent, older)
 
-    def read_log(missing: list[ScenarioVersion]) -> dict[int, dict[str, dict[str, int]]]:
+    def read_log(version: ScenarioVersion) -> dict[str, dict[str, int]]:
         with Session(engine) as session:
-            return {v.id or 0: insights.exact_counters(session, v) for v in missing}
+            return insights.exact_counters(session, version)
 
-    graph, versions, unsent = await asyncio.to_thread(read_db)
-    hot = await insights.hot_counters(redis, [v.id for v in versions if v.id])
-    # A version Redis knows nothing about (emptied, or no chunk yet) is read from the log.
-    missing = [v for v in versions if v.id not in hot]
-    exact = await asyncio.to_thread(read_log, missing) if missing else {}
-    per_version = [hot.get(v.id or 0) or exact.get(v.id or 0, {}) for v in versions]
-    return render_counters(scenario_id, insights.live_counters(graph, per_version, unsent))
+    shown = await asyncio.to_thread(read_db)
+    version = shown.version
+    counts: dict[str, dict[str, int]] = {}
+    if version is not None and version.id is not None:
+        hot = await insights.hot_counters(redis, [version.id])
+        # A version Redis knows nothing about (emptied, or no chunk yet) is read from the log.
+        counts = (
+            hot[version.id] if version.id in hot else await asyncio.to_thread(read_log, version)
+        )
+    counters = insights.live_counters(shown.graph, counts, shown.unsent)
+    data = render_counters(
+        scenario_id, counters, version=version.number if version is not None else None
+    )
+    macro = templates.env.get_template("_live_counters.html").module.still_on  # type: ignore[attr-defined]
+    data["still_on"] = str(macro(scenario_id, shown.still_on))
+    return data
 
 
-def render_counters(scenario_id: int, counters: insights.LiveCounters) -> dict[str, Any]:
+def render_counters(
+    scenario_id: int, counters: insights.LiveCounters, *, version: int | None = None
+) -> dict[str, Any]:
+    """``version``: the number of the version counted, whose contacts the links open."""
     macro = templates.env.get_template("_live_counters.html").module.counters  # type: ignore[attr-defined]
     return {
+        "version": version,
         "nodes": {
             node_id: {
                 "counts": c.model_dump(),
-                "html": str(macro(scenario_id, node_id, c, counters.not_sent.get(node_id, []))),
+                "html": str(
+                    macro(scenario_id, node_id, c, counters.not_sent.get(node_id, []), version)
+                ),
             }
             for node_id, c in counters.nodes.items()
         },
@@ -107,14 +142,14 @@ def _event(data: dict[str, Any]) -> str:
     return f"event: counters\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
-async def _stream(request: Request, scenario_id: int) -> AsyncIterator[str]:
+async def _stream(request: Request, scenario_id: int, number: int | None) -> AsyncIterator[str]:
     redis: Redis = request.app.state.queue.redis
     lifetime: float = request.app.state.settings.live_stream_seconds
     pubsub = redis.pubsub()
     await pubsub.subscribe(insights.LIVE_CHANNEL.format(scenario_id=scenario_id))
     try:
         yield f"retry: {RECONNECT_MS}\n\n"
-        yield _event(await snapshot(request, scenario_id))
+        yield _event(await snapshot(request, scenario_id, number))
         started = last = time.monotonic()
         pending, server = False, _serving_server()
         while (now := time.monotonic()) - started < lifetime and not _stopping(server):
@@ -122,7 +157,7 @@ async def _stream(request: Request, scenario_id: int) -> AsyncIterator[str]:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
             pending = pending or message is not None
             if pending and time.monotonic() - last >= LIVE_INTERVAL:
-                yield _event(await snapshot(request, scenario_id))
+                yield _event(await snapshot(request, scenario_id, number))
                 last, pending = time.monotonic(), False
             elif message is None and not pending:
                 yield ": still here\n\n"  # a comment: lets a gone client be noticed
@@ -133,17 +168,22 @@ async def _stream(request: Request, scenario_id: int) -> AsyncIterator[str]:
 
 
 @router.get("/scenarios/{scenario_id}/live")
-async def live(scenario_id: Int32, request: Request) -> StreamingResponse:
+async def live(
+    scenario_id: Int32, request: Request, version: Int32 | None = None
+) -> StreamingResponse:
+    """``version``: the number of the version to show; the live one when left out."""
     engine: Engine = request.app.state.engine
 
-    def exists() -> bool:
+    def check() -> None:
         with Session(engine) as session:
-            return session.get(Scenario, scenario_id) is not None
+            scenario = session.get(Scenario, scenario_id)
+            if scenario is None:
+                raise NotFound(_("There is no scenario %(id)s.") % {"id": scenario_id})
+            find_version(session, scenario, version)  # refuses a version it does not have
 
-    if not await asyncio.to_thread(exists):
-        raise NotFound(_("There is no scenario %(id)s.") % {"id": scenario_id})
+    await asyncio.to_thread(check)
     return StreamingResponse(
-        _stream(request, scenario_id),
+        _stream(request, scenario_id, version),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

@@ -222,12 +222,15 @@ def test_the_statistics_page_counts_entries_goals_messages_and_filters_by_versio
     assert 'data-testid="kpi-conversions">1<' in page.text
     assert 'data-testid="messages-table"' in page.text
     assert "Send an email" in page.text
-    assert f'data-live-src="/scenarios/{scenario.id}/live"' in page.text
+    assert f'data-live-src="/scenarios/{scenario.id}/live?version=1"' in page.text
     assert 'data-counter="waiting"' in page.text  # the live graph's first paint
 
     other = logged_in.client.get(f"/scenarios/{scenario.id}/stats", params={"version": "7"})
-    assert other.status_code == 422
+    assert other.status_code == 404
     assert "no version 7" in other.text
+    garbled = logged_in.client.get(f"/scenarios/{scenario.id}/stats", params={"version": "v2"})
+    assert garbled.status_code == 422
+    assert "A version is a number" in garbled.text
     backwards = logged_in.client.get(
         f"/scenarios/{scenario.id}/stats", params={"start": "2026-02-01", "end": "2026-01-01"}
     )

@@ -98,7 +98,7 @@ def test_counters_move_without_reload_and_a_counter_leads_to_the_explanation(
     screenshot(page, "insights-live-view")
 
     first.locator('[data-counter="no"]').click()
-    page.wait_for_url(re.compile(r"/blocks/first/contacts\?show=no"))
+    page.wait_for_url(re.compile(r"/blocks/first/contacts\?version=1&show=no"))
     expect(page.get_by_test_id("drill-total")).to_have_text("2")
     screenshot(page, "insights-drill-down")
     page.get_by_role("link", name=f"regular-{tag}@shop.test").first.click()

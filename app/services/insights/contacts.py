@@ -30,6 +30,7 @@ from app.models import (
 from app.services.contacts import lists as list_service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging import not_sent
+from app.services.scenarios import migration_words
 from app.services.scenarios.graph_layout import layout
 from app.services.scenarios.ref_names import ref_names
 
@@ -51,6 +52,7 @@ OUTCOME_WORDS = {
     "waiting": "waiting",
     "failed": "failed",
     "exited": "left the scenario",
+    "migrated": "scenario changed",
 }
 
 
@@ -64,6 +66,7 @@ def outcome_words(outcome: str) -> str:
         "waiting": pgettext("step outcome", "waiting"),
         "failed": pgettext("step outcome", "failed"),
         "exited": pgettext("step outcome", "left the scenario"),
+        "migrated": pgettext("step outcome", "scenario changed"),
     }
     return words.get(outcome, outcome)
 
@@ -96,7 +99,14 @@ class VisitorPage:
     next_cursor: int | None
 
 
-def _filtered(scenario_id: int, node_id: str, show: str, search: str, why: str = "") -> Any:
+def _filtered(
+    scenario_id: int,
+    node_id: str,
+    show: str,
+    search: str,
+    why: str = "",
+    version_id: int | None = None,
+) -> Any:
     if show not in SHOW:
         raise Invalid(
             _("“%(show)s” is not a way to filter; choose one of: %(choices)s.")
@@ -110,12 +120,16 @@ def _filtered(scenario_id: int, node_id: str, show: str, search: str, why: str =
     query = select(StepLog.enrollment_id, StepLog.id, StepLog.contact_id).where(
         StepLog.scenario_id == scenario_id, StepLog.node_id == node_id
     )
+    if version_id is not None:
+        query = query.where(StepLog.version_id == version_id)
     if show == "waiting":
         query = query.join(Enrollment, col(Enrollment.id) == col(StepLog.enrollment_id)).where(
             col(Enrollment.state) == EnrollmentState.waiting, Enrollment.node_id == node_id
         )
+        if version_id is not None:  # moved to a newer version, they wait there, not here
+            query = query.where(Enrollment.version_id == version_id)
     elif show == "skipped":  # not sent, at the block or when it was to leave
-        unsent = not_sent.enrollments_at(scenario_id, node_id, why or None)
+        unsent = not_sent.enrollments_at(scenario_id, node_id, why or None, version_id=version_id)
         query = query.where(col(StepLog.enrollment_id).in_(unsent))
     elif show != "all":
         query = query.where(StepLog.outcome == show)
@@ -137,10 +151,11 @@ def block_visitors(
     why: str = "",
     after: int | None = None,
     limit: int = PAGE_SIZE,
+    version_id: int | None = None,
 ) -> VisitorPage:
     """One page of who came to ``node_id``, most recent first; ``why`` narrows "not sent"
-    (``show="skipped"``) to one reason."""
-    rows = _filtered(scenario_id, node_id, show, search, why)
+    (``show="skipped"``) to one reason, ``version_id`` to one version (else every version)."""
+    rows = _filtered(scenario_id, node_id, show, search, why, version_id)
     total = session.exec(select(func.count(func.distinct(rows.c.enrollment_id)))).one()
     page = select(rows.c.enrollment_id, func.max(rows.c.id).label("cursor")).group_by(
         rows.c.enrollment_id
@@ -153,11 +168,12 @@ def block_visitors(
     ids = [enrollment_id for enrollment_id, _ in found]
     if not ids:
         return VisitorPage(rows=[], total=int(total), next_cursor=None)
-    steps = session.exec(
-        select(StepLog.enrollment_id, StepLog.at, StepLog.outcome, StepLog.id)
-        .where(col(StepLog.enrollment_id).in_(ids), StepLog.node_id == node_id)
-        .order_by(col(StepLog.id))
-    ).all()
+    at_block = select(StepLog.enrollment_id, StepLog.at, StepLog.outcome, StepLog.id).where(
+        col(StepLog.enrollment_id).in_(ids), StepLog.node_id == node_id
+    )
+    if version_id is not None:  # a contact moved on keeps its block id on the newer version
+        at_block = at_block.where(StepLog.version_id == version_id)
+    steps = session.exec(at_block.order_by(col(StepLog.id))).all()
     first_at: dict[int, datetime] = {}
     last_outcome: dict[int, str] = {}
     for enrollment_id, at, outcome, _detail in steps:
@@ -186,7 +202,9 @@ def block_visitors(
                 entered_at=first_at[enrollment_id],
                 outcome=last_outcome[enrollment_id],
                 state=str(enrollment.state),
-                here_now=enrollment.node_id == node_id and enrollment.state in LIVE,
+                here_now=enrollment.node_id == node_id
+                and enrollment.state in LIVE
+                and version_id in (None, enrollment.version_id),
                 cursor=cursor,
             )
         )
@@ -263,9 +281,10 @@ def save_as_list(
     show: str,
     search: str,
     now: datetime,
+    version_id: int | None = None,
 ) -> tuple[ContactList, int]:
     """A new static list with every contact the filter shows (all pages)."""
-    rows = _filtered(scenario_id, node_id, show, search)
+    rows = _filtered(scenario_id, node_id, show, search, version_id=version_id)
     contact_ids = list(session.exec(select(rows.c.contact_id).distinct()).all())
     if not contact_ids:
         raise Invalid("Nobody matches: there is no one to put in a list.")
@@ -358,11 +377,16 @@ def journeys(
         .where(col(StepLog.enrollment_id).in_([e.id for e in enrollments]))
         .order_by(col(StepLog.enrollment_id), col(StepLog.seq))
     ).all()
+    # A move names the blocks of two versions: both in the reader's words, not the publisher's.
+    labels = {vid: {n: s or name for n, (name, s) in shown.items()} for vid, shown in names.items()}
     by_enrollment: dict[int, list[JourneyStep]] = {}
     for step in steps:
         name, summary = names.get(step.version_id, {}).get(step.node_id, gone)
+        detail = step.detail
+        if step.outcome == StepOutcome.migrated:
+            detail = migration_words.in_reader_words(detail, labels)
         by_enrollment.setdefault(step.enrollment_id, []).append(
-            JourneyStep(step.at, step.node_id, name, summary, step.outcome, step.detail)
+            JourneyStep(step.at, step.node_id, name, summary, step.outcome, detail)
         )
     return contact, [
         Journey(

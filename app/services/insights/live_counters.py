@@ -3,11 +3,13 @@
 The engine keeps hot counters in Redis — a hash per version, ``{node}:{counter}`` fields,
 HINCRBY after each committed chunk — and announces each chunk on the scenario's live channel
 (``worker/engine/counters.py``; the app does not import the worker, so the two names are
-repeated here). A block's counters on the canvas are the sum over the scenario's versions:
-contacts still travelling on an older version are shown on the block they are at. A version
-whose hash is missing or was not built from the step log (its ``~built`` field is absent:
-Redis was emptied, and the engine has not rebuilt it yet) is read from the step log instead,
-which is exact. A count is never shown below zero.
+repeated here). The canvas and the statistics page show one version's counters on that
+version's graph — the live one unless another is asked for — never a sum over versions: a
+block id may sit elsewhere in another version's graph, and contacts still on an older version
+are told apart in words ("12 contacts are still on version 1"). A version whose hash is missing
+or was not built from the step log (its ``~built`` field is absent: Redis was emptied, and the
+engine has not rebuilt it yet) is read from the step log instead, which is exact. A count is
+never shown below zero.
 """
 
 from __future__ import annotations
@@ -53,6 +55,24 @@ class LiveCounters:
     not_sent: dict[str, list[NotSent]] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class StillOn:
+    """An older version that still holds contacts: "21 contacts are still on version 1"."""
+
+    number: int
+    active: int
+
+
+def still_on_older(active: dict[int, int], live: int | None, shown: int | None) -> list[StillOn]:
+    """The versions before the live one that still hold anyone (``active``: contacts by
+    version number), other than the one shown, the newest first."""
+    return [
+        StillOn(number, count)
+        for number, count in sorted(active.items(), reverse=True)
+        if count and number != shown and live is not None and number < live
+    ]
+
+
 def scenario_versions(session: Session, scenario_id: int) -> list[ScenarioVersion]:
     return list(
         session.exec(
@@ -92,14 +112,12 @@ def exact_counters(session: Session, version: ScenarioVersion) -> dict[str, dict
     return {node: counters.model_dump() for node, counters in stats.nodes.items()}
 
 
-def add_up(per_version: list[dict[str, dict[str, int]]]) -> dict[str, BlockCounters]:
-    total: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(COUNTER_NAMES, 0))
-    for nodes in per_version:
-        for node_id, counters in nodes.items():
-            for name, value in counters.items():
-                if name in COUNTER_NAMES:
-                    total[node_id][name] += value
-    return {node_id: BlockCounters(**values) for node_id, values in total.items()}
+def block_counters(counts: dict[str, dict[str, int]]) -> dict[str, BlockCounters]:
+    """One version's counts (a hash or the step log) as counters, unknown names left out."""
+    return {
+        node_id: BlockCounters(**{k: v for k, v in values.items() if k in COUNTER_NAMES})
+        for node_id, values in counts.items()
+    }
 
 
 def edge_shares(graph: dict[str, Any], nodes: dict[str, BlockCounters]) -> dict[str, EdgeShare]:
@@ -120,10 +138,11 @@ def edge_shares(graph: dict[str, Any], nodes: dict[str, BlockCounters]) -> dict[
 
 def live_counters(
     graph: dict[str, Any],
-    per_version: list[dict[str, dict[str, int]]],
+    counts: dict[str, dict[str, int]],
     unsent: list[NotSent] | None = None,
 ) -> LiveCounters:
-    nodes = add_up(per_version)
+    """One version's ``counts`` on ``graph``: its own graph, or the draft drawn from it."""
+    nodes = block_counters(counts)
     for node in graph.get("nodes") or []:
         if isinstance(node, dict) and node.get("id"):
             nodes.setdefault(str(node["id"]), BlockCounters())

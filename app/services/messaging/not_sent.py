@@ -187,9 +187,11 @@ def per_block(found: Iterable[NotSent]) -> dict[str, list[NotSent]]:
     return blocks
 
 
-def enrollments_at(scenario_id: int, node_id: str, category: str | None = None) -> Any:
+def enrollments_at(
+    scenario_id: int, node_id: str, category: str | None = None, *, version_id: int | None = None
+) -> Any:
     """The enrollments whose message at ``node_id`` was not sent (for the contacts list)."""
-    rows = not_sent_rows(scenario_id=scenario_id, node_id=node_id)
+    rows = not_sent_rows(scenario_id=scenario_id, node_id=node_id, version_id=version_id)
     query = select(rows.c.enrollment_id).where(rows.c.enrollment_id.is_not(None))
     if category:
         query = query.where(rows.c.category == category)

@@ -3,7 +3,11 @@
 // Each update carries, per block, its counters as HTML (server-rendered from
 // _live_counters.html) for every `.block-counters[data-node]`, and, per link, a label:
 // `text[data-edge="from|port|to"]` on the statistics page, or the canvas's
-// `g.link[data-key]` (a label is added at the middle of the link).
+// `g.link[data-key]` (a label is added at the middle of the link). The counters are one
+// version's: the statistics page names it in `data-live-src`; the canvas follows the live
+// version, or the published version it shows read-only (`#editor[data-readonly]`).
+// Older versions still holding contacts come as words (`still_on`, server-rendered) for
+// `[data-live-still-on]`.
 
 const SVG = "http://www.w3.org/2000/svg";
 
@@ -11,7 +15,25 @@ function streamUrl() {
   const own = document.querySelector("[data-live-src]");
   if (own) return own.dataset.liveSrc;
   const editor = document.querySelector("#editor[data-scenario]");
-  return editor ? `/scenarios/${editor.dataset.scenario}/live` : null;
+  if (!editor) return null;
+  const version = editor.dataset.readonly;
+  const only = version && /^\d+$/.test(version) ? `?version=${version}` : "";
+  return `/scenarios/${editor.dataset.scenario}/live${only}`;
+}
+
+// Where the words about older versions go: the page's own slot, or on the canvas one made
+// over its top-left corner (the editor's bar has no room left).
+function stillOnSlots() {
+  const slots = [...document.querySelectorAll("[data-live-still-on]")];
+  const canvas = document.querySelector("#editor .canvas");
+  if (!slots.length && canvas) {
+    const slot = document.createElement("div");
+    slot.className = "still-on-slot";
+    slot.dataset.liveStillOn = "";
+    canvas.appendChild(slot);
+    slots.push(slot);
+  }
+  return slots;
 }
 
 function canvasLabel(link) {
@@ -48,6 +70,11 @@ export function apply(data) {
     }
     for (const link of document.querySelectorAll(`g.link[data-key="${selector}"]`)) {
       canvasLabel(link).textContent = edge.label;
+    }
+  }
+  if (typeof data.still_on === "string") {
+    for (const slot of stillOnSlots()) {
+      if (slot.innerHTML !== data.still_on) slot.innerHTML = data.still_on;
     }
   }
   document.dispatchEvent(new CustomEvent("parcours:live", { detail: data }));
