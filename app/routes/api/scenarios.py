@@ -12,16 +12,23 @@ from app.deps import SessionDep
 from app.graph import Issue
 from app.inputs import Int32, Int64
 from app.models import Scenario
-from app.routes.activation_body import ActivateRequest, ExistingOut
+from app.routes.activation_body import (
+    ActivateRequest,
+    ExistingOut,
+    MigratedOut,
+    after_activation,
+)
 from app.scenario_templates import scenario_templates
 from app.services.errors import NotFound
 from app.services.insights.contacts import block_visitors
 from app.services.scenarios import existing_contacts
 from app.services.scenarios import manual_enrollment as manual
+from app.services.scenarios import publish_plan as plan_service
 from app.services.scenarios import scenarios as service
 from app.services.scenarios.bundles import ImportReport, ScenarioBundle, export_bundle
 from app.services.scenarios.manual_enrollment import Target
-from app.services.scenarios.stats import ScenarioStats, version_stats
+from app.services.scenarios.publish_plan import PublishPlan
+from app.services.scenarios.stats import ScenarioStats, find_version, scenario_stats
 
 router = APIRouter(tags=["scenarios"])
 
@@ -118,6 +125,11 @@ class Activated(BaseModel):
     status: str
     version: int
     warnings: list[Issue]
+    migrated: MigratedOut | None = Field(
+        default=None,
+        exclude_if=lambda value: value is None,
+        description="With a migration: what became of the contacts inside.",
+    )
 
 
 class ActivatedWithExisting(Activated):
@@ -252,6 +264,14 @@ def save_draft(
     )
 
 
+@router.get("/scenarios/{scenario_id}/publish-plan", response_model=PublishPlan)
+def publish_plan(scenario_id: Int32, session: SessionDep) -> PublishPlan:
+    """What activating the draft now would change: blocks added, removed and changed since
+    the live version, where contacts are parked in every running version (the blocks a
+    ``migration`` can name), and the draft's issues."""
+    return plan_service.publish_plan(session, scenario_id)
+
+
 @router.post("/scenarios/{scenario_id}/activate", response_model=Activated | ActivatedWithExisting)
 def activate(
     scenario_id: Int32,
@@ -261,26 +281,31 @@ def activate(
     body: Annotated[ActivateRequest | None, Body()] = None,
 ) -> Activated | ActivatedWithExisting:
     """Publishes and runs the draft; ``include_existing`` lets in the contacts who match a
-    list, segment or attribute trigger now too (at most ``ramp_per_hour`` each hour)."""
+    list, segment or attribute trigger now too (at most ``ramp_per_hour`` each hour);
+    ``migration`` moves the contacts already inside, or takes them out (see the publish
+    plan). A migration that cannot be applied is 422, a plan made against another live
+    version (``from_version``) 409, and then nothing is published."""
     asked = body or ActivateRequest()
-    scenario, version, warnings, let_in = existing_contacts.activate(
+    published, let_in = existing_contacts.publish(
         session,
         scenario_id,
         now=_now(request),
         include_existing=asked.include_existing,
         per_hour=asked.ramp_per_hour,
+        migration=asked.asked_migration(),
+        from_version=asked.from_version,
     )
+    after_activation(request, background, published, let_in)
+    migrated = published.migrated
+    answer: dict[str, Any] = {
+        "status": published.scenario.status,
+        "version": published.version.number,
+        "warnings": published.warnings,
+        "migrated": MigratedOut.of(migrated) if migrated is not None else None,
+    }
     if let_in is None:
-        return Activated(status=scenario.status, version=version.number, warnings=warnings)
-    if let_in.entered or let_in.waiting:
-        task = "advance" if let_in.entered else "let_in_waiting"
-        background.add_task(request.app.state.queue.kick, task)
-    return ActivatedWithExisting(
-        status=scenario.status,
-        version=version.number,
-        warnings=warnings,
-        existing=ExistingOut.of(let_in),
-    )
+        return Activated(**answer)
+    return ActivatedWithExisting(**answer, existing=ExistingOut.of(let_in))
 
 
 @router.post("/scenarios/{scenario_id}/pause", response_model=Paused)
@@ -289,9 +314,18 @@ def pause(scenario_id: Int32, session: SessionDep, request: Request) -> Paused:
 
 
 @router.get("/scenarios/{scenario_id}/stats", response_model=ScenarioStats)
-def stats(scenario_id: Int32, session: SessionDep) -> ScenarioStats:
+def stats(
+    scenario_id: Int32,
+    session: SessionDep,
+    version: Annotated[
+        Int32 | None, Query(description="A version's number; the live version when left out.")
+    ] = None,
+) -> ScenarioStats:
+    """One version's block counters, never added across versions, and `versions`: how many
+    contacts entered each version and how many are still on it. 404 for a version the
+    scenario does not have."""
     scenario = service.get_scenario(session, scenario_id)
-    return version_stats(session, service.live_version(session, scenario))
+    return scenario_stats(session, scenario, version)
 
 
 @router.get("/scenarios/{scenario_id}/export", response_model=ScenarioBundle)
@@ -349,17 +383,31 @@ def block_contacts(
     search: str = "",
     after: Int64 | None = None,
     limit: int = Query(default=50, ge=1, le=500),
+    version: Annotated[
+        Int32 | None, Query(description="Only the contacts of this version (its number).")
+    ] = None,
 ) -> BlockVisitors:
-    """Who is (or was) at a block, most recent first; ``show`` keeps one kind of outcome."""
+    """Who is (or was) at a block, most recent first; ``show`` keeps one kind of outcome,
+    ``version`` one version (every version when left out)."""
     scenario = service.get_scenario(session, scenario_id)
-    known = {node.get("id") for node in scenario.draft.get("nodes", [])}
-    versions = service.live_version(session, scenario)
-    if versions is not None:
-        known |= set(versions.plan.get("blocks", {}))
+    if version is None:
+        known = {node.get("id") for node in scenario.draft.get("nodes", [])}
+        shown = service.live_version(session, scenario)
+    else:
+        known, shown = set(), find_version(session, scenario, version)
+    if shown is not None:
+        known |= set(shown.plan.get("blocks", {}))
     if node_id not in known:
         raise NotFound(f"The scenario has no block “{node_id}”.")
     page = block_visitors(
-        session, scenario_id, node_id, show=show, search=search, after=after, limit=limit
+        session,
+        scenario_id,
+        node_id,
+        show=show,
+        search=search,
+        after=after,
+        limit=limit,
+        version_id=shown.id if version is not None and shown is not None else None,
     )
     return BlockVisitors(
         total=page.total,
