@@ -101,9 +101,8 @@ def test_the_api_counts_the_live_version_alone_and_sums_up_every_version(
     assert live["version"] == 2
     assert set(live["nodes"]) == {"start", "short", "score"}, "version 2's blocks only"
     assert live["nodes"]["start"]["entered"] == 2
-    assert live["nodes"]["short"] == {
-        "entered": 2, "waiting": 0, "yes": 0, "no": 0, "completed": 2, "failed": 0, "skipped": 0,
-    }  # fmt: skip
+    short = live["nodes"]["short"]
+    assert (short["entered"], short["waiting"], short["completed"]) == (2, 0, 2)
     assert live["versions"] == {
         "1": {"entered": 3, "active": 3},
         "2": {"entered": 2, "active": 0},
