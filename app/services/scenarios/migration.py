@@ -37,6 +37,7 @@ from sqlmodel import Session, SQLModel, col, select
 from app.bulk import insert_rows
 from app.graph import Plan
 from app.graph.blocks import Block
+from app.graph.flow_blocks import WaitForEventConfig
 from app.i18n import _, format_number, ngettext
 from app.models import EnrollmentState, ScenarioVersion, StepOutcome
 from app.services.errors import Invalid
@@ -165,7 +166,9 @@ def same_delay(source: Block | None, target: Block) -> bool:
         return False
     if source.kind == "wait_for_event":  # the wait's event and instance are in the row
         before, after = source.config, target.config
-        return (before.event, before.match_key) == (after.event, after.match_key)  # type: ignore[union-attr]
+        if isinstance(before, WaitForEventConfig) and isinstance(after, WaitForEventConfig):
+            return (before.event, before.match_key) == (after.event, after.match_key)
+        return False
     return True
 
 
@@ -184,7 +187,8 @@ def apply(
         return done
     names = ref_names(session)
     versions = _versions(session, version.scenario_id)
-    labels = {vid: words.english_labels(v.graph, names) for vid, v in versions.items()}
+    sources = {step.source.version_id for step in steps}
+    labels = {vid: words.english_labels(versions[vid].graph, names) for vid in sources}
     labels[version.id] = words.english_labels(graph, names)
     scenario_id = version.scenario_id
     for step in steps:
