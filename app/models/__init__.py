@@ -14,6 +14,7 @@ from app.models.segments import (
     Segment,
     Suppression,
 )
+from app.models.sending_rules import SendingRules
 from app.models.simulations import Simulation, SimulationStatus
 from app.models.users import ApiKey, User, UserSession, Workspace
 
@@ -41,6 +42,7 @@ __all__ = [
     "ScenarioStatus",
     "ScenarioVersion",
     "Segment",
+    "SendingRules",
     "Simulation",
     "SimulationStatus",
     "StepLog",

@@ -14,7 +14,13 @@ from sqlalchemy import Index, String, text
 from sqlmodel import Field, SQLModel
 
 from app.db import BigIntId, UTCDateTime
-from app.models.base import big_id_field, created_at_field, json_field, optional_time_field
+from app.models.base import (
+    JSONType,
+    big_id_field,
+    created_at_field,
+    json_field,
+    optional_time_field,
+)
 
 
 class OutboxStatus(StrEnum):
@@ -37,6 +43,23 @@ class OutboxMessage(SQLModel, table=True):
             postgresql_where=text("status IN ('skipped', 'cancelled')"),
             sqlite_where=text("status IN ('skipped', 'cancelled')"),
         ),
+        # The frequency caps count a contact's marketing sends let through (``pacing``).
+        Index(
+            "ix_outbox_counted",
+            "contact_id",
+            "channel",
+            "counted_at",
+            postgresql_where=text("counted_at IS NOT NULL"),
+            sqlite_where=text("counted_at IS NOT NULL"),
+        ),
+        # Sends ever held back, per block (the ``deferred`` counter): few rows.
+        Index(
+            "ix_outbox_held",
+            "scenario_id",
+            "node_id",
+            postgresql_where=text("held_since IS NOT NULL"),
+            sqlite_where=text("held_since IS NOT NULL"),
+        ),
     )
 
     id: int | None = big_id_field()
@@ -55,3 +78,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = None
     created_at: datetime = created_at_field()
     sent_at: datetime | None = optional_time_field()
+    # Sending rules (``worker/delivery/pacing.py``): when a marketing send was let through
+    # under the caps (it counts from then on unless it ends failed or skipped), when it was
+    # first held back, and why it is held now (a phrase, so it reads in the reader's language).
+    counted_at: datetime | None = optional_time_field()
+    held_since: datetime | None = optional_time_field()
+    held: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)

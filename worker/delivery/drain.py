@@ -42,6 +42,8 @@ from worker.delivery.sms import HttpSmsProvider, MailboxSms, SmsSender
 from worker.delivery.smtp import SendError, SmtpTransport, parse_smtp_url
 from worker.delivery.store import Claimed, claim_due, record, release
 from worker.delivery.webhook import AllowList, WebhookSender
+from worker.engine.book import CounterKey
+from worker.engine.counters import publish as publish_counters
 
 log = logging.getLogger("parcours.delivery")
 FLUSH_EVERY = 50  # sends between two writes of their outcomes
@@ -128,11 +130,24 @@ class Delivery:
         await asyncio.to_thread(release, self.engine, [r.id for r in rows], self.clock.now())
 
     async def _next_chunk(self) -> tuple[list[Claimed], Prepared]:
-        return await asyncio.to_thread(self._claim_and_prepare)
+        held: Counter[CounterKey] = Counter()
+        chunk = await asyncio.to_thread(self._claim_and_prepare, held)
+        await self._count_held(held)
+        return chunk
 
-    def _claim_and_prepare(self) -> tuple[list[Claimed], Prepared]:
+    async def _count_held(self, held: Counter[CounterKey]) -> None:
+        """The blocks' hot ``deferred`` counters (the outbox stays the truth: a rebuild reads
+        it), and the live canvas told."""
+        if not held or self.redis is None:
+            return
+        try:
+            await publish_counters(self.redis, held)
+        except Exception:
+            log.warning("could not count %d held sends in Redis", held.total(), exc_info=True)
+
+    def _claim_and_prepare(self, held: Counter[CounterKey]) -> tuple[list[Claimed], Prepared]:
         now = self.clock.now()
-        rows = claim_due(self.engine, now, self.settings.delivery_chunk_size, self.lease)
+        rows = claim_due(self.engine, now, self.settings.delivery_chunk_size, self.lease, held)
         if not rows:
             return rows, Prepared()
         try:

@@ -5,13 +5,16 @@ Claiming is one short transaction per chunk: due ``pending`` rows get their
 through ``RETURNING``. Rows leased by a worker are no longer due, so no other worker takes
 them; PostgreSQL skips rows another claim is locking (``FOR UPDATE SKIP LOCKED``), SQLite
 serialises writers (``BEGIN IMMEDIATE``). If the worker dies, the lease runs out and the
-rows are due again.
+rows are due again. The sending rules are applied in the same transaction (``pacing.py``):
+a marketing send in quiet hours or over a cap is given its new due time there and is not
+returned.
 
 Outcomes are written in bulk, one transaction per batch of sends, never one per message.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -23,8 +26,11 @@ from sqlmodel import Session, SQLModel
 
 from app.db import session_scope
 from app.models import OutboxStatus
+from app.services.messaging import sending_rules
 from app.services.messaging.mailbox import store as store_mailbox
 from worker.delivery.outcomes import Outcome
+from worker.delivery.pacing import PACED_CHANNELS, Candidate, pace
+from worker.engine.book import CounterKey
 
 OUTBOX = SQLModel.metadata.tables["outbox"]
 MAX_BACKOFF = timedelta(hours=6)
@@ -40,9 +46,39 @@ class Claimed:
     node_id: str | None
     payload: dict[str, Any]
     attempts: int  # including this one
+    enrollment_id: int | None = None
+    counted: bool = False  # let through under the frequency caps already (pacing)
+    held_since: datetime | None = None
 
 
-def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> list[Claimed]:
+def _candidates(rows: list[Claimed]) -> list[Candidate]:
+    """The claimed messages to a contact the sending rules may hold (tests sends never)."""
+    return [
+        Candidate(
+            id=r.id,
+            channel=r.channel,
+            contact_id=r.contact_id,
+            scenario_id=r.scenario_id,
+            node_id=r.node_id,
+            enrollment_id=r.enrollment_id,
+            message=str(r.payload.get("message")),
+            counted=r.counted,
+            held_since=r.held_since,
+        )
+        for r in rows
+        if r.channel in PACED_CHANNELS and r.contact_id is not None and not r.payload.get("test")
+    ]
+
+
+def claim_due(
+    engine: Engine,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    held: Counter[CounterKey] | None = None,
+) -> list[Claimed]:
+    """Claims up to ``limit`` due rows and returns those that may be sent now; ``held``
+    gathers the ``deferred`` counts of the blocks whose sends were held for the first time."""
     with session_scope(engine) as session:
         due = (
             select(OUTBOX.c.id)
@@ -68,22 +104,36 @@ def claim_due(engine: Engine, now: datetime, limit: int, lease: timedelta) -> li
                 OUTBOX.c.node_id,
                 OUTBOX.c.payload,
                 OUTBOX.c.attempts,
+                OUTBOX.c.enrollment_id,
+                OUTBOX.c.counted_at,
+                OUTBOX.c.held_since,
             )
         ).all()
-    claimed = [
-        Claimed(
-            id=row.id,
-            key=row.idempotency_key,
-            channel=row.channel,
-            contact_id=row.contact_id,
-            scenario_id=row.scenario_id,
-            node_id=row.node_id,
-            payload=row.payload or {},
-            attempts=row.attempts,
-        )
-        for row in rows
-    ]
+        claimed = [_claimed(row) for row in rows]
+        rules = sending_rules.load(session) if claimed else None
+        if rules is not None and not rules.empty:
+            paced = pace(session, _candidates(claimed), now, rules)
+            held_back = set(paced.held) | paced.capped
+            claimed = [c for c in claimed if c.id not in held_back]
+            if held is not None:
+                held.update(paced.first_held)
     return sorted(claimed, key=lambda c: c.id)
+
+
+def _claimed(row: Any) -> Claimed:
+    return Claimed(
+        id=row.id,
+        key=row.idempotency_key,
+        channel=row.channel,
+        contact_id=row.contact_id,
+        scenario_id=row.scenario_id,
+        node_id=row.node_id,
+        payload=row.payload or {},
+        attempts=row.attempts,
+        enrollment_id=row.enrollment_id,
+        counted=row.counted_at is not None,
+        held_since=row.held_since,
+    )
 
 
 def release(engine: Engine, ids: list[int], now: datetime) -> None:

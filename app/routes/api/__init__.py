@@ -3,7 +3,16 @@
 from fastapi import APIRouter, Depends
 
 from app.deps import get_api_key
-from app.routes.api import account, contacts, lists, scenarios, segments, simulations, versions
+from app.routes.api import (
+    account,
+    contacts,
+    lists,
+    scenarios,
+    segments,
+    sending_rules,
+    simulations,
+    versions,
+)
 from app.routes.api import messages as message_api
 from app.routes.api.intake import rate_limit
 
@@ -18,3 +27,4 @@ router.include_router(scenarios.router)
 router.include_router(simulations.router)
 router.include_router(versions.router)
 router.include_router(message_api.router)
+router.include_router(sending_rules.router)

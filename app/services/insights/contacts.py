@@ -30,6 +30,7 @@ from app.models import (
 from app.services.contacts import lists as list_service
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.messaging import not_sent
+from app.services.messaging.holds import holds
 from app.services.scenarios import migration_words
 from app.services.scenarios.graph_layout import layout
 from app.services.scenarios.ref_names import ref_names
@@ -67,6 +68,7 @@ def outcome_words(outcome: str) -> str:
         "failed": pgettext("step outcome", "failed"),
         "exited": pgettext("step outcome", "left the scenario"),
         "migrated": pgettext("step outcome", "scenario changed"),
+        "deferred": pgettext("step outcome", "held"),
     }
     return words.get(outcome, outcome)
 
@@ -388,6 +390,16 @@ def journeys(
         by_enrollment.setdefault(step.enrollment_id, []).append(
             JourneyStep(step.at, step.node_id, name, summary, step.outcome, detail)
         )
+    # Sends the sending rules held back, told just after the step that queued them.
+    for enrollment_id, held in holds(session, by_enrollment).items():
+        shown = by_enrollment[enrollment_id]
+        for hold in held:
+            name, summary = names.get(_version_of(enrollments, enrollment_id), {}).get(
+                hold.node_id, gone
+            )
+            line = JourneyStep(hold.at, hold.node_id, name, summary, hold.outcome, hold.detail)
+            after = max((i for i, s in enumerate(shown) if s.node_id == hold.node_id), default=-1)
+            shown.insert(after + 1 if after >= 0 else len(shown), line)
     return contact, [
         Journey(
             enrollment=e,
@@ -396,3 +408,7 @@ def journeys(
         )
         for e in enrollments
     ]
+
+
+def _version_of(enrollments: Any, enrollment_id: int) -> int:
+    return next((e.version_id for e in enrollments if e.id == enrollment_id), 0)

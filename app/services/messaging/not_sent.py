@@ -41,6 +41,7 @@ REASONS = {
     "no_address": N_("no address"),
     "unsubscribed": N_("unsubscribed"),
     "deleted": N_("contact deleted"),
+    "capped": N_("over the frequency cap"),
     "other": N_("other reason"),
 }
 
@@ -59,6 +60,8 @@ KNOWN = {
     "Not sent: the contact has no valid email address.": "no_address",
     "Not sent: the contact was deleted.": "deleted",
     "Not sent: the contact unsubscribed.": "unsubscribed",
+    # Held by the frequency caps (worker/delivery/pacing.py) for 3 days.
+    "Not sent: over the frequency cap.": "capped",
 }
 # Marked for the catalog: the delivery worker and the unsubscribe store these in English.
 N_("Not sent: the contact has not agreed to receive marketing emails.")
@@ -67,6 +70,7 @@ N_("Not sent: the contact has no phone number.")
 N_("Not sent: the contact has no valid email address.")
 N_("Not sent: the contact was deleted.")
 N_("Not sent: the contact unsubscribed.")
+N_("Not sent: over the frequency cap.")
 
 
 def _category(text: Any) -> Any:

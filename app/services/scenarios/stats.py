@@ -20,6 +20,7 @@ from app.i18n import _
 from app.models import (
     Enrollment,
     EnrollmentState,
+    OutboxMessage,
     Scenario,
     ScenarioVersion,
     StepLog,
@@ -38,6 +39,8 @@ class BlockCounters(BaseModel):
     completed: int = 0
     failed: int = 0
     skipped: int = 0
+    # Sends held back by the sending rules (quiet hours, caps), each counted once.
+    deferred: int = 0
 
 
 class VersionSummary(BaseModel):
@@ -166,4 +169,22 @@ def version_stats(session: Session, version: ScenarioVersion | None) -> Scenario
     ).all()
     for node_id, count in waiting:
         nodes.setdefault(node_id, BlockCounters()).waiting = count
+    for node_id, count in _deferred(session, version):
+        nodes.setdefault(node_id, BlockCounters()).deferred = count
     return ScenarioStats(version=version.number, nodes=nodes)
+
+
+def _deferred(session: Session, version: ScenarioVersion) -> list[tuple[str, int]]:
+    """Sends the sending rules held back at each block (the outbox row keeps its first hold,
+    so a send held twice counts once)."""
+    rows = session.exec(
+        select(OutboxMessage.node_id, func.count())
+        .join(Enrollment, col(Enrollment.id) == col(OutboxMessage.enrollment_id))
+        .where(
+            OutboxMessage.scenario_id == version.scenario_id,
+            Enrollment.version_id == version.id,
+            col(OutboxMessage.held_since).is_not(None),
+        )
+        .group_by(col(OutboxMessage.node_id))
+    ).all()
+    return [(str(node_id), count) for node_id, count in rows if node_id]
