@@ -21,8 +21,10 @@ from app.graph.block_base import (
     shown_ref,
 )
 from app.graph.conditions import BUILTIN_ATTRIBUTES, Channel, Scalar
+from app.graph.form_fields import FormField, Integer, RawText, SetOrAdd, Text
+from app.graph.palette import PaletteEntry
 from app.graph.wording import humanize, quote
-from app.i18n.text import _, ngettext
+from app.i18n.text import N_, _, ngettext
 
 WEBHOOK_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
@@ -221,11 +223,21 @@ class SendEmailAction(BlockBase):
     kind: Literal["send_email"]
     config: SendEmailConfig = Field(default_factory=SendEmailConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Send an email"), "mail", N_("One of your email templates")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("message"),)
+
 
 class SendSmsAction(BlockBase):
     type: Literal["action"]
     kind: Literal["send_sms"]
     config: SendSmsConfig = Field(default_factory=SendSmsConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Send an SMS"), "sms", N_("One of your SMS templates")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("message"),)
 
 
 class AddToListAction(BlockBase):
@@ -233,11 +245,21 @@ class AddToListAction(BlockBase):
     kind: Literal["add_to_list"]
     config: AddToListConfig = Field(default_factory=AddToListConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Add to a list"), "list-plus", N_("E.g. loyal customers")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("list"),)
+
 
 class RemoveFromListAction(BlockBase):
     type: Literal["action"]
     kind: Literal["remove_from_list"]
     config: RemoveFromListConfig = Field(default_factory=RemoveFromListConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Remove from a list"), "list-minus", N_("Tidy lists")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("list"),)
 
 
 class UpdateAttributeAction(BlockBase):
@@ -245,11 +267,21 @@ class UpdateAttributeAction(BlockBase):
     kind: Literal["update_attribute"]
     config: UpdateAttributeConfig = Field(default_factory=UpdateAttributeConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Update a detail"), "edit", N_("Set or add to a value")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("attribute"), SetOrAdd())
+
 
 class AddScoreAction(BlockBase):
     type: Literal["action"]
     kind: Literal["add_score"]
     config: AddScoreConfig = Field(default_factory=AddScoreConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Add score points"), "star", N_("Or remove some")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Integer("points", N_("The points")),)
 
 
 class NotifyTeamAction(BlockBase):
@@ -257,16 +289,34 @@ class NotifyTeamAction(BlockBase):
     kind: Literal["notify_team"]
     config: NotifyTeamConfig = Field(default_factory=NotifyTeamConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Alert the team"), "bell", N_("An email to a colleague")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("to"), RawText("message"))
+
 
 class WebhookAction(BlockBase):
     type: Literal["action"]
     kind: Literal["webhook"]
     config: WebhookConfig = Field(default_factory=WebhookConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Call a webhook"), "webhook", N_("Tell another tool")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (
+        Text("url"),
+        Text("method", default="POST"),
+        RawText("body"),
+    )
+
 
 class ExitAction(BlockBase):
     type: Literal["action"]
     kind: Literal["exit"]
     config: ExitConfig = Field(default_factory=ExitConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("End the journey"), "flag", N_("The contact leaves here")),
+    )
 
     PORTS: ClassVar[tuple[str, ...]] = NO_PORTS

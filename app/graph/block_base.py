@@ -15,8 +15,10 @@ from typing import ClassVar, Literal
 from pydantic import Field
 
 from app.graph.conditions import Channel
+from app.graph.form_fields import FormField
 from app.graph.issues import Severity
 from app.graph.model_base import GraphModel
+from app.graph.palette import PORT_NAMES, PaletteEntry
 from app.graph.wording import quote
 from app.i18n.text import _
 
@@ -89,8 +91,16 @@ class BlockConfig(GraphModel):
         return []
 
 
+# Every block kind, in the order its class was defined: ``app.graph.blocks`` builds the
+# document's union, the palette and the panels' readers from it.
+KIND_CLASSES: list[type[BlockBase]] = []
+
+
 class BlockBase(GraphModel):
-    """One block of the canvas. Subclasses pin ``type`` and ``kind`` and their config model."""
+    """One block of the canvas. Subclasses pin ``type`` and ``kind`` and their config model,
+    and declare what the rest of Parcours derives from the class: ``PALETTE`` (its entries in
+    the canvas palette, the first naming the kind), ``FORM`` (how its panel's fields read),
+    ``PORTS`` and ``PORT_NAMES`` (its outputs and their words)."""
 
     id: str = Field(min_length=1)
     type: str
@@ -100,6 +110,32 @@ class BlockBase(GraphModel):
     y: float = 0
 
     PORTS: ClassVar[tuple[str, ...]] = OUT_PORTS
+    PORT_NAMES: ClassVar[Mapping[str, str]] = PORT_NAMES  # English, marked with N_
+    # A kind whose outputs follow its settings names the config list of ``{port, label}``
+    # items that are its outputs (the canvas draws them from there as they are edited).
+    PORTS_FROM: ClassVar[str | None] = None
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = ()
+    FORM: ClassVar[tuple[FormField, ...]] = ()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: object) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        if _pins(cls, "type") and _pins(cls, "kind"):
+            KIND_CLASSES.append(cls)
+
+    @classmethod
+    def pinned(cls) -> tuple[str, str]:
+        """``("delay", "wait")``: the type and kind the class pins."""
+        return _pinned_value(cls, "type"), _pinned_value(cls, "kind")
+
+    def ports(self) -> tuple[str, ...]:
+        """This block's outputs; a kind whose outputs follow its settings overrides it."""
+        return type(self).PORTS
+
+    def port_label(self, port: str) -> str:
+        """How an output reads on the card, in the speaker's words."""
+        name = type(self).PORT_NAMES.get(port)
+        return _(name) if name else port
 
     @property
     def takes_input(self) -> bool:
@@ -107,6 +143,17 @@ class BlockBase(GraphModel):
 
     def summary(self, names: RefNames | None = None) -> str:
         return self.config.named_summary(names or NO_NAMES)
+
+
+def _pins(model: type[BlockBase], field: str) -> bool:
+    annotation = model.model_fields[field].annotation if field in model.model_fields else None
+    return len(getattr(annotation, "__args__", ())) == 1
+
+
+def _pinned_value(model: type[BlockBase], field: str) -> str:
+    """The single value of a ``Literal[...]`` field: each block class pins its type and kind."""
+    values: tuple[object, ...] = getattr(model.model_fields[field].annotation, "__args__", ())
+    return str(values[0])
 
 
 def shown(value: object, placeholder: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -23,8 +24,10 @@ from app.graph.block_base import (
 )
 from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, describe_condition, lists_referenced
+from app.graph.form_fields import ConditionField, Duration, FormField, Text, Weekdays
+from app.graph.palette import PaletteEntry
 from app.graph.wording import format_duration, quote
-from app.i18n.text import _, pgettext
+from app.i18n.text import N_, _, pgettext
 
 
 class IfConfig(BlockConfig):
@@ -152,6 +155,11 @@ class ConditionBlock(BlockBase):
     kind: Literal["if"]
     config: IfConfig = Field(default_factory=IfConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("If / else"), "branch", N_("Yes or no, by what you know")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (ConditionField("if"),)
+
     PORTS: ClassVar[tuple[str, ...]] = YES_NO_PORTS
 
 
@@ -160,11 +168,21 @@ class WaitBlock(BlockBase):
     kind: Literal["wait"]
     config: WaitConfig = Field(default_factory=WaitConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Wait"), "clock", N_("Minutes, hours, days or weeks")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Duration("seconds", "amount", "unit", N_("How long")),)
+
 
 class WaitUntilBlock(BlockBase):
     type: Literal["delay"]
     kind: Literal["wait_until"]
     config: WaitUntilConfig = Field(default_factory=WaitUntilConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Wait until a time"), "calendar", N_("E.g. Monday 09:00")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("at"), Weekdays("weekdays"))
 
 
 class WaitForEventBlock(BlockBase):
@@ -173,5 +191,15 @@ class WaitForEventBlock(BlockBase):
     type: Literal["delay"]
     kind: Literal["wait_for_event"]
     config: WaitForEventConfig = Field(default_factory=WaitForEventConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("Wait for an event"), "hourglass", N_("Or give up after…")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (
+        Text("event"),
+        Duration("timeout_seconds", "timeout_amount", "timeout_unit", N_("The time limit")),
+        Text("match_key"),
+    )
+    PORT_NAMES: ClassVar[Mapping[str, str]] = {"yes": N_("It came"), "no": N_("Timed out")}
 
     PORTS: ClassVar[tuple[str, ...]] = YES_NO_PORTS

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import Field
 
@@ -22,8 +22,10 @@ from app.graph.block_base import (
 )
 from app.graph.condition_limits import condition_limit_problems
 from app.graph.conditions import Condition, Scalar, describe_condition, is_property_filter
+from app.graph.form_fields import ConditionField, DayOffset, FormField, Integer, Text, Typed
+from app.graph.palette import PaletteEntry
 from app.graph.wording import humanize, quote
-from app.i18n.text import _, ngettext
+from app.i18n.text import N_, _, ngettext
 
 MAX_ANNIVERSARY_OFFSET_DAYS = 365
 
@@ -191,11 +193,28 @@ class EventTrigger(BlockBase):
     kind: Literal["event"]
     config: EventTriggerConfig = Field(default_factory=EventTriggerConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(
+            N_("When someone buys"),
+            "cart",
+            N_("A purchase comes in from your shop"),
+            config={"event": "purchase"},
+            preset="purchase",
+        ),
+        PaletteEntry(N_("When something happens"), "event", N_("Any event: signup, visit…")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("event"), ConditionField("where"), Text("key"))
+
 
 class ListAddedTrigger(BlockBase):
     type: Literal["trigger"]
     kind: Literal["list_added"]
     config: ListAddedConfig = Field(default_factory=ListAddedConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When added to a list"), "list-plus", N_("Joins a list")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("list"),)
 
 
 class ListRemovedTrigger(BlockBase):
@@ -203,11 +222,20 @@ class ListRemovedTrigger(BlockBase):
     kind: Literal["list_removed"]
     config: ListRemovedConfig = Field(default_factory=ListRemovedConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When removed from a list"), "list-minus", N_("Leaves a list")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("list"),)
+
 
 class ContactCreatedTrigger(BlockBase):
     type: Literal["trigger"]
     kind: Literal["contact_created"]
     config: ContactCreatedConfig = Field(default_factory=ContactCreatedConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When a contact is new"), "user-plus", N_("First seen")),
+    )
 
 
 class DateAnniversaryTrigger(BlockBase):
@@ -215,11 +243,25 @@ class DateAnniversaryTrigger(BlockBase):
     kind: Literal["date_anniversary"]
     config: DateAnniversaryConfig = Field(default_factory=DateAnniversaryConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("On their birthday"), "cake", N_("Or any yearly date")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (
+        Text("attribute"),
+        DayOffset("offset_days"),
+        Text("at"),
+    )
+
 
 class AttributeChangedTrigger(BlockBase):
     type: Literal["trigger"]
     kind: Literal["attribute_changed"]
     config: AttributeChangedConfig = Field(default_factory=AttributeChangedConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When a detail changes"), "edit", N_("E.g. city, plan")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("attribute"), Typed("to"))
 
 
 class ScoreReachedTrigger(BlockBase):
@@ -227,14 +269,28 @@ class ScoreReachedTrigger(BlockBase):
     kind: Literal["score_reached"]
     config: ScoreReachedConfig = Field(default_factory=ScoreReachedConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When the score reaches"), "star", N_("A hot lead")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Integer("threshold", N_("The score")),)
+
 
 class SegmentEnteredTrigger(BlockBase):
     type: Literal["trigger"]
     kind: Literal["segment_entered"]
     config: SegmentEnteredConfig = Field(default_factory=SegmentEnteredConfig)
 
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When entering a segment"), "segment", N_("Starts to match")),
+    )
+    FORM: ClassVar[tuple[FormField, ...]] = (Text("segment"),)
+
 
 class ManualTrigger(BlockBase):
     type: Literal["trigger"]
     kind: Literal["manual"]
     config: ManualConfig = Field(default_factory=ManualConfig)
+
+    PALETTE: ClassVar[tuple[PaletteEntry, ...]] = (
+        PaletteEntry(N_("When enrolled by hand"), "hand", N_("From a list or the API")),
+    )

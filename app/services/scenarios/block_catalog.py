@@ -7,11 +7,13 @@ settings filled in ("When someone buys" is an event trigger on ``purchase``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from app.graph import BLOCK_CLASSES
-from app.i18n import N_, _
+from app.graph.palette import FAMILY_WORDS, PORT_NAMES
+from app.i18n import _
 
 
 @dataclass(frozen=True)
@@ -26,11 +28,11 @@ class BlockInfo:
 
     @property
     def ports(self) -> tuple[str, ...]:
-        return BLOCK_CLASSES[(self.type, self.kind)].PORTS
+        return tuple(port for port, _label in self.port_labels)
 
     @property
     def port_labels(self) -> tuple[tuple[str, str], ...]:
-        return tuple((port, port_label(self.type, self.kind, port)) for port in self.ports)
+        return ports_of(self.type, self.kind, self.config)
 
     @property
     def takes_input(self) -> bool:
@@ -50,162 +52,36 @@ class Family:
     blocks: tuple[BlockInfo, ...]
 
 
-def _b(block_type: str, kind: str, name: str, icon: str, hint: str, **extra: Any) -> BlockInfo:
-    return BlockInfo(block_type, kind, name, icon, hint, **extra)
-
-
-# The tables hold English, marked with N_ for the catalog; what a person reads comes from the
+# Derived from the block classes (their ``PALETTE``, app/graph/palette.py): the tables hold
+# English, marked with N_ where the classes declare it; what a person reads comes from the
 # functions after them (families, block_info, shown_as, port_label), in the speaker's words.
-
-
-FAMILIES: tuple[Family, ...] = (
+FAMILIES: tuple[Family, ...] = tuple(
     Family(
-        "trigger",
-        N_("Triggers"),
-        N_("What starts the journey"),
-        (
-            _b(
-                "trigger",
-                "event",
-                N_("When someone buys"),
-                "cart",
-                N_("A purchase comes in from your shop"),
-                config={"event": "purchase"},
-                preset="purchase",
-            ),
-            _b(
-                "trigger",
-                "event",
-                N_("When something happens"),
-                "event",
-                N_("Any event: signup, visit…"),
-            ),
-            _b(
-                "trigger", "list_added", N_("When added to a list"), "list-plus", N_("Joins a list")
-            ),
-            _b(
-                "trigger",
-                "list_removed",
-                N_("When removed from a list"),
-                "list-minus",
-                N_("Leaves a list"),
-            ),
-            _b(
-                "trigger",
-                "contact_created",
-                N_("When a contact is new"),
-                "user-plus",
-                N_("First seen"),
-            ),
-            _b(
-                "trigger",
-                "date_anniversary",
-                N_("On their birthday"),
-                "cake",
-                N_("Or any yearly date"),
-            ),
-            _b(
-                "trigger",
-                "attribute_changed",
-                N_("When a detail changes"),
-                "edit",
-                N_("E.g. city, plan"),
-            ),
-            _b("trigger", "score_reached", N_("When the score reaches"), "star", N_("A hot lead")),
-            _b(
-                "trigger",
-                "segment_entered",
-                N_("When entering a segment"),
-                "segment",
-                N_("Starts to match"),
-            ),
-            _b(
-                "trigger",
-                "manual",
-                N_("When enrolled by hand"),
-                "hand",
-                N_("From a list or the API"),
-            ),
+        block_type,
+        name,
+        hint,
+        tuple(
+            BlockInfo(
+                block_type,
+                kind,
+                entry.name,
+                entry.icon,
+                entry.hint,
+                config=dict(entry.config),
+                preset=entry.preset,
+            )
+            for (t, kind), model in BLOCK_CLASSES.items()
+            if t == block_type
+            for entry in model.PALETTE
         ),
-    ),
-    Family(
-        "condition",
-        N_("Conditions"),
-        N_("Split the path in two"),
-        (_b("condition", "if", N_("If / else"), "branch", N_("Yes or no, by what you know")),),
-    ),
-    Family(
-        "delay",
-        N_("Delays"),
-        N_("Let time pass"),
-        (
-            _b("delay", "wait", N_("Wait"), "clock", N_("Minutes, hours, days or weeks")),
-            _b(
-                "delay",
-                "wait_until",
-                N_("Wait until a time"),
-                "calendar",
-                N_("E.g. Monday 09:00"),
-            ),
-            _b(
-                "delay",
-                "wait_for_event",
-                N_("Wait for an event"),
-                "hourglass",
-                N_("Or give up after…"),
-            ),
-        ),
-    ),
-    Family(
-        "action",
-        N_("Actions"),
-        N_("Do something for the contact"),
-        (
-            _b(
-                "action",
-                "send_email",
-                N_("Send an email"),
-                "mail",
-                N_("One of your email templates"),
-            ),
-            _b("action", "send_sms", N_("Send an SMS"), "sms", N_("One of your SMS templates")),
-            _b(
-                "action",
-                "add_to_list",
-                N_("Add to a list"),
-                "list-plus",
-                N_("E.g. loyal customers"),
-            ),
-            _b(
-                "action",
-                "remove_from_list",
-                N_("Remove from a list"),
-                "list-minus",
-                N_("Tidy lists"),
-            ),
-            _b(
-                "action",
-                "update_attribute",
-                N_("Update a detail"),
-                "edit",
-                N_("Set or add to a value"),
-            ),
-            _b("action", "add_score", N_("Add score points"), "star", N_("Or remove some")),
-            _b(
-                "action", "notify_team", N_("Alert the team"), "bell", N_("An email to a colleague")
-            ),
-            _b("action", "webhook", N_("Call a webhook"), "webhook", N_("Tell another tool")),
-            _b("action", "exit", N_("End the journey"), "flag", N_("The contact leaves here")),
-        ),
-    ),
+    )
+    for block_type, (name, hint) in FAMILY_WORDS.items()
 )
 
 # One entry per kind (the generic one, not a preset): how cards and panels name a block.
 BLOCKS: dict[tuple[str, str], BlockInfo] = {
     (info.type, info.kind): info for family in FAMILIES for info in family.blocks if not info.preset
 }
-PORT_NAMES = {"out": N_("Next"), "yes": N_("Yes"), "no": N_("No")}
-WAIT_FOR_EVENT_PORTS = {"yes": N_("It came"), "no": N_("Timed out")}
 
 
 def spoken(info: BlockInfo) -> BlockInfo:
@@ -247,8 +123,27 @@ def shown_as(block_type: str, kind: str, config: dict[str, Any]) -> BlockInfo | 
 
 def port_label(block_type: str, kind: str, port: str) -> str:
     """How a port reads on the card; a wait-for-event says what yes and no mean."""
-    names = WAIT_FOR_EVENT_PORTS if kind == "wait_for_event" else PORT_NAMES
-    return _(names[port]) if port in names else port
+    model = BLOCK_CLASSES.get((block_type, kind))
+    name = model.PORT_NAMES.get(port) if model else PORT_NAMES.get(port)
+    return _(name) if name else port
+
+
+def ports_of(block_type: str, kind: str, config: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A block's outputs with their words: the kind's, or — for a kind whose outputs follow its
+    settings (a split's branches) — the ones its settings list, even in an unfinished draft."""
+    model = BLOCK_CLASSES.get((block_type, kind))
+    if model is None:
+        return (("out", _(PORT_NAMES["out"])),)
+    if model.PORTS_FROM is None:
+        return tuple((port, port_label(block_type, kind, port)) for port in model.PORTS)
+    items = config.get(model.PORTS_FROM)
+    found: dict[str, str] = {}
+    for item in items if isinstance(items, list) else []:
+        port = item.get("port") if isinstance(item, Mapping) else None
+        if isinstance(port, str) and port and port not in found:
+            label = item.get("label")
+            found[port] = label.strip() if isinstance(label, str) and label.strip() else port
+    return tuple(found.items())
 
 
 def _summary(info: BlockInfo) -> str:
@@ -269,6 +164,7 @@ def palette_json() -> list[dict[str, Any]]:
             "name": info.name,
             "config": info.config,
             "ports": list(info.ports),
+            "portsFrom": BLOCK_CLASSES[(info.type, info.kind)].PORTS_FROM,
             "takesInput": info.takes_input,
             "family": family.name,
             "summary": _summary(info),

@@ -24,6 +24,7 @@ from sqlmodel import Session, SQLModel
 
 from app.bulk import among, is_postgres
 from app.graph import Issue, Plan, check_draft, compile_document, parse_condition
+from app.graph.trigger_blocks import AttributeChangedConfig
 from app.i18n import _
 from app.models import Scenario, ScenarioStatus, ScenarioVersion
 from app.models.entry_queue import EntryQueue, EntryRamp
@@ -104,7 +105,8 @@ def sources(session: Session, plan: Plan, now: datetime) -> list[Source]:
             found.append(Source(node_id, "segment", key, segment.name, ids, segment.condition))
     for attribute, node_ids in index.attribute_changed.items():
         for node_id in node_ids:
-            wanted = plan.block(node_id).config.to  # type: ignore[union-attr]
+            config = plan.block(node_id).config
+            wanted = config.to if isinstance(config, AttributeChangedConfig) else None
             rule: dict[str, Any] = (
                 {"attribute": attribute, "op": "exists"}
                 if wanted is None

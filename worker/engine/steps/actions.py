@@ -11,6 +11,7 @@ from app.models import EnrollmentState, StepOutcome
 from app.services.contacts.fields import FieldProblem, normalize_timezone
 from app.services.messaging.outbox import OutboxEntry, step_key
 from worker.engine.steps.group import Group, StepError
+from worker.engine.steps.registry import executes
 from worker.engine.visit import Visit
 
 CHANNEL_FIELDS = {"email": ("email", "email_consent"), "sms": ("phone", "sms_consent")}
@@ -28,6 +29,7 @@ def _entry(group: Group, visit: Visit, channel: str, payload: dict[str, Any]) ->
     )
 
 
+@executes("action", "send_email", "send_sms")
 def send_message(group: Group) -> None:
     """Queues the email or SMS; consent is checked now and again when it is sent."""
     key = group.config.message
@@ -60,6 +62,7 @@ def send_message(group: Group) -> None:
             group.book.outbox.append(_entry(group, visit, wanted, {"message": key}))
 
 
+@executes("action", "add_to_list")
 def add_to_list(group: Group) -> None:
     list_id = group.chunk.list_id(group.config.list_key)
     for visit in group.visits:
@@ -67,6 +70,7 @@ def add_to_list(group: Group) -> None:
         group.leave(visit, "out")
 
 
+@executes("action", "remove_from_list")
 def remove_from_list(group: Group) -> None:
     list_id = group.chunk.list_id(group.config.list_key)
     for visit in group.visits:
@@ -79,6 +83,7 @@ SETTABLE_FIELDS = {"first_name": str, "last_name": str, "phone": str, "timezone"
 FIELD_LENGTHS = {"first_name": 200, "last_name": 200, "phone": 32, "timezone": 64}
 
 
+@executes("action", "update_attribute")
 def update_attribute(group: Group) -> None:
     name, config = group.config.attribute, group.config
     if name in BUILTIN_ATTRIBUTES and name not in SETTABLE_FIELDS:
@@ -126,12 +131,14 @@ def _current(contact: Any, name: str) -> Any:
     return (contact.attributes or {}).get(name)
 
 
+@executes("action", "add_score")
 def add_score(group: Group) -> None:
     for visit in group.visits:
         group.book.score_deltas[visit.contact_id] += group.config.points
         group.leave(visit, "out")
 
 
+@executes("action", "notify_team")
 def notify_team(group: Group) -> None:
     payload = {"to": group.config.to, "message": group.config.message}
     for visit in group.visits:
@@ -139,6 +146,7 @@ def notify_team(group: Group) -> None:
         group.book.outbox.append(_entry(group, visit, "notify", payload))
 
 
+@executes("action", "webhook")
 def webhook(group: Group) -> None:
     config = group.config
     payload = {"url": config.url, "method": config.method, "body": config.body}
@@ -147,6 +155,7 @@ def webhook(group: Group) -> None:
         group.book.outbox.append(_entry(group, visit, "webhook", payload))
 
 
+@executes("action", "exit")
 def exit_journey(group: Group) -> None:
     for visit in group.visits:
         group.end(visit, EnrollmentState.exited)

@@ -18,6 +18,7 @@ from app.graph.wording import format_duration
 from app.i18n import Moment, Phrase, say, say_n
 from app.models import StepOutcome
 from worker.engine.steps.group import Group
+from worker.engine.steps.registry import executes
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
@@ -59,6 +60,7 @@ def duration_words(seconds: int) -> Phrase:
     return joined
 
 
+@executes("delay", "wait")
 def wait(group: Group) -> None:
     for visit in group.visits:
         if visit.waking:
@@ -67,6 +69,7 @@ def wait(group: Group) -> None:
             group.park(visit, group.later(group.config.seconds))
 
 
+@executes("delay", "wait_until")
 def wait_until(group: Group) -> None:
     for visit in group.visits:
         if visit.waking:
@@ -85,6 +88,7 @@ def wait_until(group: Group) -> None:
         )
 
 
+@executes("delay", "wait_for_event")
 def wait_for_event(group: Group) -> None:
     config = group.config
     waking = [v for v in group.visits if v.waking]

@@ -8,15 +8,18 @@ from app.graph import KINDS_BY_TYPE, explain_many
 from app.models import StepOutcome
 from app.services.contacts.facts import load_facts
 from worker.engine.steps.group import Group
+from worker.engine.steps.registry import executes
 
 TRIGGER_KINDS = tuple(KINDS_BY_TYPE["trigger"])
 
 
+@executes("trigger", *TRIGGER_KINDS)
 def trigger(group: Group) -> None:
     for visit in group.visits:
         group.leave(visit, "out")
 
 
+@executes("condition", "if")
 def condition(group: Group) -> None:
     """Evaluated for the whole group at once, on the contacts as this chunk's earlier steps
     left them; each answer keeps its explanation in the trace ("orders count was 0, needs = 1
