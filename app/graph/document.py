@@ -13,6 +13,9 @@ from app.graph.model_base import GraphModel
 
 SCHEMA_VERSION: Literal[1] = 1
 Reentry = Literal["once", "after_exit", "always"]
+# Whether the account's quiet hours hold this scenario's marketing messages (CONTRACTS-2 §D):
+# "ignore" suits what cannot wait for the morning (a price alert), never a newsletter.
+QuietHoursChoice = Literal["follow", "ignore"]
 
 
 class Edge(GraphModel):
@@ -47,6 +50,7 @@ class Settings(GraphModel):
     # Minimum time between two entries of the same contact (after_exit / always).
     cooldown_seconds: int | None = None
     exit_when: ExitWhen | None = None
+    quiet_hours: QuietHoursChoice = "follow"
 
 
 class Document(GraphModel):

@@ -30,6 +30,10 @@ GOAL_CHOICES: tuple[tuple[str, str], ...] = (
     ("event", N_("They do an event")),
     ("condition", N_("They match a condition")),
 )
+QUIET_HOURS_CHOICES: tuple[tuple[str, str], ...] = (
+    ("follow", N_("Wait until quiet hours end")),
+    ("ignore", N_("Send anyway, even during quiet hours")),
+)
 # How the graph's messages name the settings (the panel already says it).
 SETTINGS_NAME = N_("Scenario settings")
 
@@ -55,6 +59,7 @@ def settings_values(settings: dict[str, Any]) -> dict[str, Any]:
         else None,
         "exit_when": exit_when if goal == "condition" else None,
         "exit_tree": builder_tree(exit_when if goal == "condition" else None),
+        "quiet_hours": "ignore" if settings.get("quiet_hours") == "ignore" else "follow",
     }
 
 
@@ -83,6 +88,11 @@ def settings_from_form(form: FormData) -> dict[str, Any]:
         settings["exit_when"] = condition
     elif goal != "never":
         reader.errors["goal"] = _("choose when contacts are taken out")
+    quiet = str(form.get("quiet_hours") or "follow")
+    if quiet not in dict(QUIET_HOURS_CHOICES):
+        reader.errors["quiet_hours"] = _("choose whether quiet hours hold this scenario's messages")
+    elif quiet == "ignore":  # "follow" is the default, and stays out of the document
+        settings["quiet_hours"] = quiet
     if reader.errors:
         raise PanelErrors(reader.errors)
     return settings
@@ -120,4 +130,5 @@ def settings_context(session: Session, settings: dict[str, Any]) -> dict[str, An
         "problem_fields": {p.field for p in problems if p.severity == "error"},
         "reentry_choices": [(key, _(label)) for key, label in REENTRY_CHOICES],
         "goal_choices": [(key, _(label)) for key, label in GOAL_CHOICES],
+        "quiet_hours_choices": [(key, _(label)) for key, label in QUIET_HOURS_CHOICES],
     }

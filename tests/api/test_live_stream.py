@@ -139,6 +139,7 @@ def test_a_snapshot_on_connect_then_each_committed_chunk_and_a_clean_stop(
             update = next(received)
             assert update["nodes"]["hour"]["counts"] == {
                 "entered": 3, "waiting": 3, "yes": 0, "no": 0, "completed": 0, "failed": 0, "skipped": 0,
+                "deferred": 0,
             }  # fmt: skip
             assert update["edges"]["cart|out|hour"]["count"] == 3
             assert 'data-counter="waiting"' in update["nodes"]["hour"]["html"]

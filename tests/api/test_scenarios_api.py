@@ -332,6 +332,7 @@ def test_stats_count_each_block_from_the_step_log(
         "completed": 2,
         "failed": 0,
         "skipped": 0,
+        "deferred": 0,
     }
     assert stats["nodes"]["loyal"]["waiting"] == 1
 

@@ -158,6 +158,7 @@ def test_settings_travel_with_the_plan() -> None:
         "reentry": "after_exit",
         "cooldown_seconds": 86_400,
         "exit_when": {"event": "purchase"},
+        "quiet_hours": "follow",
     }
 
 
