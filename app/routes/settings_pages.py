@@ -14,10 +14,18 @@ from app.i18n.speaker import time_zone_names
 from app.inputs import Int32
 from app.models import User
 from app.routes.api.intake import client_address
+from app.routes.sending_rules_form import (
+    FormProblems,
+    form_values,
+    priority_choices,
+    rules_from_form,
+    weekday_names,
+)
 from app.services.account import api_keys, preferences, users
 from app.services.account import sessions as user_sessions
 from app.services.account.login_throttle import LoginThrottle, attempt_for, wait_words
 from app.services.errors import ServiceError
+from app.services.messaging.sending_rules import write as write_rules
 from app.templating import render
 
 router = APIRouter(
@@ -54,6 +62,7 @@ def _page(
         "time_zones": sorted(time_zone_names()),
         "user_time_zone": user.time_zone or settings.time_zone,
         "preferences_saved": request.query_params.get("saved") == "preferences",
+        **sending_rules_context(session),
         **extra,
     }
     return render(request, "settings.html", context, block=block, status_code=status_code)
@@ -102,6 +111,36 @@ def save_workspace(
         )
     notice = _("Saved. Contacts whose language is unknown now read this language.")
     return _page(request, session, settings, block="workspace", workspace_notice=notice)
+
+
+def sending_rules_context(session: SessionDep) -> dict[str, object]:
+    return {
+        "rules_form": form_values(session),
+        "weekday_names": weekday_names(),
+        "priority_choices": priority_choices(),
+    }
+
+
+@router.post("/sending-rules")
+async def save_sending_rules(
+    request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    form = await request.form()
+    try:
+        rules = rules_from_form(session, form)
+    except FormProblems as exc:
+        return _page(
+            request,
+            session,
+            settings,
+            block="sending_rules",
+            status_code=422,
+            rules_problems=exc.problems,
+            rules_form=exc.values["form"],
+        )
+    write_rules(session, rules, request.app.state.clock.now())
+    notice = _("Saved. Marketing messages follow these rules from their next send.")
+    return _page(request, session, settings, block="sending_rules", rules_notice=notice)
 
 
 @router.post("/password")

@@ -39,6 +39,11 @@ ROW_ID = 1
 _CLOCK = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 
 
+def is_clock(text: str) -> bool:
+    """``HH:MM`` on a 24-hour clock."""
+    return bool(_CLOCK.fullmatch(text))
+
+
 class QuietHoursIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
