@@ -45,11 +45,13 @@ from app.routes import (
     message_pages,
     pages,
     public,
+    publish_pages,
     scenario_manage_pages,
     scenario_pages,
     settings_pages,
     simulation_pages,
     tracking_public,
+    version_pages,
 )
 from app.routes.api import events as event_api
 from app.security_headers import SecurityHeaders
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(canvas_creates.router)  # /scenarios/blocks/new-list
     app.include_router(scenario_pages.router)
     app.include_router(scenario_manage_pages.router)
+    app.include_router(version_pages.router)  # History: versions, read-only canvas, restore
     app.include_router(settings_pages.router)
     app.include_router(message_pages.router)
     app.include_router(public.router)
@@ -142,6 +145,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enroll_pages.router)  # /enroll: by hand, from the canvas, contact, list
     app.include_router(live.router)
     app.include_router(simulation_pages.router)  # the canvas's Simulate
+    app.include_router(publish_pages.router)  # the canvas's publish plan
     app.include_router(api.router)
     _add_error_handlers(app)
     return app

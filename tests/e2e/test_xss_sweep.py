@@ -334,6 +334,8 @@ def test_planted_payloads_never_run_on_any_page(page, live_server: LiveServer) -
     screenshot(page, "xss-segment")
     sweep.visit("/scenarios")
     sweep.visit(f"/scenarios/{planted['live']}/stats")
+    sweep.visit(f"/scenarios/{planted['live']}/versions", "history")
+    sweep.visit(f"/scenarios/{planted['live']}/versions/1", "version 1, read only")
     sweep.visit(f"/scenarios/{planted['live']}/blocks/ask/contacts", "who is behind a counter")
     open_every_block(sweep, planted["live"], ["start", "ask", "mail", "list"])
     open_every_block(

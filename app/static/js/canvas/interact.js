@@ -68,6 +68,8 @@ export class Interactions {
     const dx = event.clientX - drag.start.x;
     const dy = event.clientY - drag.start.y;
     if (!drag.moved && Math.hypot(dx, dy) < CLICK_SLOP) return;
+    // A published version: the background pans, and a block pressed stays a click (selected).
+    if (this.store.readOnly && drag.mode !== "pan") return;
     const first = !drag.moved;
     drag.moved = true;
     if (drag.mode === "move") {

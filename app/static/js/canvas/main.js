@@ -4,6 +4,8 @@
 //   menus.js     add/link/duplicate without drag    panel.js     server-rendered settings
 //   autosave.js  debounced saves with revision      issues.js    the list of things to fix
 //   keyboard.js  shortcuts                          layout.js    tidy up
+//   readonly.js  a published version, looked at and never saved
+//   publish.js   the publish plan of a live scenario's changes
 
 import { Autosave } from "./autosave.js";
 import { Creates } from "./creates.js";
@@ -14,6 +16,8 @@ import { bindKeys } from "./keyboard.js";
 import { tidy } from "./layout.js";
 import { Menus } from "./menus.js";
 import { Panel } from "./panel.js";
+import { publishChanges } from "./publish.js";
+import { NoSave, isReadOnly } from "./readonly.js";
 import { Renderer } from "./render.js";
 import { Store } from "./state.js";
 import { Viewport } from "./viewport.js";
@@ -27,6 +31,7 @@ const $ = (selector) => root.querySelector(selector);
 const canvas = $(".canvas");
 
 const store = new Store(data.graph, data.palette);
+store.readOnly = isReadOnly(root);
 for (const node of store.graph.nodes) {
   if (data.summaries[node.id] !== undefined) node._summary = data.summaries[node.id];
 }
@@ -99,7 +104,7 @@ function toast(text, tone = "ok") {
   toastTimer = setTimeout(() => (el.hidden = true), 5000);
 }
 
-const autosave = new Autosave({
+const autosave = store.readOnly ? new NoSave() : new Autosave({
   store,
   scenarioId: scenario.id,
   revision: scenario.revision,
@@ -174,6 +179,16 @@ const actions = {
     try {
       if (!(await autosave.flush())) {
         toast(t("Save your changes first: this scenario changed elsewhere."), "error");
+        return;
+      }
+      // A live scenario whose draft changed: the publish plan asks about everything first.
+      const published = await publishChanges({ root, scenarioId: scenario.id, post });
+      if (published === null) return;
+      if (published) {
+        showStatus(published.result.status, published.result.version);
+        if (published.result.queue) showQueues(root, published.result.queue);
+        toast(published.message);
+        issues.close();
         return;
       }
       // A list, segment or attribute trigger: ask whether the contacts already there enter too.
@@ -288,4 +303,5 @@ root.addEventListener("click", (event) => {
 new ResizeObserver(() => {
   if (!moved) viewport.open(store.graph.nodes);
 }).observe(canvas);
+if (data.notice) toast(data.notice);
 creates.resume().finally(() => (root.dataset.ready = "true"));

@@ -40,6 +40,7 @@ export class Menus {
 
   // --- the menu itself ------------------------------------------------------------------------
   open(anchor, title, items) {
+    if (this.store.readOnly) return; // every item would change the graph
     this.anchor = anchor;
     const groups = [];
     for (const item of items) {

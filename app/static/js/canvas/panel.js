@@ -120,8 +120,7 @@ export class Panel {
     const body = { id: node.id, type: node.type, kind: node.kind, config: node.config };
     // The scenario shown: the manual trigger's panel enrolls contacts into it.
     const scenario = this.el.closest("[data-scenario]")?.dataset.scenario;
-    const query = scenario ? `?scenario=${encodeURIComponent(scenario)}` : "";
-    await this.load(`/scenarios/blocks/panel${query}`, body, focus);
+    await this.load(this.url("/scenarios/blocks/panel", scenario ? { scenario } : {}), body, focus);
   }
 
   // The scenario's own settings; the selection is cleared so the panel is theirs.
@@ -132,7 +131,15 @@ export class Panel {
     const saved = this.store.graph.settings;
     const settings = saved && typeof saved === "object" && !Array.isArray(saved) ? saved : {};
     this.settingsShown = canonical(saved);
-    await this.load("/scenarios/settings/panel", settings, focus);
+    await this.load(this.url("/scenarios/settings/panel"), settings, focus);
+  }
+
+  // A published version's panels are drawn read only by the server (no Apply, controls disabled).
+  url(path, params = {}) {
+    const query = new URLSearchParams(params);
+    if (this.store.readOnly) query.set("readonly", "true");
+    const search = query.toString();
+    return search ? `${path}?${search}` : path;
   }
 
   closeSettings() {

@@ -26,7 +26,9 @@ export function portPosition(node, port, ports) {
   if (port === "in") return { x: node.x, y: node.y + NODE_H / 2 };
   if (ports.length > 1) {
     const index = Math.max(0, ports.indexOf(port));
-    return { x: node.x + NODE_W, y: node.y + (index === 0 ? 38 : 74) };
+    // Two ports sit at 38 and 74 (.port-n2-*); more are spread evenly (.port-n3-* … n5).
+    const y = ports.length === 2 ? (index === 0 ? 38 : 74) : Math.round((NODE_H * (index + 1)) / (ports.length + 1));
+    return { x: node.x + NODE_W, y: node.y + y };
   }
   return { x: node.x + NODE_W, y: node.y + NODE_H / 2 };
 }
@@ -54,6 +56,7 @@ export class Store extends EventTarget {
     this.redoStack = [];
     this.pending = null;
     this.lastMerge = { key: null, at: 0 };
+    this.readOnly = false; // a published version (readonly.js): every change is refused
   }
 
   // --- reading -------------------------------------------------------------------------
@@ -75,8 +78,23 @@ export class Store extends EventTarget {
   }
 
   ports(node) {
+    return this.portLabels(node).map(([port]) => port);
+  }
+
+  // [[port, label]]: a kind's own, or — a split — one per branch its settings list.
+  portLabels(node) {
     const info = this.info(node);
-    return info ? info.ports : ["out"];
+    if (!info) return [["out", "out"]];
+    if (!info.portsFrom) return info.ports.map((port) => [port, port]);
+    const items = (node.config || {})[info.portsFrom];
+    const found = new Map();
+    for (const item of Array.isArray(items) ? items : []) {
+      const port = item && typeof item.port === "string" ? item.port : "";
+      const label = typeof item?.label === "string" && item.label.trim() ? item.label.trim() : port;
+      if (port && !found.has(port)) found.set(port, label);
+    }
+    for (const [port, label] of info.fixedPorts || []) if (!found.has(port)) found.set(port, label);
+    return [...found];
   }
 
   takesInput(node) {
@@ -165,6 +183,7 @@ export class Store extends EventTarget {
   // Apply `mutate(graph)` as one undoable step; `merge` folds quick repeats (typing) into one.
   // `label` is a key ("move", "add-block") for the listeners, never shown.
   change(label, mutate, { merge = null } = {}) {
+    if (this.readOnly) return null;
     const before = this.snapshot();
     const result = mutate(this.graph);
     this.push(before, merge);
@@ -174,6 +193,7 @@ export class Store extends EventTarget {
 
   // A drag: begin() before the first move, moveTransient() while moving, end() on release.
   begin() {
+    if (this.readOnly) return;
     this.pending = this.snapshot();
   }
 
@@ -191,7 +211,7 @@ export class Store extends EventTarget {
   }
 
   undo() {
-    if (!this.undoStack.length) return;
+    if (this.readOnly || !this.undoStack.length) return;
     this.redoStack.push(this.snapshot());
     this.restore(this.undoStack.pop());
     this.lastMerge = { key: null, at: 0 };
@@ -199,7 +219,7 @@ export class Store extends EventTarget {
   }
 
   redo() {
-    if (!this.redoStack.length) return;
+    if (this.readOnly || !this.redoStack.length) return;
     this.undoStack.push(this.snapshot());
     this.restore(this.redoStack.pop());
     this.lastMerge = { key: null, at: 0 };
@@ -343,11 +363,16 @@ export class Store extends EventTarget {
   setConfig(id, config, summary) {
     this.change(
       "edit-settings",
-      () => {
+      (graph) => {
         const node = this.node(id);
         if (!node) return;
         node.config = config;
         node._summary = summary;
+        // A branch taken away takes its link with it.
+        if (this.info(node)?.portsFrom) {
+          const ports = this.ports(node);
+          graph.edges = graph.edges.filter((e) => e.from !== id || ports.includes(edgePort(e)));
+        }
       },
       { merge: `config:${id}` },
     );
