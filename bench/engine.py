@@ -3,9 +3,10 @@
 N contacts buy (one `purchase` event each) and enter: "first purchase?" → yes: add to a list,
 no: add score points. The design runs the engine's own chunked code in one worker process; the
 baseline runs the same steps as one arq job per contact-step (real Redis, a commit per step),
-on a sample, in the same run. Also prints the variant with an email step (outbox rows), the
-worker's peak memory, the steps that follow a wait (the advancing path that timers take),
-event → first action latency with a real worker process, and timer lateness.
+on a sample, in the same run. Also prints the variants with an email step (outbox rows) and
+a random split for the condition (each beside list/score as a ratio), the worker's peak
+memory, the steps that follow a wait (the advancing path that timers take), event → first
+action latency with a real worker process, and timer lateness.
 
     python bench/engine.py [--contacts 100000] [--naive-sample 1500] [--skip-latency]
 
@@ -68,6 +69,20 @@ DELAY_GRAPH: dict[str, Any] = {
     ],
     "edges": [{"from": "buy", "to": "pause"}, {"from": "pause", "to": "first"},
               *GRAPH["edges"][1:]],
+}  # fmt: skip
+
+# The same with a random split (50 / 50) for the condition: each journey's draw is a hash.
+SPLIT_GRAPH: dict[str, Any] = {
+    **GRAPH,
+    "nodes": [
+        GRAPH["nodes"][0],
+        {"id": "first", "type": "condition", "kind": "random_split",
+         "config": {"branches": [{"port": "a", "label": "A", "percent": 50},
+                                 {"port": "b", "label": "B", "percent": 50}]}},
+        *GRAPH["nodes"][2:],
+    ],
+    "edges": [{"from": "buy", "to": "first"}, {"from": "first", "port": "a", "to": "tag"},
+              {"from": "first", "port": "b", "to": "points"}],
 }  # fmt: skip
 
 
@@ -217,7 +232,13 @@ def _named(coroutine: Any, name: str) -> Any:
 
 
 def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: str) -> None:
-    variants = (("list/score", GRAPH), ("email", EMAIL_GRAPH), ("after wait", DELAY_GRAPH))
+    variants = (
+        ("list/score", GRAPH),
+        ("email", EMAIL_GRAPH),
+        ("after wait", DELAY_GRAPH),
+        ("split", SPLIT_GRAPH),
+    )
+    rates: dict[str, float] = {}
     for variant, graph in variants:
         url, cleanup = make_url()
         try:
@@ -229,7 +250,7 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
             child.start()
             steps, elapsed, peak_mb, lanes = queue.get()
             child.join()
-            rate = steps / elapsed
+            rate = rates[variant] = steps / elapsed
             line = (
                 f"{label:<10} {variant:<10} {contacts:>9,} contacts  {steps:>9,} steps in "
                 f"{elapsed:6.1f} s = {rate:>8,.0f} steps/s, peak worker memory {peak_mb:,.0f} MB"
@@ -247,6 +268,8 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
                     f"\n{'':<10} {'naive':<10} one arq job per step ({sample:,} contacts): "
                     f"{naive_rate:,.0f} steps/s   ratio x{rate / naive_rate:,.0f}"
                 )
+            if variant != "list/score" and rates.get("list/score"):
+                line += f"   x{rate / rates['list/score']:.2f} of list/score"
             print(line, flush=True)
         finally:
             cleanup()

@@ -112,7 +112,8 @@ class BlockBase(GraphModel):
     PORTS: ClassVar[tuple[str, ...]] = OUT_PORTS
     PORT_NAMES: ClassVar[Mapping[str, str]] = PORT_NAMES  # English, marked with N_
     # A kind whose outputs follow its settings names the config list of ``{port, label}``
-    # items that are its outputs (the canvas draws them from there as they are edited).
+    # items that are its outputs (the canvas draws them from there as they are edited); its
+    # ``PORTS``, if any, come after them (a switch's ``else``).
     PORTS_FROM: ClassVar[str | None] = None
     PALETTE: ClassVar[tuple[PaletteEntry, ...]] = ()
     FORM: ClassVar[tuple[FormField, ...]] = ()

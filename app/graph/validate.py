@@ -227,14 +227,20 @@ def _edge_issue(edge: Edge, blocks: Mapping[str, BlockBase], labels: _Labels) ->
             "target": quote(edge.target),
         }
         return Issue(node=edge.source, code=IssueCode.edge_unknown_node, message=message)
-    ports = type(source).PORTS
+    ports = source.ports()
     if edge.port not in ports:
-        if not ports:
+        if not ports and type(source).PORTS_FROM:
+            hint = _("it has no branches yet")
+        elif not ports:
             hint = _("it ends the journey, so nothing can follow it")
         elif ports == ("out",):
             hint = _("it has a single output")
-        else:
+        elif ports == ("yes", "no"):
             hint = _("use its YES or NO output")
+        else:
+            hint = _("use one of its outputs: %(ports)s") % {
+                "ports": ", ".join(quote(source.port_label(port)) for port in ports)
+            }
         message = _("Block %(block)s has no %(port)s output; %(hint)s") % {
             "block": quote(labels.name(edge.source)),
             "port": quote(edge.port),
@@ -287,7 +293,7 @@ def _unwired_issues(document: Document, edges: list[Edge], labels: _Labels) -> l
             problem = _("nothing follows this trigger, so contacts enter and leave at once")
             message = about_block(block.id, problem, labels.title(block.id))
             issues.append(_warning(block.id, IssueCode.trigger_leads_nowhere, message))
-        for port in type(block).PORTS:
+        for port in block.ports():
             if port in ("yes", "no") and (block.id, port) not in wired:
                 problem = _(
                     "nothing is linked to the %(port)s output, so the journey ends here for %(who)s"
@@ -312,6 +318,12 @@ def _who(block: BlockBase, port: str) -> str:
             _("contacts whose event comes in time")
             if port == "yes"
             else _("contacts whose event doesn't come in time")
+        )
+    if block.kind == "wait_for_condition":
+        return (
+            _("contacts for whom the condition comes true in time")
+            if port == "yes"
+            else _("contacts for whom it is still not true at the time limit")
         )
     return _("contacts who answer %(port)s") % {"port": port_name(port)}
 

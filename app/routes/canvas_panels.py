@@ -13,7 +13,7 @@ from app.i18n import _
 from app.models import MessageTemplate
 from app.routes.canvas_forms import UNIT_CHOICES, UNIT_NAMES, WEEKDAY_CHOICES, form_values
 from app.routes.condition_builder import builder_context, builder_tree
-from app.services.scenarios.block_catalog import BlockInfo, block_info, port_label, shown_as
+from app.services.scenarios.block_catalog import BlockInfo, block_info, ports_of, shown_as
 from app.services.scenarios.scenarios import known_refs
 
 # Settings the parser had to drop: what was typed cannot be kept, so the panel refuses it.
@@ -65,7 +65,6 @@ def _number(value: object) -> float:
 def card_context(node: dict[str, Any], summary: str | None) -> Card:
     block_type, kind = str(node.get("type")), str(node.get("kind"))
     info = block_info(block_type, kind)
-    ports = info.ports if info else ("out",)
     config = node.get("config") if isinstance(node.get("config"), dict) else {}
     look = shown_as(block_type, kind, config or {})
     if summary is None:
@@ -84,7 +83,7 @@ def card_context(node: dict[str, Any], summary: str | None) -> Card:
         icon=look.icon if look else "alert",
         summary=summary,
         takes_input=info.takes_input if info else True,
-        ports=tuple((port, port_label(block_type, kind, port)) for port in ports),
+        ports=ports_of(block_type, kind, config or {}),
     )
 
 

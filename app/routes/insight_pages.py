@@ -24,6 +24,7 @@ from app.services.messaging import not_sent
 from app.services.scenarios import scenarios as scenario_service
 from app.services.scenarios.graph_layout import layout
 from app.services.scenarios.ref_names import ref_names
+from app.services.scenarios.split_results import split_results
 from app.services.scenarios.stats import find_version, still_active
 from app.templating import render
 
@@ -144,6 +145,7 @@ def stats_page(
             "graph": layout(graph, names),
             "names": people.block_names(graph, names),
             "counters": insights.live_counters(graph, counts, unsent),
+            "splits": split_results(session, shown),
             "start": when.start.isoformat(),
             "end": when.end.isoformat(),
             # A period typed in the filter is kept when switching versions.

@@ -178,6 +178,7 @@ PANEL_WORDS: dict[tuple[str, str], tuple[str, ...]] = {
     ("trigger", "segment_entered"): ("Le segment",),
     ("trigger", "manual"): ("à la main",),
     ("condition", "if"): ("La question", "Oui", "Non"),
+    ("condition", "random_split"): ("Branches", "Ajouter une branche", "groupe témoin"),
     ("delay", "wait"): ("Durée", "jours", "1 semaine", "Durée : unité"),
     ("delay", "wait_until"): ("Quels jours", "lun.", "dim."),
     ("delay", "wait_for_event"): ("Abandonner au bout de", "« Délai dépassé »"),

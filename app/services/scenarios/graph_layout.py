@@ -10,6 +10,7 @@ from typing import Any
 from app.graph import RefNames, check_draft
 from app.i18n import N_
 from app.services.scenarios.block_catalog import block_info, shown_as
+from app.services.scenarios.block_catalog import ports_of as outputs
 
 CARD_W, CARD_H = 210, 78
 MARGIN = 24
@@ -40,6 +41,7 @@ class EdgeLayout:
     path: str
     label_x: float
     label_y: float
+    port_name: str = ""  # a split's branch label ("Promo"); other ports are named by the page
 
 
 @dataclass
@@ -76,7 +78,7 @@ def layout(graph: dict[str, Any], names: RefNames | None = None) -> GraphLayout:
     left = min(_number(n.get("x")) for n in nodes)
     top = min(_number(n.get("y")) for n in nodes)
     boxes: dict[str, BoxLayout] = {}
-    ports_of: dict[str, tuple[str, ...]] = {}
+    ports_of: dict[str, tuple[tuple[str, str], ...]] = {}
     for node in nodes:
         node_type, kind = str(node.get("type")), str(node.get("kind"))
         config = node.get("config") if isinstance(node.get("config"), dict) else {}
@@ -93,14 +95,15 @@ def layout(graph: dict[str, Any], names: RefNames | None = None) -> GraphLayout:
             x=_number(node.get("x")) - left + MARGIN,
             y=_number(node.get("y")) - top + MARGIN,
         )
-        ports_of[node_id] = info.ports if info else ("out",)
+        ports_of[node_id] = outputs(node_type, kind, config or {})
     edges = []
     for edge in graph.get("edges") or []:
         source, target = boxes.get(str(edge.get("from"))), boxes.get(str(edge.get("to")))
         if source is None or target is None:
             continue
         port = str(edge.get("port") or "out")
-        x1, y1 = source.x + source.w, _port_y(source, port, ports_of[source.id])
+        ports = ports_of[source.id]
+        x1, y1 = source.x + source.w, _port_y(source, port, tuple(p for p, _name in ports))
         x2, y2 = target.x, target.y + target.h / 2
         bend = max(40.0, abs(x2 - x1) / 2)
         path = (
@@ -116,6 +119,7 @@ def layout(graph: dict[str, Any], names: RefNames | None = None) -> GraphLayout:
                 path=path,
                 label_x=(x1 + x2) / 2,
                 label_y=(y1 + y2) / 2 - 6,
+                port_name=dict(ports).get(port, ""),
             )
         )
     width = max(b.x + b.w for b in boxes.values()) + MARGIN

@@ -3,6 +3,7 @@
 
 import { edgeKey, edgePort, edgeTestId, portPosition } from "./state.js";
 import { t } from "../i18n.js";
+import "./split_panel.js"; // the split's panel rows: listeners on the document
 
 const SVG = "http://www.w3.org/2000/svg";
 const OFFSET = 10000; // the SVG layer is a 20000px square centred on the origin (hit-testing)
@@ -83,6 +84,35 @@ export class Renderer {
     return el;
   }
 
+  // A split's outputs follow its branches: one port per branch, with its label (as text).
+  syncPorts(el, node) {
+    const wanted = this.store.portLabels(node);
+    const shown = [...el.querySelectorAll(".port-out")].map((p) => [p.dataset.port, p.dataset.label ?? ""]);
+    if (JSON.stringify(wanted) === JSON.stringify(shown)) return;
+    const model = this.template(node)?.content.querySelector(".port-out");
+    if (!model) return;
+    for (const old of el.querySelectorAll(".port-out")) old.remove();
+    wanted.forEach(([port, label], index) => {
+      const item = model.cloneNode(true);
+      item.className = `port port-out port-${port} port-n${wanted.length}-${index + 1}`;
+      item.dataset.port = port;
+      item.dataset.label = label;
+      item.dataset.testid = `port-${node.id}-${port}`;
+      item.title = t("%(port)s: drag to the next block", { port: label });
+      let text = item.querySelector(".port-label");
+      if (!text && wanted.length > 1) {
+        text = document.createElement("span");
+        text.className = "port-label";
+        item.prepend(text);
+      }
+      if (text) text.textContent = label;
+      const add = item.querySelector(".port-add");
+      add.dataset.port = port;
+      add.setAttribute("aria-label", t("Add the next block after “%(port)s”", { port: label }));
+      el.appendChild(item);
+    });
+  }
+
   render() {
     const { store } = this;
     const seen = new Set();
@@ -135,6 +165,7 @@ export class Renderer {
       badge.title = problems ? problems.map((i) => i.message).join("\n") : "";
       badge.querySelector(".node-badge-count").textContent = problems && problems.length > 1 ? problems.length : "";
     }
+    if (this.store.info(node)?.portsFrom) this.syncPorts(el, node);
     for (const port of el.querySelectorAll(".port-out")) {
       port.classList.toggle("wired", Boolean(this.store.edgeFrom(node.id, port.dataset.port)));
     }
