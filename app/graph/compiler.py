@@ -28,6 +28,7 @@ from app.graph.trigger_blocks import (
     SegmentEnteredTrigger,
 )
 from app.graph.validate import KnownRefs, validate
+from app.graph.wait_condition_blocks import WaitForConditionBlock, wakes_on
 
 IdsByKey = dict[str, list[str]]
 
@@ -54,6 +55,8 @@ class Plan(GraphModel):
     triggers: TriggerIndex
     # event name -> wait-for-event blocks that this event can resume.
     waits_for_events: IdsByKey = Field(default_factory=dict)
+    # event name -> wait-for-condition blocks whose condition this event may change.
+    waits_for_changes: IdsByKey = Field(default_factory=dict)
     settings: Settings
 
     def block(self, block_id: str) -> Block:
@@ -65,7 +68,7 @@ class Plan(GraphModel):
     def events_heard(self) -> set[str]:
         """The names of the events this plan reacts to: its triggers, waits and goal."""
         index = self.triggers
-        heard = set(index.events) | set(self.waits_for_events)
+        heard = set(index.events) | set(self.waits_for_events) | set(self.waits_for_changes)
         for name, fires in (
             ("contact_created", index.contact_created),
             ("list_added", index.list_added),
@@ -102,11 +105,17 @@ def compile_document(document: Document, known: KnownRefs | None = None) -> Plan
     for block in ordered:
         if isinstance(block, WaitForEventBlock) and block.config.event:
             waits.setdefault(block.config.event, []).append(block.id)
+    changes: IdsByKey = {}
+    for block in ordered:
+        if isinstance(block, WaitForConditionBlock) and block.config.condition is not None:
+            for name in sorted({name for name, _ in wakes_on(block.config.condition)}):
+                changes.setdefault(name, []).append(block.id)
     return Plan(
         blocks={block.id: block.model_copy(update={"x": 0.0, "y": 0.0}) for block in ordered},
         successors=successors,
         triggers=_index_triggers(ordered),
         waits_for_events=_sorted_keys(waits),
+        waits_for_changes=_sorted_keys(changes),
         settings=document.settings,
     )
 

@@ -29,6 +29,7 @@ from app.graph.condition_sense import sense_of
 from app.graph.document import Document, ExitOnEvent
 from app.graph.issues import Issue, IssueCode, about_block
 from app.graph.reentry_reach import DELAYS
+from app.graph.wait_condition_lint import wait_condition_issues
 from app.graph.wording import about, humanize, quote
 from app.i18n.formatting import format_percent
 from app.i18n.text import _
@@ -67,6 +68,7 @@ def lint_issues(
     issues += _unmatched_wait_issues(document, successors, title_of)
     issues += _goal_issues(document, title_of)
     issues += _goal_wait_issues(document, successors, title_of)
+    issues += wait_condition_issues(document, title_of)
     if known is not None:
         issues += _webhook_issues(document, title_of, known)
         issues += _message_issues(document, title_of, known)

@@ -21,7 +21,7 @@ from app.graph.wording import quote
 from app.i18n.text import _
 
 # Blocks that let time pass: after one of them, more events may have come in.
-DELAYS = frozenset({"wait", "wait_until", "wait_for_event"})
+DELAYS = frozenset({"wait", "wait_until", "wait_for_event", "wait_for_condition"})
 
 
 def only_once_issues(

@@ -15,7 +15,9 @@ from app.graph.conditions import (
     AnyCondition,
     AttributeCondition,
     Condition,
+    ConsentCondition,
     EventCondition,
+    ListCondition,
     NotCondition,
     describe_condition,
     describe_test,
@@ -39,6 +41,14 @@ CONSENT_WORDS = {
     ("sms", False, True): N_("sms consent was not granted, needs granted"),
     ("sms", True, False): N_("sms consent was granted, needs not granted"),
     ("sms", False, False): N_("sms consent was not granted, needs not granted"),
+}
+
+
+CONSENT_GIVEN_WORDS = {
+    ("email", True): say("email consent granted"),
+    ("email", False): say("email consent not granted"),
+    ("sms", True): say("sms consent granted"),
+    ("sms", False): say("sms consent not granted"),
 }
 
 
@@ -161,7 +171,42 @@ def _described(condition: Condition) -> Phrase | str:
             attribute=humanize(condition.attribute),
             test=_test_phrase(condition),
         )
-    return describe_condition(condition)  # no lists, consent or events inside a ``where``
+    if isinstance(condition, ListCondition):
+        member = condition.op == "member"
+        words = "in list %(list)s" if member else "not in list %(list)s"
+        return say(words, list=quote(condition.list_key))
+    if isinstance(condition, ConsentCondition):
+        return CONSENT_GIVEN_WORDS[(condition.channel, condition.op == "granted")]
+    if isinstance(condition, EventCondition):
+        return _event_described(condition)
+    return describe_condition(condition)
+
+
+def condition_phrase(condition: Condition) -> Phrase | str:
+    """``describe_condition`` as a phrase, stored now and read in the reader's language
+    ("waits until plan = 'paid'")."""
+    return _described(condition)
+
+
+def _event_described(condition: EventCondition) -> Phrase:
+    count = condition.value or 0
+    if condition.op == "none":
+        phrase = say("%(event)s never happened", event=condition.event)
+    else:
+        times = (
+            say_n("at least %(count)s time", "at least %(count)s times", count)
+            if condition.op == "count_gte"
+            else say_n("fewer than %(count)s time", "fewer than %(count)s times", count)
+        )
+        phrase = say("%(event)s happened %(count)s", event=condition.event, count=exact(times))
+    if condition.within_days is not None:
+        days = condition.within_days
+        window = exact(say_n("in the last %(count)s day", "in the last %(count)s days", days))
+        phrase = say("%(first)s %(then)s", first=phrase, then=window)
+    if condition.where is not None:
+        where = say("where %(condition)s", condition=_described(condition.where))
+        phrase = say("%(first)s %(then)s", first=phrase, then=where)
+    return phrase
 
 
 def _grouped(condition: Condition) -> Phrase | str:

@@ -153,9 +153,9 @@ def test_a_scenario_without_a_trigger_in_french() -> None:
         (
             after_trigger(node("pause", "delay", "nap")),
             "Le bloc « pause » : 'nap' n’existe pas pour le type delay ; valeurs possibles :"
-            " wait, wait_until, wait_for_event",
+            " wait, wait_until, wait_for_event, wait_for_condition",
             "Block 'pause': 'nap' is not a kind of delay; expected one of wait, wait_until,"
-            " wait_for_event",
+            " wait_for_event, wait_for_condition",
         ),
     ],
 )

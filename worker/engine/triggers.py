@@ -27,6 +27,7 @@ from worker.engine.advance import run_journeys
 from worker.engine.book import Book, CounterKey
 from worker.engine.plans import LiveScenario, Plans, events_heard
 from worker.engine.steps.delays import HAPPENED_AT, after_trigger, awaited, in_wait
+from worker.engine.steps.wait_condition import wake_condition_waits
 from worker.engine.visit import Visit
 
 EVENTS = SQLModel.metadata.tables["events"]
@@ -138,6 +139,7 @@ def match_events(
     goals = _goal_events(published)
     report.exited = _reach_event_goals(session, goals, events, Book(now, heard), now, report)
     report.resumed = _resume_waits(session, plans, events, now)
+    report.resumed += wake_condition_waits(session, published, events, now)
     if admitted:
         book = Book(now, heard)
         entered = [Visit.entering(i, c, now) for i, c in zip(

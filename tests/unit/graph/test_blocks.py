@@ -40,6 +40,9 @@ EVERY_KIND: list[tuple[str, str, dict[str, Any], str]] = [
     ("delay", "wait_for_event",
      {"event": "purchase", "timeout_seconds": 259_200, "match_key": "cart_id"},
      "Wait up to 3 days for purchase with the same cart_id"),
+    ("delay", "wait_for_condition",
+     {"if": {"attribute": "plan", "op": "eq", "value": "paid"}, "timeout_seconds": 1_209_600},
+     "Wait until plan = 'paid', at most 2 weeks"),
     ("action", "send_email", {"message": "welcome"}, "Send email 'welcome'"),
     ("action", "send_sms", {"message": "promo-sms"}, "Send SMS 'promo-sms'"),
     ("action", "add_to_list", {"list": "vip"}, "Add to list 'vip'"),
@@ -97,6 +100,7 @@ def test_the_design_example_reads_and_validates_without_a_single_issue() -> None
     [
         ("condition", "if", ("yes", "no")),
         ("delay", "wait_for_event", ("yes", "no")),
+        ("delay", "wait_for_condition", ("yes", "no")),
         ("action", "exit", ()),
         ("delay", "wait", ("out",)),
         ("trigger", "event", ("out",)),

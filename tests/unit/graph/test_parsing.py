@@ -44,7 +44,7 @@ def test_an_unknown_kind_is_rejected_naming_the_block_and_the_kinds_it_could_be(
     assert code == IssueCode.unknown_block_kind
     assert message == (
         "Block 'pause': 'nap' is not a kind of delay; expected one of wait, wait_until,"
-        " wait_for_event"
+        " wait_for_event, wait_for_condition"
     )
 
 
