@@ -81,8 +81,9 @@ class RandomSplitConfig(BlockConfig):
                     "branch": quote(branch.shown)
                 }
                 found.append(ConfigProblem("branches", problem, missing=True))
-            elif not 1 <= branch.percent <= 100:
-                problem = _("branch %(branch)s must take between 1 and 100 %%") % {
+            elif not 0 <= branch.percent <= 100:
+                # 0 % is a branch that takes no one any more ("send everyone to B").
+                problem = _("branch %(branch)s must take between 0 and 100 %%") % {
                     "branch": quote(branch.shown)
                 }
                 found.append(ConfigProblem("branches", problem))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Form, Query, Request
+from fastapi import APIRouter, BackgroundTasks, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import Session
 
@@ -25,6 +25,7 @@ from app.services.scenarios import scenarios as scenario_service
 from app.services.scenarios.graph_layout import layout
 from app.services.scenarios.ref_names import ref_names
 from app.services.scenarios.split_results import split_results
+from app.services.scenarios.split_winner import send_everyone_to
 from app.services.scenarios.stats import find_version, still_active
 from app.templating import render
 
@@ -154,6 +155,19 @@ def stats_page(
         },
         block="fragment",
     )
+
+
+@router.post("/scenarios/{scenario_id}/splits/{node_id}/winner", response_model=None)
+def split_winner(
+    scenario_id: Int32,
+    node_id: Annotated[str, Path(max_length=100)],
+    request: Request,
+    session: SessionDep,
+    port: Annotated[str, Form(max_length=20)],
+) -> Response:
+    """The draft's split sends everyone to ``port``; the canvas then publishes it."""
+    send_everyone_to(session, scenario_id, node_id, port, now=_now(request))
+    return RedirectResponse(f"/scenarios/{scenario_id}", status_code=303)
 
 
 @router.get("/scenarios/{scenario_id}/blocks/{node_id}/contacts")

@@ -95,6 +95,7 @@ def test_the_page_says_no_clear_winner_then_which_branch_converts_better(
     assert verdict(after.text) == (
         f"B converts better: {b_rate * 100:.1f}% vs 0%, 95 % sure".replace(".0%", "%")
     )
+    assert 'data-testid="split-winner"' in after.text
     row = re.search(r'<tr data-port="b">(.*?)</tr>', after.text, re.S)
     assert row is not None
     assert f">{len(on_b)}<" in row.group(1), "entered"
@@ -110,3 +111,29 @@ def test_a_scenario_without_a_goal_asks_for_one(logged_in: Browser, flow: Engine
     page = logged_in.client.get(f"/scenarios/{scenario.id}/stats")
 
     assert verdict(page.text) == "Set a goal in the scenario's settings to compare the branches."
+
+
+def test_send_everyone_to_the_winner_changes_the_draft_for_the_publish_plan(
+    logged_in: Browser, flow: Engine
+) -> None:
+    scenario = flow.scenario(AB_TEST, name="Welcome A/B")
+    flow.session.commit()
+    url = f"/scenarios/{scenario.id}/splits/ab/winner"
+
+    chosen = logged_in.post(url, {"port": "b"})
+
+    assert chosen.status_code == 303
+    assert chosen.headers["location"] == f"/scenarios/{scenario.id}"
+    flow.session.expire_all()
+    draft = flow.session.get(type(scenario), scenario.id)
+    assert draft is not None
+    [split] = [n for n in draft.draft["nodes"] if n["id"] == "ab"]
+    assert [(b["port"], b["percent"]) for b in split["config"]["branches"]] == [
+        ("a", 0),
+        ("b", 100),
+    ]
+    assert draft.live_version == 1, "nothing is published until the marketer publishes"
+    assert logged_in.post(url, {"port": "z"}).status_code == 422
+    gone = logged_in.post(f"/scenarios/{scenario.id}/splits/nope/winner", {"port": "b"})
+    assert gone.status_code == 409
+    assert "no random split" in html.unescape(gone.text)

@@ -43,7 +43,7 @@ def test_a_split_has_one_output_per_branch_named_by_its_label() -> None:
         ((("a", "A", 100),), "a split has 2 to 5 branches; this one has 1"),
         (tuple((p, p, 10) for p in "abcdef"), "a split has 2 to 5 branches; this one has 6"),
         ((("a", "A", 60), ("b", "B", 30)), "the percentages add up to 90 %; they must make 100 %"),
-        ((("a", "A", 100), ("b", "B", 0)), "branch 'B' must take between 1 and 100 %"),
+        ((("a", "A", 110), ("b", "B", -10)), "branch 'A' must take between 0 and 100 %"),
         ((("a", "A", 50), ("b", "B", None)), "set the percentage of branch 'B'"),
         ((("a", "A", 50), ("a", "B", 50)), "two branches are both called 'a'"),
         ((("a", "A", 50), ("yes", "B", 50)), "'yes' cannot name a branch; use a, b, c…"),
@@ -57,6 +57,15 @@ def test_settings_that_cannot_split_are_said_plainly(
 
 def test_a_split_that_adds_up_has_no_problem() -> None:
     assert problems(("a", "A", 34), ("b", "B", 33), ("c", "C", 33)) == []
+
+
+def test_a_branch_at_0_percent_takes_no_one() -> None:
+    config = RandomSplitConfig.model_validate(
+        {"branches": [{"port": "a", "percent": 0}, {"port": "b", "percent": 100}]}
+    )
+
+    assert config.problems() == []
+    assert {found[0].port for n in range(100) if (found := config.branch_for(n))} == {"b"}
 
 
 def test_links_leave_by_the_branches_and_an_unlinked_branch_is_a_quiet_holdout() -> None:
