@@ -87,7 +87,8 @@ def version_number(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    if not text.isdigit() or len(text) > 9:
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int() (it answered 500).
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise Invalid(_("A version is a number, such as 2."))
     return int(text)
 

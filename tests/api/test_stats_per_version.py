@@ -232,6 +232,23 @@ def test_the_statistics_page_of_a_version_that_does_not_exist_is_not_found(
     assert "This scenario has no version 3." in page.text
 
 
+@pytest.mark.parametrize("odd", ["²", "٣", "1.5", "-1", "1e3", "0x1"])
+def test_a_version_that_is_not_plain_digits_is_refused_in_words(
+    logged_in: Browser, flow: Engine, odd: str
+) -> None:
+    scenario = two_versions(flow)
+    client = logged_in.client
+
+    for path in ("stats", "blocks/start/contacts"):
+        page = client.get(f"/scenarios/{scenario.id}/{path}", params={"version": odd})
+        assert page.status_code == 422, (path, odd)
+        assert "A version is a number, such as 2." in page.text
+    saved = logged_in.post(
+        f"/scenarios/{scenario.id}/blocks/start/save-list", {"version": odd, "name": "Odd"}
+    )
+    assert saved.status_code == 422, odd
+
+
 def test_a_period_chosen_stays_when_switching_versions(logged_in: Browser, flow: Engine) -> None:
     scenario = two_versions(flow)
 
