@@ -42,8 +42,13 @@ from app.i18n.text import N_, _
 
 # What wakes a wait: (event name, the property value it must carry, or None for any).
 WakeKey = tuple[str, str | None]
-# An unsubscribe withdraws email consent (app/services/messaging/unsubscribe.py).
-CONSENT_EVENTS: dict[str, tuple[str, ...]] = {"email": ("email_unsubscribed",), "sms": ()}
+# The property naming what a system event is about: ``attribute_changed`` on ``plan``.
+DETAIL_PROPERTY = {
+    "attribute_changed": "attribute",
+    "list_added": "list",
+    "list_removed": "list",
+    "consent_changed": "channel",
+}
 
 
 class WaitForConditionConfig(BlockConfig):
@@ -88,9 +93,10 @@ class WaitForConditionConfig(BlockConfig):
 
 def wakes_on(condition: Condition) -> set[WakeKey]:
     """The recorded changes after which the condition may answer differently: an attribute's
-    ``attribute_changed`` (the score's ``score_changed``), a list's joins and leaves, an
-    unsubscribe for email consent, and the events it counts. Time alone (``within_last_days``,
-    an event count's window) changes nothing here: the deadline's check sees it."""
+    ``attribute_changed`` (the score's ``score_changed``), a list's joins and leaves, a
+    consent's ``consent_changed`` (and an unsubscribe for email), and the events it counts.
+    Time alone (``within_last_days``, an event count's window) changes nothing here: the
+    deadline's check sees it."""
     keys: set[WakeKey] = set()
     for node in walk(condition):
         if isinstance(node, AttributeCondition):
@@ -101,7 +107,9 @@ def wakes_on(condition: Condition) -> set[WakeKey]:
         elif isinstance(node, ListCondition):
             keys |= {("list_added", node.list_key), ("list_removed", node.list_key)}
         elif isinstance(node, ConsentCondition):
-            keys |= {(name, None) for name in CONSENT_EVENTS[node.channel]}
+            keys.add(("consent_changed", node.channel))
+            if node.channel == "email":  # an unsubscribe link withdraws it
+                keys.add(("email_unsubscribed", None))
         elif isinstance(node, EventCondition):
             keys.add((node.event, None))
     return keys
@@ -111,7 +119,8 @@ def wakes(keys: set[WakeKey], name: str, properties: Mapping[str, object] | None
     """Whether an event of this name and properties is one of the changes in ``keys``."""
     if (name, None) in keys:
         return True
-    detail = (properties or {}).get("list" if name.startswith("list_") else "attribute")
+    about = DETAIL_PROPERTY.get(name)
+    detail = (properties or {}).get(about) if about else None
     return detail is not None and (name, str(detail)) in keys
 
 

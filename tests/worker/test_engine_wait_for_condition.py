@@ -236,3 +236,19 @@ def test_a_score_reached_by_another_scenario_ends_the_wait(engine: Engine) -> No
     engine.run()
 
     assert engine.journey(trialist, scenario)[-2:] == [("paid", "yes"), ("thanks", "completed")]
+
+
+def test_consent_given_through_the_api_ends_a_wait_for_consent(engine: Engine) -> None:
+    """A consent change is recorded as ``consent_changed``, so the wait hears it."""
+    scenario = engine.scenario(trial_graph({"consent": "sms", "op": "granted"}))
+    trialist = engine.contact(email="c@example.com")
+    engine.event(trialist, "trial_started")
+    engine.run()
+    engine.clock.advance(hours=1)
+    now = engine.clock.now()
+    data = contact_data(email="c@example.com", consent={"sms": True}, now=now, source="api")
+    upsert_contact(engine.session, data, now=now, source="api")
+    engine.session.flush()
+    engine.run()
+
+    assert engine.journey(trialist, scenario)[-2:] == [("paid", "yes"), ("thanks", "completed")]

@@ -2,9 +2,13 @@
 
 Events — those tracked through the API and the system ones that record contact changes
 (``contact_created``, ``list_added``, ``list_removed``, ``attribute_changed``,
-``score_changed``) — are taken in id order, a batch at a time, and each batch is handled in
-one transaction that also marks it processed: an event is matched exactly once, and the same
-event delivered twice was already stored once.
+``score_changed``, ``consent_changed``) — are taken in id order, a batch at a time, and each
+batch is handled in one transaction that also marks it processed: an event is matched exactly
+once, and the same event delivered twice was already stored once.
+
+Besides letting contacts in, a batch resumes the waits for an event it holds, reaches event
+goals, and wakes the waits for a condition that a change of their contact may have made true
+(``steps/wait_condition.py``).
 """
 
 from __future__ import annotations

@@ -2,7 +2,10 @@
 
 Every change a trigger can react to is written to ``events`` in the same transaction as the
 change (DESIGN §5, reserved names below); the engine picks them up once the caller commits and
-kicks ``match_triggers``. Score changes are recorded as ``score_changed`` only, not also as
+kicks ``match_triggers``. A consent given or withdrawn through an update is
+``consent_changed {channel, from, to}`` (an unsubscribe link writes ``email_unsubscribed``
+instead, ``app/services/messaging/unsubscribe.py``), so a wait for a condition on consent
+wakes. Score changes are recorded as ``score_changed`` only, not also as
 ``attribute_changed``; a new contact records ``contact_created`` only, not one
 ``attribute_changed`` per initial value.
 """
@@ -32,6 +35,7 @@ ATTRIBUTE_CHANGED = "attribute_changed"
 SCORE_CHANGED = "score_changed"
 LIST_ADDED = "list_added"
 LIST_REMOVED = "list_removed"
+CONSENT_CHANGED = "consent_changed"
 CHUNK = 500
 # What Parcours records about its own emails (app/services/messaging/tracking.py,
 # unsubscribe.py): the
@@ -39,7 +43,16 @@ CHUNK = 500
 EMAIL_EVENTS = frozenset({"email_opened", "email_clicked", "email_unsubscribed"})
 # Names clients may not send (compared in lower case, so Email_Opened is refused too).
 RESERVED_EVENTS = (
-    frozenset({CONTACT_CREATED, ATTRIBUTE_CHANGED, SCORE_CHANGED, LIST_ADDED, LIST_REMOVED})
+    frozenset(
+        {
+            CONTACT_CREATED,
+            ATTRIBUTE_CHANGED,
+            SCORE_CHANGED,
+            LIST_ADDED,
+            LIST_REMOVED,
+            CONSENT_CHANGED,
+        }
+    )
     | EMAIL_EVENTS
 )
 
@@ -247,15 +260,21 @@ def apply_changes(
         events.append(change_event(contact.id, ATTRIBUTE_CHANGED, properties, now))
     if custom_changed:
         contact.attributes = attributes  # a new dict, so the JSON column is seen as changed
-    consent_changed = _apply_consent(contact, data, source=source, suppressed=suppressed)
-    touched = touched or bool(changed) or consent_changed
+    consents = _apply_consent(contact, data, source=source, suppressed=suppressed)
+    for channel, granted in consents:
+        properties = {"channel": channel, "from": not granted, "to": granted}
+        events.append(change_event(contact.id, CONSENT_CHANGED, properties, now))
+    touched = touched or bool(changed) or bool(consents)
     if touched:
         contact.updated_at = now
     return changed, events, touched
 
 
-def _apply_consent(contact: Contact, data: ContactData, *, source: str, suppressed: bool) -> bool:
-    changed = False
+def _apply_consent(
+    contact: Contact, data: ContactData, *, source: str, suppressed: bool
+) -> list[tuple[str, bool]]:
+    """Applies the consent changes; returns (channel, granted) of each that changed."""
+    changed: list[tuple[str, bool]] = []
     for channel, change in data.consent.items():
         if change.granted and suppressed:
             continue  # erased on request: only a lifted suppression lets consent back in
@@ -264,7 +283,7 @@ def _apply_consent(contact: Contact, data: ContactData, *, source: str, suppress
         setattr(contact, f"{channel}_consent", change.granted)
         setattr(contact, f"{channel}_consent_source", (change.source or source)[:200])
         setattr(contact, f"{channel}_consent_at", change.at)
-        changed = True
+        changed.append((channel, change.granted))
     return changed
 
 

@@ -297,7 +297,13 @@ def condition_options(session: Session) -> dict[str, Any]:
         custom.update((attributes or {}).keys())
     recent_events = select(EVENTS.c.name).order_by(EVENTS.c.id.desc()).limit(5000).subquery()
     names = session.execute(select(recent_events.c.name).distinct()).scalars()
-    reserved = {"contact_created", "attribute_changed", "score_changed", "list_added"}
+    reserved = {
+        "contact_created",
+        "attribute_changed",
+        "score_changed",
+        "list_added",
+        "consent_changed",
+    }
     return {
         "lists": [{"key": lst.key, "name": lst.name} for lst in _lists(session)],
         "attributes": sorted(BUILTIN_ATTRIBUTES) + sorted(custom - set(BUILTIN_ATTRIBUTES)),

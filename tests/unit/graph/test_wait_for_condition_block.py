@@ -84,13 +84,16 @@ def test_it_wakes_on_the_changes_its_condition_reads_and_no_others() -> None:
     keys = wakes_on(condition)
     assert keys == {
         ("attribute_changed", "plan"), ("score_changed", None), ("list_added", "customers"),
-        ("list_removed", "customers"), ("email_unsubscribed", None), ("purchase", None),
+        ("list_removed", "customers"), ("consent_changed", "email"), ("email_unsubscribed", None),
+        ("purchase", None),
     }  # fmt: skip
     assert wakes(keys, "attribute_changed", {"attribute": "plan", "to": "paid"})
     assert not wakes(keys, "attribute_changed", {"attribute": "city", "to": "Lyon"})
     assert wakes(keys, "list_removed", {"list": "customers"})
     assert not wakes(keys, "list_added", {"list": "newsletter"})
     assert wakes(keys, "purchase", {"total": 12})
+    assert wakes(keys, "consent_changed", {"channel": "email", "to": True})
+    assert not wakes(keys, "consent_changed", {"channel": "sms", "to": True})
 
 
 def test_the_plan_hears_the_events_that_wake_its_waits() -> None:
