@@ -11,12 +11,15 @@ from fastapi.templating import Jinja2Templates
 
 from app.i18n import jinja as i18n_jinja
 from app.icons import icon
+from app.routes.condition_builder import builder_tree
 from app.security import new_csrf_token
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
 templates.env.add_extension("jinja2.ext.i18n")
 templates.env.globals["icon"] = icon
+# A panel with several condition builders (the switch's cases) draws each from its condition.
+templates.env.globals["condition_tree"] = builder_tree
 i18n_jinja.install(templates.env)
 
 

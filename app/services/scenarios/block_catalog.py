@@ -143,6 +143,8 @@ def ports_of(block_type: str, kind: str, config: Mapping[str, Any]) -> tuple[tup
         if isinstance(port, str) and port and port not in found:
             label = item.get("label")
             found[port] = label.strip() if isinstance(label, str) and label.strip() else port
+    for port in model.PORTS:  # fixed ones after them: a switch's ``else``
+        found.setdefault(port, port_label(block_type, kind, port))
     return tuple(found.items())
 
 
@@ -152,6 +154,13 @@ def _summary(info: BlockInfo) -> str:
         {"id": "new", "type": info.type, "kind": info.kind, "config": info.config}
     )
     return block.summary()
+
+
+def _fixed_ports(info: BlockInfo) -> list[list[str]]:
+    model = BLOCK_CLASSES[(info.type, info.kind)]
+    if model.PORTS_FROM is None:
+        return []
+    return [[port, port_label(info.type, info.kind, port)] for port in model.PORTS]
 
 
 def palette_json() -> list[dict[str, Any]]:
@@ -165,6 +174,8 @@ def palette_json() -> list[dict[str, Any]]:
             "config": info.config,
             "ports": list(info.ports),
             "portsFrom": BLOCK_CLASSES[(info.type, info.kind)].PORTS_FROM,
+            # [[port, label]] that follow the ones its settings list (a switch's else).
+            "fixedPorts": _fixed_ports(info),
             "takesInput": info.takes_input,
             "family": family.name,
             "summary": _summary(info),

@@ -4,6 +4,7 @@
 import { edgeKey, edgePort, edgeTestId, portPosition } from "./state.js";
 import { t } from "../i18n.js";
 import "./split_panel.js"; // the split's panel rows: listeners on the document
+import "./switch_panel.js"; // the switch's cases: listeners on the document
 
 const SVG = "http://www.w3.org/2000/svg";
 const OFFSET = 10000; // the SVG layer is a 20000px square centred on the origin (hit-testing)
