@@ -3,9 +3,9 @@
 N contacts buy (one `purchase` event each) and enter: "first purchase?" → yes: add to a list,
 no: add score points. The design runs the engine's own chunked code in one worker process; the
 baseline runs the same steps as one arq job per contact-step (real Redis, a commit per step),
-on a sample, in the same run. Also prints the variants with an email step (outbox rows) and
-a random split for the condition (each beside list/score as a ratio), the worker's peak
-memory, the steps that follow a wait (the advancing path that timers take), event → first
+on a sample, in the same run. Also prints the variants with an email step (outbox rows), a
+random split and a switch for the condition (each beside list/score as a ratio), the worker's
+peak memory, the steps that follow a wait (the advancing path that timers take), event → first
 action latency with a real worker process, and timer lateness.
 
     python bench/engine.py [--contacts 100000] [--naive-sample 1500] [--skip-latency]
@@ -83,6 +83,24 @@ SPLIT_GRAPH: dict[str, Any] = {
     ],
     "edges": [{"from": "buy", "to": "first"}, {"from": "first", "port": "a", "to": "tag"},
               {"from": "first", "port": "b", "to": "points"}],
+}  # fmt: skip
+# The same with a switch for the condition: everyone is tested on a first case nobody matches,
+# then "first purchase" takes half of them and else the others (two evaluations, one facts load).
+SWITCH_GRAPH: dict[str, Any] = {
+    **GRAPH,
+    "nodes": [
+        GRAPH["nodes"][0],
+        {"id": "first", "type": "condition", "kind": "switch",
+         "config": {"cases": [
+             {"port": "c1", "label": "Third",
+              "if": {"attribute": "orders_count", "op": "eq", "value": 3}},
+             {"port": "c2", "label": "First",
+              "if": {"attribute": "orders_count", "op": "eq", "value": 1}},
+         ]}},
+        *GRAPH["nodes"][2:],
+    ],
+    "edges": [{"from": "buy", "to": "first"}, {"from": "first", "port": "c2", "to": "tag"},
+              {"from": "first", "port": "else", "to": "points"}],
 }  # fmt: skip
 
 
@@ -237,6 +255,7 @@ def measure(label: str, make_url: Any, contacts: int, sample: int, redis_url: st
         ("email", EMAIL_GRAPH),
         ("after wait", DELAY_GRAPH),
         ("split", SPLIT_GRAPH),
+        ("switch", SWITCH_GRAPH),
     )
     rates: dict[str, float] = {}
     for variant, graph in variants:
