@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import insert
 from sqlmodel import Session
 
+from app.graph.wording import format_duration
 from app.models import ContactList, ListMembership
 from tests.api.publish_kit import LIVE, SHORTER, Shop, node, open_shop, wait, welcome
 from tests.fixtures.web import Browser
@@ -115,6 +116,22 @@ def test_each_choice_is_spelled_out_with_its_consequences(shop: Shop) -> None:
     assert by_testid(out, "effect-wait3") == (
         "3 contacts waiting in “Wait 3 days” will leave the scenario now and receive nothing "
         "more from it."
+    )
+
+
+@pytest.mark.parametrize("seconds", [10**9 * 86_400, 10**30])
+def test_a_move_onto_a_wait_longer_than_the_calendar_is_spelled_out(
+    shop: Shop, seconds: int
+) -> None:
+    shop.signups(2)
+    shop.draft(welcome(node("wait1", "delay", "wait", seconds=seconds)))
+
+    restarted = dialog(shop, "/choices", **moving(action_0="move", to_0="wait1", timers="restart"))
+
+    to = f"Wait {format_duration(seconds)}"
+    assert by_testid(restarted, "effect-wait3") == (
+        f"2 contacts waiting in “Wait 3 days” will move to “{to}” and receive no more "
+        "messages from this scenario. Their wait starts again now."
     )
 
 

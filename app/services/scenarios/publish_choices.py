@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
@@ -195,7 +195,10 @@ def _ahead(start_id: str, draft: _Draft, keeps: bool, start: datetime) -> _Ahead
         if (block.type, block.kind) == ("delay", "wait"):
             # A kept timer already counts this wait: it wakes at its old time.
             if not (keeps and node_id == start_id):
-                at += timedelta(seconds=int(getattr(block.config, "seconds", None) or 0))
+                later = _after(at, int(getattr(block.config, "seconds", None) or 0))
+                if later is None:  # past the calendar's end: the engine cannot wake them either
+                    return _Ahead()
+                at = later
         elif block.type != "action":  # a condition, or a delay that decides when or which way
             return _Ahead(decides=draft.labels.get(node_id, node_id))
         following = draft.next_of.get((node_id, "out"))
@@ -203,6 +206,20 @@ def _ahead(start_id: str, draft: _Draft, keeps: bool, start: datetime) -> _Ahead
             return _Ahead()
         node_id = following
     return _Ahead()
+
+
+# The last moment a date is said for, a day short of the calendar's end (9999-12-31), so
+# that moving it to the reader's time zone stays within the calendar.
+LAST_SAID = datetime.max.replace(tzinfo=UTC) - timedelta(days=1)
+
+
+def _after(at: datetime, seconds: int) -> datetime | None:
+    """``seconds`` after ``at``; None past the calendar's end (a wait of a million years)."""
+    try:
+        later = at + timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return later if later <= LAST_SAID else None
 
 
 def _arrival(count: int, shown: dict[str, Any], ahead: _Ahead, now: datetime) -> str:
