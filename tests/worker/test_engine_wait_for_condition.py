@@ -17,6 +17,8 @@ from app.services.contacts import lists as list_service
 from app.services.contacts.contacts import upsert_contact
 from app.services.contacts.fields import contact_data
 from app.services.insights.contacts import reason
+from app.services.scenarios import scenarios
+from app.services.scenarios.migration import Action, Choice, Migration, Timers
 from tests.worker.engine_harness import Engine
 from tests.worker.test_engine_journeys import graph
 from worker.engine.triggers import match_events
@@ -249,6 +251,36 @@ def test_consent_given_through_the_api_ends_a_wait_for_consent(engine: Engine) -
     data = contact_data(email="c@example.com", consent={"sms": True}, now=now, source="api")
     upsert_contact(engine.session, data, now=now, source="api")
     engine.session.flush()
+    engine.run()
+
+    assert engine.journey(trialist, scenario)[-2:] == [("paid", "yes"), ("thanks", "completed")]
+
+
+def test_a_publish_keeping_timers_keeps_the_deadline_and_the_wake_ups(engine: Engine) -> None:
+    """Moved onto the new version's wait with its timer kept, a contact keeps the deadline it
+    had, and a change still wakes it there, by the new version's condition."""
+    scenario = engine.scenario(trial_graph(PAID))
+    trialist = engine.contact(email="m@example.com", attributes={"plan": "trial"})
+    engine.event(trialist, "trial_started")
+    engine.run()
+    deadline = wait_row(engine, trialist.id).wake_at
+    assert scenario.id is not None
+    engine.clock.advance(days=1)
+    gold = trial_graph({"attribute": "plan", "op": "in", "value": ["paid", "gold"]})
+    fresh = engine.session.get(type(scenario), scenario.id)
+    assert fresh is not None
+    scenarios.save_draft(
+        engine.session, scenario.id, gold, revision=fresh.draft_revision, now=engine.clock.now()
+    )
+    move = Migration({"paid": Choice(Action.move, "paid")}, Timers.keep)
+    scenarios.publish(engine.session, scenario.id, now=engine.clock.now(), migration=move)
+    engine.session.flush()
+    engine.session.expire_all()
+    moved = wait_row(engine, trialist.id)
+    assert (moved.state, moved.wake_at) == (EnrollmentState.waiting, deadline)
+
+    engine.clock.advance(hours=1)
+    upgrade_plan(engine, "m@example.com", "gold")
     engine.run()
 
     assert engine.journey(trialist, scenario)[-2:] == [("paid", "yes"), ("thanks", "completed")]
