@@ -84,6 +84,33 @@ def test_a_published_version_can_be_simulated(
     assert stored.version == 1
 
 
+def test_a_version_whose_list_was_deleted_since_says_why_and_nothing_is_stored(
+    api: TestClient, loyalty: dict[str, Any], session: Session
+) -> None:
+    url = f"/api/v1/scenarios/{loyalty['id']}"
+    assert api.post(f"{url}/activate").status_code == 200
+    second = copy.deepcopy(LOYALTY)  # version 2 no longer adds to the list
+    second["nodes"][3] = {
+        **second["nodes"][3],
+        "kind": "send_email",
+        "config": {"message": "coupon-20"},
+    }
+    saved = api.put(f"{url}/graph", json={"graph": second, "revision": loyalty["revision"]})
+    assert saved.status_code == 200, saved.text
+    assert api.post(f"{url}/activate").json()["version"] == 2
+    assert api.delete("/api/v1/lists/loyal").status_code == 204  # version 1 still names it
+
+    response = api.post(f"{url}/simulations", json={"version": 1})
+
+    assert response.status_code == 422, response.text
+    detail = response.json()["detail"]
+    assert detail["message"] == (
+        "Version 1 cannot run as it is: 1 problem, such as a list or a message deleted since."
+    )
+    assert "unknown_list" in {issue["code"] for issue in detail["issues"]}
+    assert _simulations(session) == 0
+
+
 @pytest.mark.parametrize(
     "body",
     [

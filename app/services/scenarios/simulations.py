@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sqlmodel import Session, col, select
 
-from app.graph import check_draft, has_errors
+from app.graph import Issue, check_draft, has_errors
 from app.i18n import _, format_number, ngettext, pgettext
 from app.models import Contact, Scenario, ScenarioVersion, Simulation, SimulationStatus
 from app.services.errors import Invalid, NotFound
@@ -46,7 +46,27 @@ def graph_to_simulate(
     ).first()
     if row is None:
         raise Invalid(_("This scenario has no version %(number)s.") % {"number": version})
+    # A list or message it names may have been deleted since it stopped being live: refused
+    # now, in words, rather than failing in the worker.
+    document, issues = check_draft(row.graph, known_refs(session))
+    if document is None or has_errors(issues):
+        raise VersionCannotRun(version, issues)
     return version, row.graph
+
+
+class VersionCannotRun(ScenarioInvalid):
+    """A published version that could not run today; the issues say why, block by block."""
+
+    def __init__(self, number: int, issues: list[Issue]) -> None:
+        super().__init__(issues)
+        errors = sum(1 for issue in issues if issue.is_error)
+        self.message = ngettext(
+            "Version %(number)s cannot run as it is: %(count)s problem, such as a list or a "
+            "message deleted since.",
+            "Version %(number)s cannot run as it is: %(count)s problems, such as a list or a "
+            "message deleted since.",
+            errors,
+        ) % {"number": number, "count": format_number(errors)}
 
 
 def start_simulation(
