@@ -171,6 +171,12 @@ def draft_graph() -> dict[str, Any]:
     blocks: list[tuple[str, str, str, dict[str, Any]]] = [
         ("when", "trigger", "event", {"event": p[0], "where": condition(p[2], 0), "key": "id"}),
         ("changed", "trigger", "attribute_changed", {"attribute": "note", "to": p[1]}),
+        (
+            "route",
+            "condition",
+            "switch",
+            {"cases": [{"port": "c1", "label": p[1], "if": condition(p[4], 4)}]},
+        ),
         ("ask", "condition", "if", {"if": {"any": [condition(p[2], 2), condition(p[0], 0)]}}),
         ("wait", "delay", "wait_for_event", {"event": p[3], "timeout_seconds": 3600}),
         ("alert", "action", "notify_team", {"to": "team@xss.example", "message": p[4]}),
@@ -190,7 +196,8 @@ def draft_graph() -> dict[str, Any]:
         ],
         "edges": [
             {"from": "when", "to": "ask"},
-            {"from": "changed", "to": "ask"},
+            {"from": "changed", "to": "route"},
+            {"from": "route", "port": "c1", "to": "ask"},
             {"from": "ask", "port": "yes", "to": "wait"},
             {"from": "wait", "port": "yes", "to": "alert"},
             {"from": "alert", "to": "note"},
