@@ -148,3 +148,13 @@ def test_the_journey_reads_in_french(french: Browser, session: Session) -> None:
     text = re.sub(r"\s+", " ", html.unescape(page.text))
     assert "Aiguiller selon : Paris · Lyon · sinon" in text
     assert "pas Paris (city : 'Lyon' — il fallait 'Paris') → Lyon" in text
+
+
+def test_a_condition_that_is_not_one_is_refused_in_words(logged_in: Browser) -> None:
+    for odd in ("5", "[1, 2]", '{"attribute": "city"}', '"Paris"'):
+        response = post_rows(
+            logged_in, {"case_port": ["c1"], "case_label": ["Paris"], "case_if": [odd]}
+        )
+
+        assert response.status_code < 500, odd
+        assert "HX-Trigger" not in response.headers or announced(response)["problems"], odd
