@@ -8,13 +8,27 @@ from __future__ import annotations
 
 import copy
 from html.parser import HTMLParser
+from itertools import pairwise
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from app.clock import SystemClock
-from app.models import Contact, ContactList, MailboxMessage, MessageTemplate, Segment
+from app.models import (
+    Contact,
+    ContactList,
+    Enrollment,
+    EnrollmentState,
+    MailboxMessage,
+    MessageTemplate,
+    ScenarioVersion,
+    Segment,
+    Simulation,
+    SimulationStatus,
+)
+from app.services.account.users import create_user
 from app.services.scenarios import scenarios as scenario_service
 from tests.api.test_enroll_by_hand import BY_HAND
 from tests.fixtures.web import Browser
@@ -43,7 +57,8 @@ class Scan(HTMLParser):
                 self.found.append(f"<{tag} {name}={value!r}>")
         if tag in EVIL_TAGS and any(v == "x" or "alert" in (v or "") for _, v in attrs):
             self.found.append(f"<{tag} {attrs}>")
-        if tag == "svg" and not any(name == "class" for name, _ in attrs):
+        # The page's own: icons (a class) and charts (role="img"); a payload's has neither.
+        if tag == "svg" and not any(name in ("class", "role") for name, _ in attrs):
             self.found.append(f"<svg {attrs}> (not an icon)")
         # A JSON island (the canvas's data) holds the payloads as escaped JSON text: only a
         # script that would run counts, and one the payload opened by breaking out would.
@@ -199,4 +214,109 @@ def test_refused_forms_send_the_payload_back_escaped(
                 response = logged_in.post(url, data, htmx=htmx)
                 assert response.status_code < 500, url
                 found += problems(f"POST {url} htmx={htmx}", response)
+    assert found == [], "\n".join(found)
+
+
+def test_history_publish_sheet_simulation_and_versions_show_planted_payloads_escaped(
+    logged_in: Browser, planted: dict[str, Any], session: Session
+) -> None:
+    """The issue-15/16 pages: block ids, list, message, scenario and author names and contact
+    emails planted with payloads, on the history, a version's canvas, the publish sheet and
+    its choices, a simulation's answer and a simulated journey, and per-version statistics."""
+    now = SystemClock().now()
+    wait_id, mail_id, tip_id = PAYLOADS[1], PAYLOADS[0], PAYLOADS[2]  # no "/": ids in paths
+    nodes = [
+        {"id": "joined", "type": "trigger", "kind": "list_added", "config": {"list": "xss-0"}},
+        {
+            "id": mail_id,
+            "type": "action",
+            "kind": "send_email",
+            "config": {"message": "xss-mail-0"},
+        },
+        {"id": wait_id, "type": "delay", "kind": "wait", "config": {"seconds": 86_400}},
+        {"id": tip_id, "type": "action", "kind": "send_email", "config": {"message": "xss-mail-1"}},
+    ]
+    ids = [n["id"] for n in nodes]
+    live = {
+        "schema": 1,
+        "nodes": nodes,
+        "edges": [{"from": a, "to": b} for a, b in pairwise(ids)],
+        "settings": {"reentry": "always"},
+    }
+    author = create_user(session, email="evil@xss.example", password="x" * 12, name=PAYLOADS[1])
+    scenario = scenario_service.create_scenario(
+        session, name=PAYLOADS[3], graph=copy.deepcopy(live), now=now
+    )
+    sid = scenario.id or 0
+    scenario_service.activate(session, sid, now=now, user_id=author.id)
+    version = session.exec(select(ScenarioVersion).where(ScenarioVersion.scenario_id == sid)).one()
+    contacts = [session.get(Contact, cid) for cid in planted["contacts"]]
+    for contact in contacts:
+        assert contact is not None
+        contact.email = f"{PAYLOADS[contacts.index(contact)]}@xss.example"
+        session.add(contact)
+        session.add(
+            Enrollment(scenario_id=sid, version_id=version.id or 0, contact_id=contact.id or 0,
+                       node_id=wait_id, state=EnrollmentState.waiting, wake_at=now)
+        )  # fmt: skip
+    draft = copy.deepcopy(live)  # the wait removed
+    draft["nodes"] = [n for n in nodes if n["id"] != wait_id]
+    draft["edges"] = [{"from": "joined", "to": mail_id}, {"from": mail_id, "to": tip_id}]
+    scenario_service.save_draft(session, sid, draft, revision=scenario.draft_revision, now=now)
+    at = now.isoformat()
+    simulation = Simulation(
+        scenario_id=sid, graph=copy.deepcopy(draft), as_of=now, created_at=now,
+        status=SimulationStatus.done, progress=1.0,
+        result={
+            "entered": 5, "nodes": {mail_id: {"entered": 5}}, "messages": {"email": 5, "sms": 0},
+            "messages_per_day": [], "skipped_reasons": {PAYLOADS[0]: 1},
+            "samples": {mail_id: planted["contacts"]},
+            "journeys": {str(c): [{"node_id": mail_id, "outcome": "completed", "detail": None,
+                                   "at": at}] for c in planted["contacts"]},
+            "warnings": [
+                {"node": mail_id, "code": "burst_at_activation", "count": 150,
+                 "message": PAYLOADS[0]},
+                {"node": tip_id, "code": "tracking_not_predicted", "event": PAYLOADS[2]},
+            ],
+        },
+    )  # fmt: skip
+    session.add(simulation)
+    session.commit()
+    client = logged_in.client
+    base = f"/scenarios/{sid}"
+    pages = [f"{base}/versions", f"{base}/versions/1", f"{base}/publish-dialog", base]
+    pages += [f"{base}/simulations/{simulation.id}"]
+    pages += [f"{base}/simulations/{simulation.id}/contacts/{c}" for c in planted["contacts"]]
+    for action in ("stay", "move", "exit"):
+        for to in (tip_id, mail_id, "joined"):
+            query = urlencode({"node": wait_id, "action-0": action, "to-0": to})
+            pages += [f"{base}/publish-dialog?{query}", f"{base}/publish-dialog/choices?{query}"]
+    found: list[str] = []
+    for path in pages:
+        response = client.get(
+            path, headers={"HX-Request": "true"} if "simulations/" in path else {}
+        )
+        assert response.status_code == 200, path
+        found += problems(path, response)
+    published = client.post(
+        f"{base}/activate",
+        json={"migration": {wait_id: {"action": "move", "to": tip_id}}, "from_version": 1},
+        headers={"X-CSRF-Token": logged_in.csrf},
+    )
+    assert published.status_code == 200, published.text
+    after = [f"{base}/versions", f"{base}/versions/2", f"{base}/stats", f"{base}/stats?version=1"]
+    after += [f"{base}/contacts/{c}" for c in planted["contacts"]]
+    for node_id in (wait_id, tip_id):
+        after += [f"{base}/blocks/{quote(node_id, safe='')}/contacts?version=1"]
+    for path in after:
+        response = client.get(path)
+        assert response.status_code == 200, path
+        found += problems(path, response)
+    shown = "&lt;img src=x onerror=alert(1)&gt;"  # there, as text
+    answer = client.get(f"{base}/simulations/{simulation.id}", headers={"HX-Request": "true"})
+    assert f"would get “{shown}” within 5 minutes" in answer.text  # the burst warning
+    assert "&#34;&#39;&gt;&lt;svg onload=alert(2)&gt;" in client.get(f"{base}/versions").text
+    restored = logged_in.post(f"{base}/versions/1/restore")
+    assert restored.status_code == 303
+    found += problems("restored canvas", client.get(base))
     assert found == [], "\n".join(found)
