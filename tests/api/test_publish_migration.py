@@ -16,6 +16,8 @@ from sqlmodel import Session, func, select
 from app.models import Scenario, ScenarioVersion, StepLog
 from tests.api.publish_kit import DAY, SHORTER, Shop, node, open_shop, wait, welcome
 from tests.fixtures.web import Browser
+from worker.engine.advance import claim_due, run_journeys
+from worker.engine.book import Book, StaleChunk
 
 START, WAITED = (1, "start", "completed"), (1, "wait3", "waiting")
 
@@ -371,3 +373,39 @@ def test_a_wait_for_the_same_event_keeps_its_deadline_and_still_hears_the_event(
     assert shop.steps(buyer)[-2:] == [(3, "purchase1", "yes"), (3, "thanks", "completed")]
     shop.flow.later(days=1)
     assert shop.sent_to() == [other.id]  # at the first deadline, three days after signing up
+
+
+def test_a_chunk_the_engine_claimed_before_a_migration_is_dropped_and_run_again(
+    shop: Shop,
+) -> None:
+    """The engine claims the due journeys, a publish moves them meanwhile, then the chunk
+    writes: the seq guard drops it whole (no step, no email from the old version) and the
+    next run takes them from where the migration put them."""
+    people = shop.signups(2)
+    shop.flow.clock.advance(days=3)  # their three days are up: due on version 1
+    shop.draft(SHORTER)
+    now = shop.now()
+    claimed = claim_due(shop.session, now, 100)
+    assert {(v.node_id, v.contact_id) for v in claimed} == {("wait3", p.id) for p in people}
+
+    answer = shop.publish(migration={"wait3": move("wait1")}, timers="restart")
+    assert answer.json()["migrated"] == {"moved": 2, "exited": 0}
+
+    plan_of = shop.flow.plans.many(shop.session, {v.version_id for v in claimed})
+    book = Book(now, shop.flow.plans.events_heard(shop.session))
+    run_journeys(shop.session, claimed, plan_of, book, now)
+    with pytest.raises(StaleChunk):
+        book.write(shop.session, moved=claimed)
+    assert shop.sent_to() == []  # the old version's reminder was never written
+    assert shop.where() == [(2, "wait1", "active")] * 2
+
+    shop.flow.run()
+
+    assert shop.where() == [(2, "wait1", "waiting")] * 2
+    assert shop.steps(people[0]) == [
+        START,
+        WAITED,
+        (1, "wait3", "migrated"),
+        (2, "wait1", "waiting"),
+    ]
+    assert shop.sent_to() == []
