@@ -3,7 +3,6 @@ saved (API and editor), shown as an error in the preview, and a normal message i
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -74,7 +73,6 @@ def test_the_api_refuses_a_template_over_its_budget_and_writes_nothing(
     kind: str, client: TestClient, api_key: str, session: Session
 ) -> None:
     source, words = OVER_BUDGET[kind]
-    started = time.monotonic()
     response = client.post(
         "/api/v1/messages",
         json={**EMAIL, "html": source},
@@ -85,7 +83,6 @@ def test_the_api_refuses_a_template_over_its_budget_and_writes_nothing(
     detail = response.json()["detail"]
     assert detail.startswith(f"In the HTML body, this template {words}"), detail
     assert count(session) == 0
-    assert time.monotonic() - started < 5, "refused within the time budget"
 
 
 @pytest.mark.parametrize("kind", OVER_BUDGET)
@@ -184,11 +181,10 @@ def test_text_built_step_by_step_is_capped_too(source: str) -> None:
 def test_steps_a_clock_cannot_interrupt_are_refused_before_they_run(
     source: str, words: str
 ) -> None:
-    started = time.monotonic()
+    # The words are the static check's own: a run stopped by the clock would say so instead.
     with pytest.raises(Invalid) as refused:
         check_message(MessageIn(key="k", channel="sms", text=source))
     assert f"this template {words}" in refused.value.message
-    assert time.monotonic() - started < 1.5
 
 
 def test_a_long_text_wrapped_at_a_normal_width_is_fine() -> None:
