@@ -128,6 +128,11 @@ def edge_shares(graph: dict[str, Any], nodes: dict[str, BlockCounters]) -> dict[
         counters = nodes.get(source, BlockCounters())
         if port in ("yes", "no"):
             count, left = getattr(counters, port), counters.yes + counters.no
+        elif port != "out":
+            # A split's branch or a switch's case: the counters do not tell the outputs of
+            # such a block apart, and a link showing everyone who left it would be wrong.
+            shares[f"{source}|{port}|{edge.get('to')}"] = EdgeShare(count=0, share=None)
+            continue
         else:
             count = counters.completed + counters.skipped
             left = count
