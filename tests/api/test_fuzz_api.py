@@ -106,7 +106,8 @@ def server(
 
 
 def seed_rows(server: Server) -> dict[str, Any]:
-    """A list, a contact in it, a segment, a message and a live scenario, made over the API."""
+    """A list, a contact in it, a segment, a message, a live scenario (its version 1) and a
+    simulation of it, made over the API."""
     http = requests.Session()
     http.headers.update(server.headers)
 
@@ -121,7 +122,13 @@ def seed_rows(server: Server) -> dict[str, Any]:
     post("/api/v1/segments", {"key": "lyon", "name": "Lyon", "condition": condition})
     scenario = post("/api/v1/scenarios", {"template": "welcome"})
     post(f"/api/v1/scenarios/{scenario['id']}/activate", {})
+    simulation = http.post(
+        f"{server.url}/api/v1/scenarios/{scenario['id']}/simulations", json={}, timeout=30
+    )
+    assert simulation.status_code == 202, simulation.text
     return {
+        "simulation_id": simulation.json()["id"],
+        "number": 1,  # the live version's
         "contact_id": contact["contact"]["id"],
         "scenario_id": scenario["id"],
         "node_id": scenario["graph"]["nodes"][0]["id"],
