@@ -409,3 +409,28 @@ def test_a_chunk_the_engine_claimed_before_a_migration_is_dropped_and_run_again(
         (2, "wait1", "waiting"),
     ]
     assert shop.sent_to() == []
+
+
+def test_a_paused_scenario_publishes_with_its_migration_and_an_archived_one_refuses(
+    shop: Shop,
+) -> None:
+    shop.signups(2)
+    shop.draft(SHORTER)
+    base = f"/api/v1/scenarios/{shop.scenario_id}"
+    assert shop.api.post(f"{base}/pause").status_code == 200
+
+    moved = shop.publish(migration={"wait3": move("wait1")}, timers="restart", from_version=1)
+
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["status"] == "active"
+    assert shop.where() == [(2, "wait1", "active")] * 2
+    shop.draft(welcome(wait("wait2", 2)))
+    assert shop.api.post(f"{base}/pause").status_code == 200
+    assert shop.api.delete(base).status_code == 204  # archived: it ran
+
+    refused = shop.publish(migration={"wait1": {"action": "exit"}}, from_version=2)
+
+    assert refused.status_code == 409, refused.text
+    assert "archived" in refused.json()["detail"]
+    assert shop.where() == [(2, "wait1", "active")] * 2
+    assert shop.api.get(f"{base}/publish-plan").status_code == 200  # its history stays readable
