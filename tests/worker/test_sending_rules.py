@@ -5,6 +5,7 @@ priority first, transactional messages untouched — and every hold explained.""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -220,3 +221,22 @@ async def test_a_hold_is_counted_once_as_deferred_on_its_block_and_reads_in_fren
         assert spoken(held) == "held until Tue, Jan 6, 8:00\u202fAM: quiet hours"
     with speaking("fr", "Europe/Paris"):
         assert spoken(held) == "retenu jusqu’au mar. 6 janv., 08:00 : heures calmes"
+
+
+async def test_a_first_hold_adds_to_the_blocks_hot_deferred_counter(
+    committed_engine: Engine, clock: FrozenClock, settings: Settings, redis: Any
+) -> None:
+    with session_scope(committed_engine) as session:
+        rules(session, quiet_hours=QUIET)
+        add_template(session)
+        welcome = scenario(session, "Welcome")
+        paris = add_contact(session, timezone="Europe/Paris")
+        send(session, clock, welcome, paris, key="paris")
+    counters = f"parcours:counters:{welcome.id}"
+    await redis.hset(counters, mapping={"~built": 1})
+
+    await drain(committed_engine, clock, settings, redis=redis)
+    clock.advance(minutes=30)
+    await drain(committed_engine, clock, settings, redis=redis)
+
+    assert await redis.hget(counters, "send:deferred") == b"1"

@@ -155,7 +155,7 @@ def test_existing_contacts_enter_at_the_start_and_a_burst_is_warned_of(
     assert answer["entered"] == 120
     assert answer["nodes"]["hello"] == {
         "entered": 120, "waiting": 0, "yes": 0, "no": 0, "completed": 108, "failed": 0,
-        "skipped": 12,
+        "skipped": 12, "deferred": 0,
     }  # fmt: skip
     assert [(w["node"], w["code"]) for w in answer["warnings"]] == [
         ("hello", "burst_at_activation")
