@@ -16,7 +16,7 @@ from app.db import session_scope
 from app.i18n import speaking, spoken
 from app.models import Scenario
 from app.services.scenarios.stats import version_stats
-from tests.worker.delivery_kit import add_contact, add_template, drain, mailbox
+from tests.worker.delivery_kit import add_contact, add_template, drain, mailbox, with_settings
 from tests.worker.pacing_kit import row, rules, scenario, send
 
 QUIET = {"start": "21:00", "end": "08:00", "weekdays": None}
@@ -240,3 +240,20 @@ async def test_a_first_hold_adds_to_the_blocks_hot_deferred_counter(
     await drain(committed_engine, clock, settings, redis=redis)
 
     assert await redis.hget(counters, "send:deferred") == b"1"
+
+
+async def test_a_chunk_held_back_entirely_does_not_keep_the_sends_behind_it_waiting(
+    committed_engine: Engine, clock: FrozenClock, settings: Settings
+) -> None:
+    with session_scope(committed_engine) as session:
+        rules(session, quiet_hours=QUIET)
+        add_template(session)
+        welcome = scenario(session, "Welcome")
+        paris = add_contact(session, email="lea@example.com", timezone="Europe/Paris")
+        new_york = add_contact(session, email="ann@example.com", timezone="America/New_York")
+        send(session, clock, welcome, paris, key="paris")  # first in line, and it is night
+        send(session, clock, welcome, new_york, key="new-york")  # 17:00 there
+    one_at_a_time = with_settings(settings, delivery_chunk_size=1)
+
+    assert await drain(committed_engine, clock, one_at_a_time) == {"sent": 1}
+    assert row(committed_engine, "new-york").status == "sent"

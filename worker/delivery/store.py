@@ -70,6 +70,9 @@ def _candidates(rows: list[Claimed]) -> list[Candidate]:
     ]
 
 
+HELD_ROUNDS = 10  # whole chunks held back in a row before the drain lets the sweep go on
+
+
 def claim_due(
     engine: Engine,
     now: datetime,
@@ -78,7 +81,24 @@ def claim_due(
     held: Counter[CounterKey] | None = None,
 ) -> list[Claimed]:
     """Claims up to ``limit`` due rows and returns those that may be sent now; ``held``
-    gathers the ``deferred`` counts of the blocks whose sends were held for the first time."""
+    gathers the ``deferred`` counts of the blocks whose sends were held for the first time.
+
+    A chunk the sending rules held back entirely (a night's newsletter) is not the end of
+    what is due: the next one is claimed at once, so sends behind it are not kept waiting."""
+    for _round in range(HELD_ROUNDS):
+        claimed, any_due = _claim_once(engine, now, limit, lease, held)
+        if claimed or not any_due:
+            return claimed
+    return []
+
+
+def _claim_once(
+    engine: Engine,
+    now: datetime,
+    limit: int,
+    lease: timedelta,
+    held: Counter[CounterKey] | None,
+) -> tuple[list[Claimed], bool]:
     with session_scope(engine) as session:
         due = (
             select(OUTBOX.c.id)
@@ -117,7 +137,7 @@ def claim_due(
             claimed = [c for c in claimed if c.id not in held_back]
             if held is not None:
                 held.update(paced.first_held)
-    return sorted(claimed, key=lambda c: c.id)
+    return sorted(claimed, key=lambda c: c.id), bool(rows)
 
 
 def _claimed(row: Any) -> Claimed:
