@@ -12,6 +12,7 @@ from sqlalchemy import Engine, insert
 from sqlmodel import Session
 
 from app.db import session_scope
+from app.graph import check_draft, compile_document
 from app.models import Contact, ContactList, Event
 from app.services.scenarios import scenarios
 from tests.worker.test_engine_journeys import graph
@@ -23,6 +24,8 @@ from tests.worker.test_simulation_agreement import (
     _run_for_real,
     _simulate,
 )
+from worker.simulation.replay import ChunkResult
+from worker.simulation.run import warnings
 
 TRIAL = graph(
     [
@@ -87,3 +90,17 @@ async def test_the_simulation_predicts_each_wait_for_a_condition(
     assert real["paid"] == {"entered": 5, "yes": 3, "no": 2}
     assert real["thanks"]["entered"] == 3
     assert predicted["journeys"] == _real_journeys(committed_engine, predicted["journeys"])
+
+
+def test_a_wait_on_opens_warns_that_simulated_messages_are_never_opened() -> None:
+    opened = {"event": "email_opened", "op": "count_gte", "value": 1}
+    raw = {**TRIAL, "nodes": [
+        {**n, "config": {**n["config"], "if": opened}} if n["id"] == "paid" else n
+        for n in TRIAL["nodes"]
+    ]}  # fmt: skip
+    document, _ = check_draft(raw)
+    assert document is not None
+
+    found = warnings(ChunkResult(), compile_document(document))
+
+    assert {"node": "paid", "code": "tracking_not_predicted", "event": "email_opened"} in found

@@ -284,7 +284,8 @@ def _not_predicted(plan: Plan) -> list[dict[str, Any]]:
     found += [
         {"node": node_id, "code": "tracking_not_predicted", "event": name}
         for name in TRACKING
-        for node_id in plan.waits_for_events.get(name, [])
+        # A wait for a condition counting opens or clicks is as blind to simulated ones.
+        for node_id in plan.waits_for_events.get(name, []) + plan.waits_for_changes.get(name, [])
     ]
     return found
 
