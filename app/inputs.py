@@ -20,3 +20,9 @@ INT64_MAX = 2**63 - 1
 Int32 = Annotated[int, Interval(ge=-INT32_MAX - 1, le=INT32_MAX)]
 # Ids of the BIGINT tables (events, enrollments, outbox, mailbox) and their page cursors.
 Int64 = Annotated[int, Interval(ge=-INT64_MAX - 1, le=INT64_MAX)]
+
+
+def plain_digits(text: str) -> bool:
+    """Only the ASCII digits 0-9: ``str.isdigit()`` also takes "²" or "٣", which ``int()``
+    then refuses or reads as another number."""
+    return text.isascii() and text.isdigit()

@@ -32,6 +32,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.i18n import N_, _, format_number
+from app.inputs import plain_digits
 from app.templating import templates
 
 MAX_JSON_DEPTH = 100
@@ -112,7 +113,7 @@ async def _read_capped(receive: Receive, declared: str | None, limit: int) -> Me
         N_("The request is larger than %(limit)s bytes. Send less data at a time."),
         limit=format_number(limit),
     )
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and plain_digits(declared) and int(declared) > limit:
         raise too_large
     chunks: list[bytes] = []
     size = 0

@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, QueryParams
 from app.deps import SessionDep, get_current_user
 from app.graph.wording import format_duration
 from app.i18n import _
+from app.inputs import plain_digits
 from app.models import Contact
 from app.services.contacts.lists import all_lists, get_list
 from app.services.contacts.segments import all_segments
@@ -68,8 +69,7 @@ def _id(raw: str | None, unknown: str) -> int | None:
     if raw is None or not raw.strip():
         return None
     text = raw.strip()
-    # ASCII digits only: "²" is a digit to str.isdigit() but not to int() (it answered 500).
-    if not (text.isascii() and text.isdigit()) or int(text) > MAX_ID:
+    if not plain_digits(text) or int(text) > MAX_ID:
         raise Invalid(unknown)
     return int(text)
 

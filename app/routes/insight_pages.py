@@ -13,7 +13,7 @@ from sqlmodel import Session
 
 from app.deps import CurrentUser, SessionDep, get_current_user
 from app.i18n import N_, _
-from app.inputs import Int32, Int64
+from app.inputs import Int32, Int64, plain_digits
 from app.models import Scenario
 from app.scenario_templates import scenario_templates
 from app.services.errors import Invalid
@@ -87,8 +87,7 @@ def version_number(text: str) -> int | None:
     text = text.strip()
     if not text:
         return None
-    # ASCII digits only: "²" is a digit to str.isdigit() but not to int() (it answered 500).
-    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+    if not plain_digits(text) or len(text) > 9:
         raise Invalid(_("A version is a number, such as 2."))
     return int(text)
 

@@ -13,7 +13,7 @@ from starlette.background import BackgroundTask
 
 from app.deps import CurrentUser, SessionDep, SettingsDep, get_current_user
 from app.i18n import _
-from app.inputs import INT32_MAX, Int32, Int64
+from app.inputs import INT32_MAX, Int32, Int64, plain_digits
 from app.models import Channel, Contact
 from app.routes.return_to import safe_return, with_param
 from app.security_headers import EMAIL_FRAME_HEADERS
@@ -95,7 +95,7 @@ class MessageForm:
             "reply_to": reply_to,
         }
         # The preview's contact: ASCII digits within an id ("²" or 10**20 answered 500).
-        digits = contact_id.isascii() and contact_id.isdigit() and len(contact_id) <= 10
+        digits = plain_digits(contact_id) and len(contact_id) <= 10
         self.contact_id = int(contact_id) if digits and int(contact_id) <= INT32_MAX else None
         self.is_new = bool(is_new)
         self.test_phone = test_phone

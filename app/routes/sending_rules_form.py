@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from starlette.datastructures import FormData
 
 from app.i18n import N_, _, current
+from app.inputs import plain_digits
 from app.models import Scenario
 from app.services.messaging import sending_rules as service
 from app.services.messaging.sending_rules import DEFAULT_PRIORITY, SendingRulesIn
@@ -97,7 +98,7 @@ def priority_choices() -> list[tuple[str, str]]:
 
 def _number(form: FormData, name: str, words: str, low: int, high: int, problems: list[str]) -> int:
     raw = str(form.get(name) or "").strip()
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not plain_digits(raw) or not low <= int(raw) <= high:
         problems.append(
             _("%(what)s must be a whole number from %(low)s to %(high)s.")
             % {"what": words, "low": low, "high": high}

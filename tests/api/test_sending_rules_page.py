@@ -86,6 +86,18 @@ def test_a_wrong_value_is_said_in_plain_words_and_writes_nothing(
     assert session.get(sending_rules.SendingRules, 1) is None
 
 
+def test_a_number_in_other_digits_is_a_wrong_value_not_a_crash(
+    logged_in: Browser, session: Session
+) -> None:
+    data = form(email_cap_on="on", email_max="²")
+
+    response = logged_in.post("/settings/sending-rules", data, htmx=True)
+
+    assert response.status_code == 422
+    assert "must be a whole number from 1 to" in response.text
+    assert session.get(sending_rules.SendingRules, 1) is None
+
+
 def test_the_rules_read_in_french(french: Browser) -> None:
     html = french.client.get("/settings").text
 

@@ -19,6 +19,7 @@ from sqlalchemy import Engine
 
 from app.db import READ_ONLY
 from app.deps import ApiKeyDep, SessionDep
+from app.inputs import plain_digits
 from app.security import hash_api_key
 from app.services.account.api_keys import find_active_key
 
@@ -137,7 +138,7 @@ async def read_body(request: Request, limit: int) -> bytes:
         detail=f"The body is larger than {limit:,} bytes; send fewer events per request.",
     )
     declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
+    if declared is not None and plain_digits(declared) and int(declared) > limit:
         raise too_large
     body = bytearray()
     async for chunk in request.stream():

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator, m
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
+from app.inputs import plain_digits
 from app.models import Scenario, SendingRules
 from app.services.errors import Invalid
 
@@ -113,7 +114,7 @@ class SendingRulesIn(BaseModel):
     @classmethod
     def _scenario_ids(cls, priority: dict[str, str]) -> dict[str, str]:
         for key in priority:
-            if not key.isdigit() or not 0 < int(key) < 2**31:
+            if not plain_digits(key) or not 0 < int(key) < 2**31:
                 raise ValueError(f"“{key}” is not a scenario id")
         return {str(int(key)): value for key, value in priority.items()}
 
