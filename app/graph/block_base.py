@@ -199,6 +199,9 @@ def time_of_day_problems(value: str | None, field: str, missing: str) -> list[Co
     return []
 
 
+LONGEST_WAIT_SECONDS = 10 * 365 * 86400
+
+
 def positive_seconds(
     value: int | None, field: str, missing: str, not_positive: str
 ) -> list[ConfigProblem]:
@@ -207,4 +210,7 @@ def positive_seconds(
         return [ConfigProblem(field, missing, missing=True)]
     if value <= 0:
         return [ConfigProblem(field, not_positive)]
+    if value > LONGEST_WAIT_SECONDS:
+        # Past this the wake-up would fall beyond any calendar the engine can keep.
+        return [ConfigProblem(field, _("a wait can last at most 10 years"))]
     return []
