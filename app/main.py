@@ -31,6 +31,7 @@ from app.routes import (
     api,
     api_docs,
     auth,
+    canvas_block_pages,
     canvas_creates,
     contact_forms,
     contact_pages,
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(canvas_creates.router)  # /scenarios/blocks/new-list
     app.include_router(scenario_pages.router)
+    app.include_router(canvas_block_pages.router)
     app.include_router(scenario_manage_pages.router)
     app.include_router(version_pages.router)  # History: versions, read-only canvas, restore
     app.include_router(settings_pages.router)
