@@ -28,6 +28,7 @@ from app.graph.conditions import (
     NotCondition,
     describe_condition,
 )
+from app.graph.issues import Issue, IssueCode, about_block
 from app.graph.wording import quote
 from app.i18n.text import _
 
@@ -227,3 +228,14 @@ def _impossible_range(leaves: list[Condition]) -> tuple[Condition, Condition] | 
             if bottom > top or (bottom == top and open_end):
                 return low, high
     return None
+
+
+def sense_warning(block_id: str, sense: Sense, never: str, always: str, title: str | None) -> Issue:
+    """The linter's warning on a block whose condition cannot go both ways; ``never`` and
+    ``always`` say what that does to this kind of block (each with ``%(reason)s``)."""
+    if sense.verdict == "never":
+        code, problem = IssueCode.condition_never_true, never
+    else:
+        code, problem = IssueCode.condition_always_true, always
+    message = about_block(block_id, problem % {"reason": sense.reason}, title)
+    return Issue(node=block_id, code=code, message=message, severity="warning", field="config.if")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from app.graph.block_base import BlockBase
-from app.graph.condition_sense import sense_of
+from app.graph.condition_sense import sense_of, sense_warning
 from app.graph.document import Document, ExitOnEvent
 from app.graph.issues import Issue, IssueCode, about_block
 from app.graph.reentry_reach import DELAYS
@@ -84,24 +84,15 @@ def _condition_issues(document: Document, title_of: TitleOf) -> list[Issue]:
     for block in document.nodes:
         condition = getattr(block.config, "condition", None) if block.kind == "if" else None
         if condition is not None and (sense := sense_of(condition)) is not None:
-            if sense.verdict == "never":
-                code, problem = (
-                    IssueCode.condition_never_true,
-                    _(
-                        "this condition is never true (%(reason)s), so every contact takes NO; "
-                        "change it so that it can go both ways"
-                    ),
-                )
-            else:
-                code, problem = (
-                    IssueCode.condition_always_true,
-                    _(
-                        "this condition is always true (%(reason)s), so every contact takes YES; "
-                        "change it so that it can go both ways"
-                    ),
-                )
-            message = about_block(block.id, problem % {"reason": sense.reason}, title_of(block.id))
-            issues.append(_warning(block.id, code, message, "config.if"))
+            never = _(
+                "this condition is never true (%(reason)s), so every contact takes NO; "
+                "change it so that it can go both ways"
+            )
+            always = _(
+                "this condition is always true (%(reason)s), so every contact takes YES; "
+                "change it so that it can go both ways"
+            )
+            issues.append(sense_warning(block.id, sense, never, always, title_of(block.id)))
         where = getattr(block.config, "where", None) if block.kind == "event" else None
         sense = sense_of(where) if where is not None else None
         if sense is not None and sense.verdict == "never":

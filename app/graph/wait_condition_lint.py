@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from app.graph.condition_sense import sense_of
+from app.graph.condition_sense import sense_of, sense_warning
 from app.graph.document import Document, ExitOnEvent
 from app.graph.issues import Issue, IssueCode, about_block
 from app.i18n.text import _
@@ -29,24 +29,15 @@ def wait_condition_issues(document: Document, title_of: Callable[[str], str | No
             continue
         sense = sense_of(condition)
         if sense is not None:
-            if sense.verdict == "never":
-                code, problem = (
-                    IssueCode.condition_never_true,
-                    _(
-                        "this condition is never true (%(reason)s), so every contact waits until "
-                        "the time limit and takes NO; change it so that it can come true"
-                    ),
-                )
-            else:
-                code, problem = (
-                    IssueCode.condition_always_true,
-                    _(
-                        "this condition is always true (%(reason)s), so every contact takes YES "
-                        "at once and nobody waits; change it, or use another block"
-                    ),
-                )
-            message = about_block(block.id, problem % {"reason": sense.reason}, title_of(block.id))
-            issues.append(_warning(block.id, code, message, "config.if"))
+            never = _(
+                "this condition is never true (%(reason)s), so every contact waits until "
+                "the time limit and takes NO; change it so that it can come true"
+            )
+            always = _(
+                "this condition is always true (%(reason)s), so every contact takes YES "
+                "at once and nobody waits; change it, or use another block"
+            )
+            issues.append(sense_warning(block.id, sense, never, always, title_of(block.id)))
         if goal is None or isinstance(goal, ExitOnEvent):
             continue
         if goal.model_dump(by_alias=True) != condition.model_dump(by_alias=True):
