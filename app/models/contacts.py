@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 from app.models.base import created_at_field, id_field, json_field, optional_time_field
@@ -49,6 +49,15 @@ class Contact(SQLModel, table=True):
     sms_consent: bool = False
     sms_consent_source: str | None = Field(default=None, max_length=200)
     sms_consent_at: datetime | None = optional_time_field()
+    # Whether mail reaches this address (app/services/messaging/bounces.py): None, "bounced"
+    # (a permanent refusal: never sent to again) or "complained" (marked as spam: no more
+    # marketing), with the server's or provider's words and when; cleared when the email
+    # changes or a marketer resets it. Soft bounces: sends given up on in a row.
+    email_status: str | None = Field(default=None, max_length=16)
+    email_status_reason: str | None = Field(default=None, max_length=500)
+    email_status_at: datetime | None = optional_time_field()
+    # A server default too, so bulk inserts that name only the usual columns get 0.
+    email_soft_bounces: int = Field(default=0, sa_column_kwargs={"server_default": text("0")})
     created_at: datetime = created_at_field()
     updated_at: datetime = created_at_field()
 

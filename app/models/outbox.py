@@ -84,3 +84,6 @@ class OutboxMessage(SQLModel, table=True):
     counted_at: datetime | None = optional_time_field()
     held_since: datetime | None = optional_time_field()
     held: dict[str, Any] | None = Field(default=None, sa_type=JSONType, nullable=True)
+    # When a mail provider said the message reached the recipient's server (an ESP's
+    # "delivered" event, app/services/messaging/bounces.py); None when nobody said.
+    delivered_at: datetime | None = optional_time_field()
