@@ -1,5 +1,6 @@
 """SQLModel tables. Importing this package registers every table on ``SQLModel.metadata``."""
 
+from app.models.anonymous_events import AnonymousEvent, AnonymousLink
 from app.models.contacts import BUILTIN_ATTRIBUTES, Contact, ContactList, ListMembership
 from app.models.enrollments import Enrollment, EnrollmentState, StepLog, StepOutcome
 from app.models.entry_queue import EntryQueue, EntryRamp
@@ -22,6 +23,8 @@ from app.models.users import ApiKey, User, UserSession, Workspace
 
 __all__ = [
     "BUILTIN_ATTRIBUTES",
+    "AnonymousEvent",
+    "AnonymousLink",
     "ApiKey",
     "Channel",
     "ConsentProof",
