@@ -187,7 +187,7 @@ class Delivery:
         try:
             await self.smtp.send(job.envelope)
         except Exception as exc:
-            return _failure(job.row.id, exc)
+            return _failure(job.row.id, exc, address=job.envelope.recipients[0])
         await self.marks.mark(job.row.id)
         return outcomes.sent(job.row.id)
 
@@ -247,9 +247,14 @@ class Delivery:
         await self.webhooks.close()
 
 
-def _failure(row_id: int, error: Exception) -> Outcome:
+def _failure(row_id: int, error: Exception, address: str | None = None) -> Outcome:
     if isinstance(error, SendError):
-        return (outcomes.failed if error.permanent else outcomes.retry)(row_id, error.reason)
+        # A dead address is not tried again, whatever class of code the server gave.
+        make = outcomes.failed if error.permanent or error.bounce == "hard" else outcomes.retry
+        outcome = make(row_id, error.reason)
+        if error.bounce is not None and address:
+            outcome.bounce, outcome.address, outcome.reply = error.bounce, address, error.reply
+        return outcome
     # Not a refusal anyone foresaw: this row only is tried again later (and given up on
     # after the last attempt), the rest of the chunk goes on.
     return outcomes.retry(row_id, unexpected("sent", error))

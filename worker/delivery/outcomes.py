@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from worker.delivery.refusals import Bounce
+
 Kind = Literal["sent", "retry", "failed", "skipped"]
 
 
@@ -15,6 +17,11 @@ class Outcome:
     reason: str | None = None
     # Written with the outcome, in the same transaction: the mailbox copy of the message.
     mailbox: dict[str, Any] | None = field(default=None, repr=False)
+    # A refusal about the recipient's address (refusals.py), that address and the server's
+    # words: written to the contact with the outcome (app/services/messaging/bounces.py).
+    bounce: Bounce | None = None
+    address: str | None = None
+    reply: str | None = None
 
 
 def sent(row_id: int, mailbox: dict[str, Any] | None = None) -> Outcome:

@@ -3,7 +3,8 @@
 ``PARCOURS_SMTP_URL`` says how: ``smtp://host:25`` (plain), ``smtp+starttls://user:pass@host:587``
 (upgrade with STARTTLS), ``smtps://user:pass@host:465`` (TLS from the start). A 4xx answer or a
 dropped connection is temporary (the send is retried later with backoff); a 5xx answer is
-permanent (the send fails with the server's reason).
+permanent (the send fails with the server's reason). Either may be about the recipient's
+address (``refusals.py``): then the error says it bounced, hard or soft.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import aiosmtplib
 
 from worker.delivery.mime import Envelope
 from worker.delivery.rate import RateLimiter
+from worker.delivery.refusals import Bounce, Stage, bounce_of
 
 SCHEMES = {
     "smtp": (25, False, False),
@@ -54,23 +56,38 @@ def parse_smtp_url(url: str) -> SmtpConfig:
 
 
 class SendError(Exception):
-    def __init__(self, reason: str, *, permanent: bool) -> None:
+    def __init__(
+        self, reason: str, *, permanent: bool, bounce: Bounce | None = None, reply: str = ""
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        # The refusal is about the recipient's address (refusals.py): it bounced, and the
+        # server's own words ("550 5.1.1 user unknown") are kept on the contact.
+        self.bounce = bounce
+        self.reply = reply
 
 
 def _classify(exc: Exception) -> SendError:
     code = getattr(exc, "code", None)
+    stage: Stage = "data" if isinstance(exc, aiosmtplib.SMTPDataError) else "other"
+    if isinstance(exc, aiosmtplib.SMTPSenderRefused):
+        stage = "sender"
     if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
         code = exc.recipients[0].code
         text = exc.recipients[0].message
+        stage = "rcpt"
+    elif isinstance(exc, aiosmtplib.SMTPRecipientRefused):
+        text, stage = exc.message, "rcpt"
     else:
         text = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    bounce = bounce_of(code, str(text), stage) if isinstance(code, int) and code >= 400 else None
     if isinstance(code, int) and 500 <= code < 600:
-        return SendError(f"The mail server refused it: {code} {text}", permanent=True)
+        reason = f"The mail server refused it: {code} {text}"
+        return SendError(reason, permanent=True, bounce=bounce, reply=f"{code} {text}")
     if isinstance(code, int) and code > 0:
-        return SendError(f"The mail server said to try later: {code} {text}", permanent=False)
+        reason = f"The mail server said to try later: {code} {text}"
+        return SendError(reason, permanent=False, bounce=bounce, reply=f"{code} {text}")
     return SendError(f"Could not reach the mail server: {text}", permanent=False)
 
 

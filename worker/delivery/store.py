@@ -26,7 +26,7 @@ from sqlmodel import Session, SQLModel
 
 from app.db import session_scope
 from app.models import OutboxStatus
-from app.services.messaging import sending_rules
+from app.services.messaging import bounces, sending_rules
 from app.services.messaging.mailbox import store as store_mailbox
 from worker.delivery.outcomes import Outcome
 from worker.delivery.pacing import PACED_CHANNELS, Candidate, pace
@@ -229,3 +229,28 @@ def write_outcomes(
             others,
         )
     store_mailbox(session, [o.mailbox for o in outcomes if o.mailbox is not None])
+    _what_addresses_did(session, outcomes, claimed, now)
+
+
+def _what_addresses_did(
+    session: Session, outcomes: Sequence[Outcome], claimed: dict[int, Claimed], now: datetime
+) -> None:
+    """Refusals about a contact's address mark it (``bounces.py``): a hard one at once, a
+    soft one once its send is given up on; a message through starts the soft count again.
+    Test sends and team alerts go to other addresses than the contact's: never counted."""
+    hard: list[bounces.Mark] = []
+    soft: list[bounces.Mark] = []
+    delivered: set[int] = set()
+    for o in outcomes:
+        row = claimed.get(o.row_id)
+        if row is None or row.channel != "email" or row.contact_id is None:
+            continue
+        if row.payload.get("test"):
+            continue
+        if o.kind == "sent":
+            delivered.add(row.contact_id)
+        elif o.kind == "failed" and o.bounce is not None and o.address:
+            found = bounces.Mark(row.contact_id, o.reply or o.reason or "", o.address)
+            (hard if o.bounce == "hard" else soft).append(found)
+    if hard or soft or delivered:
+        bounces.delivery_results(session, hard=hard, soft=soft, delivered=delivered, now=now)
