@@ -21,8 +21,10 @@ from app.services.account.sessions import session_user
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf_token"
-# Paths whose callers have no session cookie to protect (bearer keys, public links).
-CSRF_EXEMPT_PREFIXES = ("/api/", "/health", "/static/", "/t/", "/u/")
+# Paths whose callers have no session cookie to protect (bearer keys, public links, the
+# signup forms of /f/, posted from other sites: a honeypot and rate limits guard them; the
+# Segment intake of /segment/v1/ and /v1/, called by servers with an API key).
+CSRF_EXEMPT_PREFIXES = ("/api/", "/health", "/static/", "/t/", "/u/", "/f/", "/segment/v1/", "/v1/")
 
 
 def get_settings_from_app(request: Request) -> Settings:

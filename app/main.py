@@ -36,6 +36,8 @@ from app.routes import (
     contact_forms,
     contact_pages,
     enroll_pages,
+    form_pages,
+    forms_public,
     health,
     import_pages,
     insight_pages,
@@ -51,10 +53,14 @@ from app.routes import (
     scenario_pages,
     settings_pages,
     simulation_pages,
+    topic_pages,
     tracking_public,
     version_pages,
 )
 from app.routes.api import events as event_api
+from app.routes.segment import MAX_CALL_BYTES
+from app.routes.segment import router as segment_router
+from app.routes.segment.gzip_body import GzipBodies
 from app.security_headers import SecurityHeaders
 from app.services.errors import ServiceError
 from app.templating import is_htmx, render
@@ -112,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         events_max_body_bytes=settings.events_max_body_bytes,
     )
+    # Outside the guard, so that it checks the JSON of a gzipped Segment batch, not its bytes.
+    app.add_middleware(GzipBodies, limit=MAX_CALL_BYTES)
     app.add_middleware(LocaleMiddleware, time_zone=settings.time_zone)
     app.add_middleware(
         SessionMiddleware,
@@ -126,6 +134,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(api_docs.router)
     # The event intake first: it is the hot path, and routes are matched in order.
     app.include_router(event_api.router)  # /api/v1/events*: its own auth (see the module)
+    app.include_router(segment_router)  # /segment/v1/* and /v1/*: the same own auth
     app.include_router(auth.router)
     app.include_router(pages.router)
     app.include_router(canvas_creates.router)  # /scenarios/blocks/new-list
@@ -134,6 +143,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(scenario_manage_pages.router)
     app.include_router(version_pages.router)  # History: versions, read-only canvas, restore
     app.include_router(settings_pages.router)
+    app.include_router(topic_pages.router)  # Settings → Topics, a contact's topics
     app.include_router(message_pages.router)
     app.include_router(public.router)
     app.include_router(import_pages.router)
@@ -143,6 +153,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(key_pages.router)
     app.include_router(list_members.router)
     app.include_router(tracking_public.router)
+    app.include_router(forms_public.router)  # /f/: the hosted signup forms, no login
+    app.include_router(form_pages.router)  # /forms: the form builder
     app.include_router(insight_pages.router)
     app.include_router(enroll_pages.router)  # /enroll: by hand, from the canvas, contact, list
     app.include_router(live.router)
@@ -154,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api/")
+    return request.url.path.startswith(("/api/", "/segment/v1/", "/v1/"))
 
 
 def _error_page(request: Request, status: int, detail: object) -> Response:

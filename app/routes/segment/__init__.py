@@ -1,0 +1,214 @@
+"""Segment-compatible intake: ``/segment/v1/batch`` and the single calls (DESIGN §12.1).
+
+A shop's Segment library points ``host`` at ``BASE_URL/segment``; RudderStack's at
+``dataPlaneUrl = BASE_URL/segment`` or plainly ``BASE_URL`` (its libraries post to
+``/v1/batch`` under it, so the same routes answer under ``/v1`` too).
+
+Authentication is HTTP Basic with a Parcours API key as the user name (how both libraries
+send their write key), or ``Bearer <key>``. Like ``/api/v1/events`` these routes are included
+by ``app.main`` ahead of the shared API router and look the key up with the event intake's own
+``ingest_key`` — a read that never holds SQLite's write lock — and count against the key's rate
+limit. Bodies may be gzipped (``gzip_body.py``). The answer is 200 only once everything is
+committed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import JSONResponse, Response
+
+from app.deps import SessionDep
+from app.i18n import speaking
+from app.routes.api.intake import check_rate, ingest_key, read_body, wake_engine
+from app.routes.segment.answers import SUCCESS, refusal
+from app.services.capture.segment_messages import (
+    Message,
+    SegmentRefused,
+    parse_batch,
+    parse_single,
+)
+from app.services.capture.segment_people import LateConflict
+from app.services.capture.segment_store import fill_languages, needs_preparing, prepare
+from app.services.contacts.event_groups import GroupWriter
+from app.services.contacts.events import EventIn, EventsRefused
+
+MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
+SINGLE_CALLS = ("identify", "track", "page", "screen", "group", "alias")
+PREFIXES = ("/segment/v1", "/v1")
+
+router = APIRouter(tags=["segment"])
+
+DOCUMENTED = {
+    200: {"description": '`{"success": true}`: everything is stored'},
+    400: {"description": "A bad call or message (index and reason of each); nothing stored"},
+    401: {"description": "Missing or wrong API key (HTTP Basic, the key as user name)"},
+    413: {"description": "Over 500 KB (once decompressed)"},
+    429: {"description": "Rate limit reached; see the Retry-After header"},
+}
+BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+class _Refusal(Exception):
+    def __init__(self, response: Response) -> None:
+        self.response = response
+
+
+async def batch(request: Request, session: SessionDep, background: BackgroundTasks) -> Response:
+    """Segment's batch: `{"batch": [messages], "context"?}`, all or nothing."""
+    limit = request.app.state.settings.events_max_batch
+    return await _handle(
+        request, session, background, lambda b, now: parse_batch(b, now, max_messages=limit)
+    )
+
+
+def _single(kind: str) -> Callable[..., Coroutine[Any, Any, Response]]:
+    async def call(request: Request, session: SessionDep, background: BackgroundTasks) -> Response:
+        return await _handle(
+            request, session, background, lambda b, now: [parse_single(kind, b, now)]
+        )
+
+    call.__name__ = f"segment_{kind}"
+    call.__doc__ = f"Segment's `{kind}` call: one message (its `type` may be left out)."
+    return call
+
+
+for _prefix in PREFIXES:
+    documented = _prefix == PREFIXES[0]
+    router.add_api_route(
+        f"{_prefix}/batch",
+        batch,
+        methods=["POST"],
+        responses=DOCUMENTED,  # type: ignore[arg-type]
+        openapi_extra=BODY,
+        include_in_schema=documented,
+        name=f"segment_batch{'' if documented else '_v1'}",
+        summary="Segment / RudderStack batch",
+    )
+    for _kind in SINGLE_CALLS:
+        router.add_api_route(
+            f"{_prefix}/{_kind}",
+            _single(_kind),
+            methods=["POST"],
+            responses=DOCUMENTED,  # type: ignore[arg-type]
+            openapi_extra=BODY,
+            include_in_schema=documented,
+            name=f"segment_{_kind}{'' if documented else '_v1'}",
+            summary=f"Segment / RudderStack {_kind}",
+        )
+
+
+async def _handle(
+    request: Request,
+    session: Session,
+    background: BackgroundTasks,
+    parse: Callable[[bytes, datetime], list[Message]],
+) -> Response:
+    try:
+        key_id = await run_in_threadpool(_authenticate, request, session)
+        await _rate(request, key_id)
+        body = await _body(request)
+        now = request.app.state.clock.now()
+        await run_in_threadpool(_parse_and_store, request, session, parse, body, now)
+    except _Refusal as refused:
+        return refused.response
+    except SegmentRefused as refused:
+        return refusal(400, "invalid_request", refused.message, refused.errors)
+    except EventsRefused as refused:  # a contact deleted while the call was being written
+        return refusal(400, "invalid_request", refused.message, refused.errors)
+    except LateConflict:
+        message = "The same person was being created by another call; send this one again."
+        return refusal(503, "busy", message, headers={"Retry-After": "2"})
+    background.add_task(wake_engine, request.app)
+    return JSONResponse(SUCCESS)
+
+
+def _authenticate(request: Request, session: Session) -> int:
+    key = _key(request.headers.get("authorization") or "")
+    if key:
+        try:
+            return ingest_key(request, session, f"Bearer {key}")
+        except HTTPException:
+            pass
+    message = (
+        "Missing or invalid API key. Use a Parcours API key as the write key "
+        "(HTTP Basic: the key as user name, no password)."
+    )
+    response = refusal(
+        401, "unauthorized", message, headers={"WWW-Authenticate": 'Basic realm="Parcours"'}
+    )
+    raise _Refusal(response)
+
+
+def _key(authorization: str) -> str:
+    scheme, _, value = authorization.partition(" ")
+    if scheme.lower() == "bearer":
+        return value.strip()
+    if scheme.lower() != "basic":
+        return ""
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""
+    return decoded.partition(":")[0].strip()
+
+
+async def _rate(request: Request, key_id: int) -> None:
+    try:
+        await check_rate(request, f"key:{key_id}")
+    except HTTPException as limited:
+        message = "Too many calls for this API key; the library will send again later."
+        headers = dict(limited.headers or {})
+        raise _Refusal(refusal(429, "rate_limited", message, headers=headers)) from None
+
+
+async def _body(request: Request) -> bytes:
+    try:
+        return await read_body(request, MAX_CALL_BYTES)
+    except HTTPException:
+        message = (
+            f"The body is larger than {MAX_CALL_BYTES // 1024} KB (Segment's limit per call); "
+            "send fewer messages per batch."
+        )
+        raise _Refusal(refusal(413, "payload_too_large", message)) from None
+
+
+def _parse_and_store(
+    request: Request,
+    session: Session,
+    parse: Callable[[bytes, datetime], list[Message]],
+    body: bytes,
+    now: datetime,
+) -> None:
+    """Checks the whole call, then writes it in up to three short transactions (see
+    ``app/services/capture/segment_store.py``); the first is committed before the event writer
+    runs, which may write with another request's session (on SQLite, holding the write lock
+    meanwhile would make the two wait on each other)."""
+    with speaking("en"):  # the API's words are English (DESIGN §10)
+        messages = parse(body, now)
+        contact_of: dict[int, int] = {}
+        events: list[EventIn] = [m.event for m in messages if m.event is not None]
+        if needs_preparing(messages):
+            prepared = prepare(session, messages, now)
+            session.commit()
+            events, contact_of = prepared.events, prepared.contact_of
+        if events:
+            writer: GroupWriter = request.app.state.__dict__.setdefault(
+                "event_writer", GroupWriter()
+            )
+            writer.submit(session, events, now, batch=True)
+        if any(m.language for m in messages):
+            fill_languages(session, messages, contact_of, now)
+            session.commit()
