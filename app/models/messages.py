@@ -33,6 +33,8 @@ class MessageTemplate(SQLModel, table=True):
     name: str = Field(max_length=200)
     channel: Channel = Field(default=Channel.email, sa_type=String(10))
     purpose: MessagePurpose = Field(default=MessagePurpose.marketing, sa_type=String(20))
+    # What a marketing email is about (a topic's key): a contact who left it does not get it.
+    topic: str | None = Field(default=None, max_length=100, foreign_key="topics.key")
     subject: str = Field(default="", max_length=500)
     html: str = ""
     text: str = ""  # the plain-text body of an email, or the whole SMS
