@@ -6,7 +6,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response, status
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from app.deps import SessionDep
 from app.inputs import Int32, Int64
@@ -16,6 +16,7 @@ from app.services.contacts import lists as list_service
 from app.services.contacts import views as contact_views
 from app.services.contacts.fields import FieldProblem, contact_data, normalize_email
 from app.services.errors import Invalid
+from app.services.messaging import topic_choices
 
 router = APIRouter(tags=["contacts"])
 
@@ -69,6 +70,11 @@ class ContactIn(BaseModel):
         default_factory=dict,
         description='Per channel: true/false or {"granted": true, "source": "...", "at": "..."}',
     )
+    topics: dict[str, StrictBool] = Field(
+        default_factory=dict,
+        description='Per topic key: false = left, true = in again, e.g. {"offers": false}. '
+        "A contact who never chose is in every topic (DESIGN §12.3).",
+    )
 
 
 class ContactSaved(BaseModel):
@@ -116,8 +122,10 @@ def upsert_contact(
         raise Invalid(f"The contact was refused: {problem}.") from None
     to_add = list(list_service.lists_by_keys(session, body.lists).values())
     to_remove = list(list_service.lists_by_keys(session, body.remove_from_lists).values())
+    chosen_topics = topic_choices.by_keys(session, body.topics)
     result = contacts.upsert_contact(session, data, now=now, source="api")
     assert result.contact.id is not None
+    topic_choices.choose(session, result.contact.id, chosen_topics, now=now, source="api")
     list_service.add_members(session, to_add, [result.contact.id], now=now, source="api")
     list_service.remove_members(session, to_remove, [result.contact.id], now=now)
     background.add_task(wake_engine, request.app)

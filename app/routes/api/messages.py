@@ -26,6 +26,7 @@ class MessageOut(BaseModel):
     from_name: str | None
     from_email: str | None
     reply_to: str | None
+    topic: str | None
     created_at: datetime
     updated_at: datetime
 

@@ -26,6 +26,7 @@ from app.services.contacts.contacts import CONTACTS, get_contact
 from app.services.contacts.fields import email_hash
 from app.services.contacts.lists import MEMBERSHIPS
 from app.services.contacts.views import contact_document, event_json, table_rows
+from app.services.messaging import topic_choices
 
 EXPORT_FORMAT = "parcours.contact-export"
 ERASED_REASON = "erased on request"
@@ -55,6 +56,10 @@ def export_contact(session: Session, contact_id: int, now: datetime) -> dict[str
             {"list": key, "added_at": added_at.isoformat(), "source": source}
             for key, added_at, source in lists
         ],
+        "topic_choices": topic_choices.export_rows(session, contact_id),
+        # The signup forms' proofs of consent, and the confirmations still waiting.
+        "consent_proofs": table_rows(session, "consent_proofs", contact_id),
+        "form_confirmations": table_rows(session, "form_confirmations", contact_id),
         "events": [event_json(event) for event in events],
         "enrollments": table_rows(session, "enrollments", contact_id),
         "journey_steps": table_rows(session, "step_log", contact_id),

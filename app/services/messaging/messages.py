@@ -22,6 +22,7 @@ from app.services.errors import Invalid, NotFound
 from app.services.keys import check_key, free_key
 from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 from app.services.messaging.rendering import MessageParts, check_template
+from app.services.messaging.topics import check_topic_key
 from app.services.scenarios.usage import drafts_warning, refuse_if_live, scenarios_using
 from app.services.unique_rows import add_unique
 
@@ -50,6 +51,11 @@ class MessageIn(BaseModel):
     from_name: str | None = None
     from_email: str | None = None
     reply_to: str | None = None
+    topic: str | None = Field(
+        default=None,
+        description="A marketing email's topic (a topic's key, e.g. `offers`): contacts who "
+        "left it on the preference page do not get it. Left out: no topic.",
+    )
 
     def parts(self) -> MessageParts:
         return MessageParts(
@@ -83,9 +89,10 @@ def check_message(data: MessageIn) -> MessageIn:
     name = data.name.strip() or key.replace("-", " ").replace("_", " ").capitalize()
     check_name(name)
     values: dict[str, Any] = {"key": key, "name": name}
-    for field in ("from_name", "from_email", "reply_to"):
+    for field in ("from_name", "from_email", "reply_to", "topic"):
         value = getattr(data, field)
         values[field] = None if _blank(value) else value.strip()
+    _check_topic_fits(data, values["topic"])
     if data.channel == Channel.email:
         if _blank(data.subject):
             raise Invalid(_("An email needs a subject."))
@@ -117,6 +124,17 @@ def check_message(data: MessageIn) -> MessageIn:
     return checked
 
 
+def _check_topic_fits(data: MessageIn, topic: str | None) -> None:
+    """Topics sort marketing emails (DESIGN §12.3); whether the topic exists is checked when
+    the message is saved."""
+    if topic is None:
+        return
+    if data.channel != Channel.email:
+        raise Invalid(_("An SMS has no topic: topics are for marketing emails."))
+    if data.purpose != MessagePurpose.marketing:
+        raise Invalid(_("A transactional email has no topic: it reaches every contact."))
+
+
 def _address_problem(field: str, problem: str) -> str:
     """What is wrong with the sender or reply-to address, as one whole sentence."""
     if field == "from_email":
@@ -142,6 +160,7 @@ def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[Mess
             update={"key": free_key(session, col(MessageTemplate.key), data.name)}
         )
     checked = check_message(data)
+    check_topic_key(session, checked.topic)
     template = find_message(session, checked.key)
     if template is None:
         template = MessageTemplate(key=checked.key, name=checked.name, created_at=now)
