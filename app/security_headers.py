@@ -39,6 +39,11 @@ DOCS_POLICY = (
     f"img-src 'self' data:; connect-src 'self'; {_COMMON}"
 )
 DOCS_PATHS = frozenset({"/docs"})
+# A signup form (/f/{key}) is embedded in other sites' pages: no X-Frame-Options, and its route
+# sends its own policy with ``frame-ancestors *`` (app/routes/forms_public.py). Its
+# confirmation pages (/f/confirm/…) are opened from an email and stay unframeable.
+FRAMEABLE_PREFIX = "/f/"
+NOT_FRAMEABLE_PREFIX = "/f/confirm/"
 REFERRER_POLICY = "strict-origin-when-cross-origin"
 HSTS = "max-age=31536000"
 
@@ -62,13 +67,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = self.docs_policy if scope["path"] in DOCS_PATHS else self.policy
+        path = scope["path"]
+        policy = self.docs_policy if path in DOCS_PATHS else self.policy
+        framed = path.startswith(FRAMEABLE_PREFIX) and not path.startswith(NOT_FRAMEABLE_PREFIX)
+        ours = [h for h in self.headers if not (framed and h[0] == b"x-frame-options")]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = list(message.get("headers", ()))
                 present = {name.lower() for name, _ in headers}
-                headers += [h for h in self.headers if h[0] not in present]
+                headers += [h for h in ours if h[0] not in present]
                 if _CSP not in present:
                     headers.append((_CSP, policy))
                 message["headers"] = headers

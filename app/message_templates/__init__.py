@@ -29,10 +29,12 @@ def folder(language: str) -> Path:
     return FOLDER if language == SOURCE_LANGUAGE else FOLDER / language
 
 
-def layout(language: str = SOURCE_LANGUAGE) -> str:
+def layout(language: str = SOURCE_LANGUAGE, footer_file: str = "_footer.html") -> str:
     """The one layout (brand bar, mobile rules) with the footer words of ``language``
-    (``_footer.html`` of its folder): only those words differ between languages."""
-    footer = (folder(language) / "_footer.html").read_text().rstrip("\n")
+    (``_footer.html`` of its folder): only those words differ between languages. A
+    transactional message has no unsubscribe link: its footer (``_footer_transactional.html``)
+    says why it was sent instead."""
+    footer = (folder(language) / footer_file).read_text().rstrip("\n")
     shared = (FOLDER / "_layout.html").read_text()
     return shared.replace("{lang}", language).replace("{footer}", footer)
 
@@ -53,8 +55,9 @@ class Starter:
         if self.channel != "email":
             return ""
         fragment = (folder(self.language) / f"{self.key}.html").read_text().rstrip("\n")
+        footer = "_footer_transactional.html" if self.purpose == "transactional" else "_footer.html"
         return (
-            layout(self.language)
+            layout(self.language, footer)
             .replace("{preheader}", self.preheader)
             .replace("{content}", fragment)
         )
@@ -139,6 +142,17 @@ STARTERS = (
         scenario="Sales alert",
     ),
     Starter("sales-alert-sms", "Sale alert (SMS)", "sms", scenario="Sales alert"),
+    # Sent by a signup form with double opt-in (app/services/capture/optin.py), holding the
+    # link in ``event.properties.confirm_url``; transactional, as the person has not agreed yet.
+    Starter(
+        "signup-confirmation",
+        "Signup confirmation",
+        "email",
+        subject="Please confirm your subscription",
+        preheader="One click and you are in.",
+        purpose="transactional",
+        scenario="Confirm and welcome",
+    ),
 )
 
 

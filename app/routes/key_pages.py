@@ -1,4 +1,4 @@
-"""The key offered under a name field while a list, segment or message is being created."""
+"""The key offered under a name field while a list, segment, message or form is being created."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped
 from sqlmodel import col
 
 from app.deps import SessionDep, get_current_user
-from app.models import ContactList, MessageTemplate, Segment
+from app.models import ContactList, MessageTemplate, Segment, SignupForm
 from app.services.keys import free_key
 
 router = APIRouter(dependencies=[Depends(get_current_user)], include_in_schema=False)
@@ -18,6 +18,7 @@ def key_column(kind: str) -> Mapped[str]:
         "list": col(ContactList.key),
         "segment": col(Segment.key),
         "message": col(MessageTemplate.key),
+        "form": col(SignupForm.key),
     }
     return columns.get(kind, columns["list"])
 
