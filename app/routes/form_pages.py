@@ -190,6 +190,7 @@ def _editor(
         "lists": all_lists(session),
         "optional_fields": [(name, field_label({"name": name})) for name in OPTIONAL_FIELDS],
         "email_label": field_label({"name": "email"}),
+        "redirect_example": "https://shop.example/thanks",
         "languages": LANGUAGES,
         "saved": saved,
         "error": error,

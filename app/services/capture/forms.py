@@ -164,7 +164,7 @@ def checked_form(session: Session, data: FormIn) -> dict[str, Any]:
             % {"languages": ", ".join(sorted(LANGUAGES))}
         )
     fields = _fields(data.fields, problems)
-    list_keys = sorted({key.strip() for key in data.lists})
+    list_keys = sorted({key.strip() for key in data.lists if key.strip()})
     if len(list_keys) > MAX_LISTS:
         problems.append(_("A form joins at most %(max)s lists.") % {"max": MAX_LISTS})
     elif list_keys:
