@@ -15,6 +15,7 @@ from app.graph import Condition
 from app.i18n import _
 from app.inputs import Int32, Int64
 from app.routes.contact_forms import by_hand_context
+from app.routes.topic_pages import contact_topics
 from app.services.contacts import contacts, gdpr, segments
 from app.services.contacts import lists as list_service
 from app.services.contacts import views as contact_views
@@ -99,6 +100,7 @@ def contact_page(request: Request, session: SessionDep, contact_id: Int32) -> HT
         "events": events,
         "older": events[-1].id if len(events) == 50 else None,
         "suppressed": contacts.is_suppressed(session, contact.email),
+        "topic_choices": contact_topics(session, contact.id),
         **by_hand_context(session, contact),
     }
     return render(request, "contact_detail.html", context)

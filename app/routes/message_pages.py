@@ -23,6 +23,7 @@ from app.services.messaging.composition import default_sender
 from app.services.messaging.insert_fields import insert_menu
 from app.services.messaging.messages import MessageIn
 from app.services.messaging.preview import preview_message
+from app.services.messaging.topics import list_topics
 from app.services.messaging.unsubscribe import UnsubscribeLinks
 from app.templating import is_htmx, render
 
@@ -77,6 +78,7 @@ class MessageForm:
         from_name: Annotated[str, Form()] = "",
         from_email: Annotated[str, Form()] = "",
         reply_to: Annotated[str, Form()] = "",
+        topic: Annotated[str, Form()] = "",
         contact_id: Annotated[str, Form()] = "",
         is_new: Annotated[str, Form()] = "",
         test_phone: Annotated[str, Form()] = "",
@@ -93,6 +95,7 @@ class MessageForm:
             "from_name": from_name,
             "from_email": from_email,
             "reply_to": reply_to,
+            "topic": topic,
         }
         # The preview's contact: ASCII digits within an id ("²" or 10**20 answered 500).
         digits = plain_digits(contact_id) and len(contact_id) <= 10
@@ -132,6 +135,7 @@ def _editor(
         "m": values,
         "is_new": is_new,
         "contacts": _recent_contacts(session),
+        "topics": list_topics(session),
         "contact_id": extra.pop("contact_id", None),
         **extra,
     }
@@ -193,6 +197,7 @@ def new_message(
         "from_name": "",
         "from_email": "",
         "reply_to": "",
+        "topic": "",
     }
     return _editor(request, session, values, is_new=True, return_to=safe_return(return_to))
 

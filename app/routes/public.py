@@ -20,7 +20,15 @@ from app.deps import SessionDep
 from app.i18n import N_, _, speaking
 from app.services.account.preferences import workspace_language
 from app.services.messaging.tracking import SendRef, Tracker, record_tracking_event
-from app.services.messaging.unsubscribe import UnsubscribeLinks, reader_language, unsubscribe
+from app.services.messaging.unsubscribe import (
+    UnsubscribeLink,
+    UnsubscribeLinks,
+    choose_topics,
+    leave_topic,
+    reader_language,
+    unsubscribe,
+)
+from app.services.messaging.unsubscribe_page import page_context
 from app.templating import render
 
 log = logging.getLogger("parcours.public")
@@ -90,11 +98,8 @@ def unsubscribe_page(token: str, request: Request, session: SessionDep) -> HTMLR
         with speaking(workspace_language(session)):
             return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
     with speaking(reader_language(session, link.contact_id)):
-        return render(
-            request,
-            "unsubscribe.html",
-            {"state": "confirm", "token": token, "test": link.contact_id is None},
-        )
+        context = {"state": "confirm", "token": token, **page_context(session, link)}
+        return render(request, "unsubscribe.html", context)
 
 
 @router.post("/u/{token}")
@@ -103,9 +108,13 @@ def unsubscribe_now(
     request: Request,
     session: SessionDep,
     one_click: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
+    action: Annotated[str, Form(max_length=20)] = "",
+    keep: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """The confirm button, and RFC 8058 one-click (``List-Unsubscribe=One-Click``) from mail
-    clients, which expect a plain 200."""
+    clients, which expect a plain 200: both leave everything. The preference page's other
+    buttons leave only the email's topic (``action=topic``) or keep the ticked topics
+    (``action=choose``, ``keep``)."""
     link = _links(request).read(token)
     if link is None:
         if one_click:  # a mail client, not a person: the plain English of the API
@@ -113,6 +122,9 @@ def unsubscribe_now(
         with speaking(workspace_language(session)):
             return render(request, "unsubscribe.html", {"state": "broken"}, status_code=404)
     language = reader_language(session, link.contact_id)
+    if not one_click and action in ("topic", "choose"):
+        with speaking(language):
+            return _topics_chosen(request, session, link, token, action, set(keep or ()))
     done = None
     if link.contact_id is not None:
         done = unsubscribe(session, link.contact_id, request.app.state.clock.now(), key=link.key)
@@ -124,3 +136,28 @@ def unsubscribe_now(
         response = render(request, "unsubscribe.html", context)
     response.background = task
     return response
+
+
+def _topics_chosen(
+    request: Request,
+    session: Session,
+    link: UnsubscribeLink,
+    token: str,
+    action: str,
+    keep: set[str],
+) -> HTMLResponse:
+    """Leaves the email's topic, or keeps the ticked ones; general consent stays as it is."""
+    now = request.app.state.clock.now()
+    result = None
+    if link.contact_id is not None and action == "choose":
+        result = choose_topics(session, link.contact_id, keep, now)
+    elif link.contact_id is not None:  # a link without a topic leaves none
+        result = leave_topic(session, link.contact_id, link.topic or "", now)
+    context = {
+        "state": "topics_saved",
+        "token": token,
+        "result": result,
+        "action": action,
+        **page_context(session, link),
+    }
+    return render(request, "unsubscribe.html", context)

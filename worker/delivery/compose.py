@@ -43,12 +43,20 @@ from worker.delivery.outcomes import Outcome
 from worker.delivery.sms import Sms
 from worker.delivery.smtp import SendError
 from worker.delivery.store import Claimed
+from worker.delivery.topics_left import TopicsLeft
 from worker.delivery.webhook import WebhookCall, webhook_body
 
 CONTACTS = SQLModel.metadata.tables["contacts"]
 NO_CONSENT = {
     "email": "Not sent: the contact has not agreed to receive marketing emails.",
     "sms": "Not sent: the contact has not agreed to receive marketing SMS.",
+}
+
+# Checked again at send (the engine did at the block): a bounced address gets nothing, not
+# even a transactional email (it does not exist); one that complained gets no marketing.
+UNREACHABLE = {
+    "bounced": "Not sent: the address bounced.",
+    "complained": "Not sent: the contact marked an email as spam.",
 }
 
 
@@ -88,6 +96,7 @@ class _Contact:
     email_consent: bool
     sms_consent: bool
     language: str | None  # None: the workspace's contact language
+    email_status: str | None = None  # bounced, complained (app/services/messaging/bounces.py)
 
 
 class Composer:
@@ -99,6 +108,7 @@ class Composer:
         self.sender = default_sender(settings.mail_from, settings.base_url)
         self.domain = urlsplit(settings.base_url).hostname or "parcours.local"
         self.language = "en"  # the workspace's contact language, read again by each prepare()
+        self.topics = TopicsLeft()  # the chunk's contacts' topics left, read by each prepare()
 
     def message_id(self, key: str) -> str:
         # The idempotency key, made a valid Message-ID local part (":" is not allowed there).
@@ -116,6 +126,7 @@ class Composer:
             ).all()
         }
         contacts = self._contacts(session, rows)
+        self.topics = TopicsLeft.read(session, rows, templates.values())
         for row in rows:
             try:
                 self._one(row, templates, contacts, now, result)
@@ -147,11 +158,14 @@ class Composer:
                 columns.email_consent,
                 columns.sms_consent,
                 columns.language,
+                columns.email_status,
             ).where(columns.id.in_(list(ids)))
         ).all()
         return {
-            cid: _Contact(contexts[cid], email, phone, bool(e_ok), bool(s_ok), supported(lang))
-            for cid, email, phone, e_ok, s_ok, lang in found
+            cid: _Contact(
+                contexts[cid], email, phone, bool(e_ok), bool(s_ok), supported(lang), status
+            )
+            for cid, email, phone, e_ok, s_ok, lang, status in found
             if cid is not None and cid in contexts
         }
 
@@ -215,9 +229,18 @@ class Composer:
             result.decided.append(outcomes.skipped(row.id, "Not sent: the contact was deleted."))
             return
         marketing = template.purpose == MessagePurpose.marketing
+        unreachable = (
+            UNREACHABLE.get(contact.email_status or "") if row.channel == "email" else None
+        )
+        if unreachable is not None and (marketing or contact.email_status == "bounced"):
+            result.decided.append(outcomes.skipped(row.id, unreachable))
+            return
         consent = contact.email_consent if row.channel == "email" else contact.sms_consent
         if marketing and not consent:
             result.decided.append(outcomes.skipped(row.id, NO_CONSENT[row.channel]))
+            return
+        if marketing and row.channel == "email" and self.topics.left(row.contact_id, template):
+            result.decided.append(outcomes.skipped(row.id, self.topics.reason(template)))
             return
         sender = sender_of(template.from_name, template.from_email, self.sender)
         if row.channel == "sms":
@@ -237,7 +260,9 @@ class Composer:
             return
         assert row.contact_id is not None
         ref = SendRef(row.key, row.contact_id, key, row.scenario_id, row.node_id)
-        unsubscribe = self.unsubscribe.url(row.contact_id, row.key) if marketing else ""
+        unsubscribe = (
+            self.unsubscribe.url(row.contact_id, row.key, template.topic) if marketing else ""
+        )
         result.emails.append(
             self._email(
                 row,

@@ -34,6 +34,7 @@ T = SQLModel.metadata.tables
 CONTACTS, EVENTS, LISTS, MEMBERSHIPS = T["contacts"], T["events"], T["lists"], T["list_memberships"]
 MESSAGES, SCENARIOS, VERSIONS = T["message_templates"], T["scenarios"], T["scenario_versions"]
 ENROLLMENTS = T["enrollments"]
+TOPICS, CONTACT_TOPICS = T["topics"], T["contact_topics"]
 SIMULATED_SCENARIO_ID, SIMULATED_VERSION_ID = 1, 1
 COPY_BATCH = 2_000  # contact ids per read of the real database (bounded IN lists and rows)
 
@@ -91,7 +92,7 @@ def copy_chunk(
     """Copies what the engine reads. Events that reached us by ``start`` are history
     (already matched); those after it, up to ``as_of``, go to ``pending``, to be let in as
     virtual time reaches them (``arrive``)."""
-    for table in (LISTS, MESSAGES):
+    for table in (LISTS, TOPICS, MESSAGES):  # topics first: messages name them
         rows = _rows(real, select(table))
         if rows:
             overlay.execute(insert(table), rows)
@@ -120,6 +121,10 @@ def copy_chunk(
         memberships = _rows(real, select(MEMBERSHIPS).where(MEMBERSHIPS.c.contact_id.in_(present)))
         if memberships:
             overlay.execute(insert(MEMBERSHIPS), memberships)
+        # The topics they left: the engine skips those emails there as it would here.
+        left = _rows(real, select(CONTACT_TOPICS).where(CONTACT_TOPICS.c.contact_id.in_(present)))
+        if left:
+            overlay.execute(insert(CONTACT_TOPICS), left)
         events = _rows(
             real,
             select(EVENTS).where(EVENTS.c.contact_id.in_(present), EVENTS.c.received_at <= as_of),

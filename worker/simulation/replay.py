@@ -29,6 +29,7 @@ from sqlmodel import Session, SQLModel
 from app.graph import Plan, parse_condition
 from app.models import ScenarioVersion
 from app.services.contacts.condition_sql import matching_contact_ids
+from app.services.messaging import topic_reasons
 from app.services.scenarios.stats import version_stats
 from worker.engine.advance import advance_chunk
 from worker.engine.anniversaries import schedule_anniversaries
@@ -52,7 +53,9 @@ SAMPLES = 20
 BURST_MINUTES = 5
 # What a skipped step's explanation says, as a reason code.
 SKIP_REASONS = (("no consent", "no_consent"), ("no email address", "no_address"),
-                ("no phone number", "no_address"))  # fmt: skip
+                ("no phone number", "no_address"), ("address bounced", "bounced"),
+                ("marked as spam", "complained"),
+                (topic_reasons.STEP_PREFIX, topic_reasons.CATEGORY))  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, SQLModel
 
 from app.i18n import N_, gettext
+from app.services.messaging import topic_reasons
 
 STEP_LOG = SQLModel.metadata.tables["step_log"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
@@ -42,6 +43,9 @@ REASONS = {
     "unsubscribed": N_("unsubscribed"),
     "deleted": N_("contact deleted"),
     "capped": N_("over the frequency cap"),
+    "bounced": N_("address bounced"),
+    "complained": N_("marked as spam"),
+    "left_topic": N_("left a topic"),
     "other": N_("other reason"),
 }
 
@@ -62,6 +66,11 @@ KNOWN = {
     "Not sent: the contact unsubscribed.": "unsubscribed",
     # Held by the frequency caps (worker/delivery/pacing.py) for 3 days.
     "Not sent: over the frequency cap.": "capped",
+    # Bounced and complained addresses (messaging/bounces.py), at the block and at send.
+    "address bounced → not sent": "bounced",
+    "marked as spam → not sent": "complained",
+    "Not sent: the address bounced.": "bounced",
+    "Not sent: the contact marked an email as spam.": "complained",
 }
 # Marked for the catalog: the delivery worker and the unsubscribe store these in English.
 N_("Not sent: the contact has not agreed to receive marketing emails.")
@@ -71,6 +80,16 @@ N_("Not sent: the contact has no valid email address.")
 N_("Not sent: the contact was deleted.")
 N_("Not sent: the contact unsubscribed.")
 N_("Not sent: over the frequency cap.")
+N_("Not sent: the address bounced.")
+N_("Not sent: the contact marked an email as spam.")
+
+
+# Reasons that name what the contact left (a topic's name), told apart by how they begin
+# (messaging/topic_reasons.py).
+BEGINNINGS = {
+    topic_reasons.STEP_PREFIX: topic_reasons.CATEGORY,
+    topic_reasons.OUTBOX_PREFIX: topic_reasons.CATEGORY,
+}
 
 
 def _category(text: Any) -> Any:
@@ -79,6 +98,7 @@ def _category(text: Any) -> Any:
         by_category.setdefault(category, []).append(known)
     return case(
         *((text.in_(texts), literal(category)) for category, texts in by_category.items()),
+        *((text.startswith(start, autoescape=True), literal(c)) for start, c in BEGINNINGS.items()),
         else_=literal("other"),
     )
 
@@ -146,7 +166,9 @@ def sentence(reason: str | None) -> str:
     """A stored reason in the reader's words (its English when it is not a known one)."""
     if not reason:
         return gettext("no reason recorded")
-    return gettext(reason) if reason in KNOWN else reason
+    if reason in KNOWN:
+        return gettext(reason)
+    return topic_reasons.sentence(reason) or reason
 
 
 @dataclass(frozen=True)

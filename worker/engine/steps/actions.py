@@ -9,6 +9,7 @@ from app.graph.conditions import BUILTIN_ATTRIBUTES
 from app.i18n import say
 from app.models import EnrollmentState, StepOutcome
 from app.services.contacts.fields import FieldProblem, normalize_timezone
+from app.services.messaging import topic_reasons
 from app.services.messaging.outbox import OutboxEntry, step_key
 from worker.engine.steps.group import Group, StepError
 from worker.engine.steps.registry import executes
@@ -47,6 +48,9 @@ def send_message(group: Group) -> None:
     else:
         no_address = say("no phone number → not sent")
         no_consent = say("no consent to marketing SMS → not sent")
+    # A marketing email's topic (DESIGN §12.3): a contact who left it is skipped.
+    marketing_email = purpose == "marketing" and wanted == "email"
+    topic = group.chunk.message_topic(key) if marketing_email else None
     for visit in group.visits:
         contact = group.chunk.contacts.get(visit.contact_id)
         if contact is None:
@@ -54,12 +58,31 @@ def send_message(group: Group) -> None:
         if not getattr(contact, address_field):
             detail = {"text": f"no {noun} → not sent", "say": no_address.dump()}
             group.leave(visit, "out", StepOutcome.skipped, detail)
+        elif wanted == "email" and (unreachable := _unreachable(contact, purpose)) is not None:
+            group.leave(visit, "out", StepOutcome.skipped, unreachable)
         elif purpose == "marketing" and not getattr(contact, consent_field):
             text = f"no consent to marketing {'emails' if wanted == 'email' else 'SMS'} → not sent"
             group.leave(visit, "out", StepOutcome.skipped, {"text": text, "say": no_consent.dump()})
+        elif topic is not None and group.chunk.left_topic(visit.contact_id, topic[0]):
+            group.leave(visit, "out", StepOutcome.skipped, topic_reasons.step_detail(topic[1]))
         else:
             group.leave(visit, "out")
             group.book.outbox.append(_entry(group, visit, wanted, {"message": key}))
+
+
+# The address refused mail for good (every email skipped, transactional too: it does not
+# exist), or the person marked one as spam (marketing skipped); app/services/messaging/bounces.py.
+BOUNCED_TEXT = "address bounced → not sent"
+COMPLAINED_TEXT = "marked as spam → not sent"
+
+
+def _unreachable(contact: Any, purpose: str) -> dict[str, Any] | None:
+    status = contact.email_status
+    if status == "bounced":
+        return {"text": BOUNCED_TEXT, "say": say("address bounced → not sent").dump()}
+    if status == "complained" and purpose == "marketing":
+        return {"text": COMPLAINED_TEXT, "say": say("marked as spam → not sent").dump()}
+    return None
 
 
 @executes("action", "add_to_list")

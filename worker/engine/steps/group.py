@@ -13,6 +13,8 @@ from app.bulk import among, is_postgres
 from app.graph import Plan
 from app.graph.block_base import BlockBase
 from app.models import EnrollmentState, StepOutcome
+from app.services.messaging.topic_choices import left_topics
+from app.services.messaging.topics import topic_names
 from worker.engine.book import Book
 from worker.engine.visit import ACTIVE, WAITING, Visit
 
@@ -41,6 +43,7 @@ class ChunkData:
             CONTACTS.c.timezone,
             CONTACTS.c.email_consent,
             CONTACTS.c.sms_consent,
+            CONTACTS.c.email_status,
             CONTACTS.c.score,
             CONTACTS.c.created_at,
             CONTACTS.c.attributes,
@@ -53,6 +56,8 @@ class ChunkData:
         self.rows = {contact_id: row._mapping for contact_id, row in self.contacts.items()}
         self._lists: dict[str, int] | None = None
         self._messages: dict[str, tuple[str, str]] | None = None
+        self._topics: tuple[dict[str, str], dict[str, str]] | None = None
+        self._left_topics: dict[int, set[str]] | None = None
 
     def list_id(self, key: str) -> int:
         if self._lists is None:
@@ -73,6 +78,22 @@ class ChunkData:
         if key not in self._messages:
             raise StepError(f"The message “{key}” no longer exists.")
         return self._messages[key]
+
+    def message_topic(self, key: str) -> tuple[str, str] | None:
+        """(key, name) of the topic a message carries, or None (DESIGN §12.3)."""
+        if self._topics is None:
+            of_message = self.session.execute(
+                select(MESSAGES.c.key, MESSAGES.c.topic).where(MESSAGES.c.topic.is_not(None))
+            )
+            self._topics = (dict(of_message.all()), topic_names(self.session))
+        topic = self._topics[0].get(key)
+        return (topic, self._topics[1].get(topic, topic)) if topic is not None else None
+
+    def left_topic(self, contact_id: int, topic: str) -> bool:
+        """Whether the contact left the topic; the chunk's choices are read in one query."""
+        if self._left_topics is None:
+            self._left_topics = left_topics(self.session, self.contacts)
+        return topic in self._left_topics.get(contact_id, ())
 
 
 @dataclass
