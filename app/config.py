@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # Every other request body (JSON, forms): larger ones are refused with 413 before they are
     # read whole (issue 12).
     max_body_bytes: int = Field(default=1_000_000, gt=0)
+    # Mail providers' signed webhooks (DESIGN §12.4): Mailgun's webhook signing key and
+    # SendGrid's Signed Event Webhook verification key (base64 or PEM). Unset: the hook is off.
+    mailgun_signing_key: str = ""
+    sendgrid_public_key: str = ""
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> Settings:

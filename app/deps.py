@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Header, HTTPException, Request, status
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
 from sqlalchemy import Engine
 from sqlmodel import Session
 
@@ -24,7 +25,17 @@ CSRF_FIELD = "csrf_token"
 # Paths whose callers have no session cookie to protect (bearer keys, public links, the
 # signup forms of /f/, posted from other sites: a honeypot and rate limits guard them; the
 # Segment intake of /segment/v1/ and /v1/, called by servers with an API key).
-CSRF_EXEMPT_PREFIXES = ("/api/", "/health", "/static/", "/t/", "/u/", "/f/", "/segment/v1/", "/v1/")
+CSRF_EXEMPT_PREFIXES = (
+    "/api/",
+    "/health",
+    "/static/",
+    "/t/",
+    "/u/",
+    "/f/",
+    "/segment/v1/",
+    "/v1/",
+    "/hooks/",  # mail providers' webhooks: their signature is the proof (routes/esp_hooks.py)
+)
 
 
 def get_settings_from_app(request: Request) -> Settings:
@@ -45,6 +56,23 @@ def get_session(request: Request) -> Iterator[Session]:
     with Session(engine, expire_on_commit=False) as session:
         yield session
         session.commit()
+
+
+@contextmanager
+def session_for(app: FastAPI) -> Iterator[Session]:
+    """A session for work done outside a request's dependencies (the event writer's group
+    commits, a remembered key's lookup), opened as ``get_session`` is — its override
+    included, so that tests share one rolled-back session with such work too."""
+    opener = app.dependency_overrides.get(get_session)
+    if opener is None:
+        with Session(app.state.engine, expire_on_commit=False) as session:
+            yield session
+        return
+    given = opener()
+    try:
+        yield next(given)
+    finally:
+        given.close()
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings_from_app)]

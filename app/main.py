@@ -35,7 +35,9 @@ from app.routes import (
     canvas_creates,
     contact_forms,
     contact_pages,
+    email_status_pages,
     enroll_pages,
+    esp_hooks,
     form_pages,
     forms_public,
     health,
@@ -149,10 +151,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(import_pages.router)
     app.include_router(contact_forms.router)  # before contact_pages: /contacts/new is no id
     app.include_router(contact_pages.router)
+    app.include_router(email_status_pages.router)  # a contact's bounced address reset
     app.include_router(list_pages.router)
     app.include_router(key_pages.router)
     app.include_router(list_members.router)
     app.include_router(tracking_public.router)
+    app.include_router(esp_hooks.router)  # /hooks/: mail providers, signed, no login
     app.include_router(forms_public.router)  # /f/: the hosted signup forms, no login
     app.include_router(form_pages.router)  # /forms: the form builder
     app.include_router(insight_pages.router)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from worker.delivery.refusals import Bounce, Stage, bounce_of
+from app.services.messaging.refusals import Bounce, Stage, bounce_of
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from worker.delivery.refusals import Bounce
+from app.services.messaging.refusals import Bounce
 
 Kind = Literal["sent", "retry", "failed", "skipped"]
 

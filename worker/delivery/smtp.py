@@ -17,7 +17,7 @@ import aiosmtplib
 
 from worker.delivery.mime import Envelope
 from worker.delivery.rate import RateLimiter
-from worker.delivery.refusals import Bounce, Stage, bounce_of
+from app.services.messaging.refusals import Bounce, Stage, bounce_of
 
 SCHEMES = {
     "smtp": (25, False, False),

@@ -6,11 +6,14 @@ from app.deps import get_api_key
 from app.routes.api import (
     account,
     contacts,
+    email_events,
+    forms,
     lists,
     scenarios,
     segments,
     sending_rules,
     simulations,
+    topics,
     versions,
 )
 from app.routes.api import messages as message_api
@@ -28,3 +31,6 @@ router.include_router(simulations.router)
 router.include_router(versions.router)
 router.include_router(message_api.router)
 router.include_router(sending_rules.router)
+router.include_router(email_events.router)
+router.include_router(forms.router)
+router.include_router(topics.router)

@@ -13,6 +13,7 @@ from app.i18n import _
 from app.models import Contact, Enrollment, Event, Scenario, ScenarioVersion, StepLog
 from app.services.contacts.contacts import json_value
 from app.services.contacts.lists import contact_list_keys
+from app.services.messaging.bounces import status_document as email_status_document
 from app.services.messaging.topic_choices import topics_document
 from app.services.scenarios.ref_names import block_titles
 
@@ -47,6 +48,7 @@ def contact_document(
     document.update({name: json_value(getattr(contact, name)) for name in BUILTIN_OUT})
     document["attributes"] = dict(contact.attributes or {})
     document["consent"] = consent_view(contact)
+    document.update(email_status_document(contact))  # bounced / complained (DESIGN §12.4)
     document["lists"] = contact_list_keys(session, [contact.id])[contact.id]
     document["topics"] = topics_document(session, contact.id)
     if with_enrollments:

@@ -1,4 +1,4 @@
-"""Whether an SMTP refusal is about the recipient's address, or about us.
+"""Whether a refusal of an email is about the recipient's address, or about us.
 
 A 5xx is permanent, but not every permanent refusal means the address is dead: "relay
 denied", "authentication required", "message too big" or a policy rejecting our content are
@@ -18,6 +18,9 @@ Without an enhanced code only a refusal of the recipient itself (at ``RCPT TO``)
 550, 551 and 553 name a mailbox that is not there (hard), 450, 452 and 552 one that cannot
 take mail now (soft). At ``DATA`` without a code nobody can tell, so the address is left
 alone; a refusal at ``MAIL FROM`` is about our sender address whatever its code.
+
+The delivery worker reads its own SMTP refusals with it (``worker/delivery/smtp.py``), and
+the providers' webhooks the replies they pass on (``webhook_formats/``).
 """
 
 from __future__ import annotations
