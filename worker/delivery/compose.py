@@ -296,7 +296,7 @@ class Composer:
             to=("", str(test["to"])),
             sender=sender_of(data.from_name, data.from_email, self.sender),
             reply_to=data.reply_to,
-            unsubscribe=self.unsubscribe.url(None, row.key) if marketing else "",
+            unsubscribe=self.unsubscribe.url(None, row.key, data.topic) if marketing else "",
             ref=None,
             now=now,
             subject_prefix="[Test] ",
