@@ -17,6 +17,7 @@ SECTIONS = {
     "contacts": "/contacts",
     "lists": "/lists",
     "messages": "/messages",
+    "forms": "/forms",
     "mailbox": "/mailbox",
     "settings": "/settings",
 }
