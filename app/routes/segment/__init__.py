@@ -7,9 +7,10 @@ A shop's Segment library points ``host`` at ``BASE_URL/segment``; RudderStack's 
 Authentication is HTTP Basic with a Parcours API key as the user name (how both libraries
 send their write key), or ``Bearer <key>``. Like ``/api/v1/events`` these routes are included
 by ``app.main`` ahead of the shared API router and look the key up with the event intake's own
-``ingest_key`` — a read that never holds SQLite's write lock — and count against the key's rate
-limit. Bodies may be gzipped (``gzip_body.py``). The answer is 200 only once everything is
-committed.
+``intake_key`` — remembered keys cost no database session, and a lookup never holds SQLite's
+write lock — and count against the key's rate limit. Bodies may be gzipped (``gzip_body.py``).
+Events are written by the event intake's group writer, with ``/api/v1/events``'s own. The
+answer is 200 only once everything is committed.
 """
 
 from __future__ import annotations
@@ -21,13 +22,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
-from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from app.deps import SessionDep
+from app.deps import session_for
 from app.i18n import speaking
-from app.routes.api.intake import check_rate, ingest_key, read_body, wake_engine
+from app.routes.api.intake import check_rate, event_writer, intake_key, read_body, wake_engine
 from app.routes.segment.answers import SUCCESS, refusal
 from app.services.capture.segment_messages import (
     Message,
@@ -36,8 +36,7 @@ from app.services.capture.segment_messages import (
     parse_single,
 )
 from app.services.capture.segment_people import LateConflict
-from app.services.capture.segment_store import fill_languages, needs_preparing, prepare
-from app.services.contacts.event_groups import GroupWriter
+from app.services.capture.segment_store import needs_preparing, prepare
 from app.services.contacts.events import EventIn, EventsRefused
 
 MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
@@ -66,19 +65,19 @@ class _Refusal(Exception):
         self.response = response
 
 
-async def batch(request: Request, session: SessionDep, background: BackgroundTasks) -> Response:
+async def batch(request: Request, background: BackgroundTasks) -> Response:
     """Segment's batch: `{"batch": [messages], "context"?}`, all or nothing."""
     limit = request.app.state.settings.events_max_batch
-    return await _handle(
-        request, session, background, lambda b, now: parse_batch(b, now, max_messages=limit)
-    )
+
+    def parse(body: bytes, now: datetime) -> list[Message]:
+        return parse_batch(body, now, max_messages=limit)
+
+    return await _handle(request, background, parse)
 
 
 def _single(kind: str) -> Callable[..., Coroutine[Any, Any, Response]]:
-    async def call(request: Request, session: SessionDep, background: BackgroundTasks) -> Response:
-        return await _handle(
-            request, session, background, lambda b, now: [parse_single(kind, b, now)]
-        )
+    async def call(request: Request, background: BackgroundTasks) -> Response:
+        return await _handle(request, background, lambda body, now: [parse_single(kind, body, now)])
 
     call.__name__ = f"segment_{kind}"
     call.__doc__ = f"Segment's `{kind}` call: one message (its `type` may be left out)."
@@ -112,16 +111,17 @@ for _prefix in PREFIXES:
 
 async def _handle(
     request: Request,
-    session: Session,
     background: BackgroundTasks,
     parse: Callable[[bytes, datetime], list[Message]],
 ) -> Response:
     try:
-        key_id = await run_in_threadpool(_authenticate, request, session)
+        key_id = await _authenticate(request)
         await _rate(request, key_id)
         body = await _body(request)
         now = request.app.state.clock.now()
-        await run_in_threadpool(_parse_and_store, request, session, parse, body, now)
+        events, prepared = await run_in_threadpool(_parse_and_prepare, request, parse, body, now)
+        if events:  # committed when this returns; the writer wakes the engine after it
+            await event_writer(request.app).write(events, now, batch=True)
     except _Refusal as refused:
         return refused.response
     except SegmentRefused as refused:
@@ -131,25 +131,24 @@ async def _handle(
     except LateConflict:
         message = "The same person was being created by another call; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})
-    background.add_task(wake_engine, request.app)
+    if prepared:  # contacts created or changed: their events are for the engine too
+        background.add_task(wake_engine, request.app)
     return JSONResponse(SUCCESS)
 
 
-def _authenticate(request: Request, session: Session) -> int:
+async def _authenticate(request: Request) -> int:
     key = _key(request.headers.get("authorization") or "")
     if key:
         try:
-            return ingest_key(request, session, f"Bearer {key}")
+            return await intake_key(request, f"Bearer {key}")
         except HTTPException:
             pass
     message = (
         "Missing or invalid API key. Use a Parcours API key as the write key "
         "(HTTP Basic: the key as user name, no password)."
     )
-    response = refusal(
-        401, "unauthorized", message, headers={"WWW-Authenticate": 'Basic realm="Parcours"'}
-    )
-    raise _Refusal(response)
+    challenge = {"WWW-Authenticate": 'Basic realm="Parcours"'}
+    raise _Refusal(refusal(401, "unauthorized", message, headers=challenge))
 
 
 def _key(authorization: str) -> str:
@@ -185,30 +184,20 @@ async def _body(request: Request) -> bytes:
         raise _Refusal(refusal(413, "payload_too_large", message)) from None
 
 
-def _parse_and_store(
+def _parse_and_prepare(
     request: Request,
-    session: Session,
     parse: Callable[[bytes, datetime], list[Message]],
     body: bytes,
     now: datetime,
-) -> None:
-    """Checks the whole call, then writes it in up to three short transactions (see
-    ``app/services/capture/segment_store.py``); the first is committed before the event writer
-    runs, which may write with another request's session (on SQLite, holding the write lock
-    meanwhile would make the two wait on each other)."""
+) -> tuple[list[EventIn], bool]:
+    """In a worker thread: checks the whole call and, when it names people, links or anonymous
+    ids, writes those in one transaction (``segment_store.prepare``), committed before the
+    events go to the event writer; the events to write, and whether anything was written."""
     with speaking("en"):  # the API's words are English (DESIGN §10)
         messages = parse(body, now)
-        contact_of: dict[int, int] = {}
-        events: list[EventIn] = [m.event for m in messages if m.event is not None]
-        if needs_preparing(messages):
+        if not needs_preparing(messages):
+            return [m.event for m in messages if m.event is not None], False
+        with session_for(request.app) as session:
             prepared = prepare(session, messages, now)
             session.commit()
-            events, contact_of = prepared.events, prepared.contact_of
-        if events:
-            writer: GroupWriter = request.app.state.__dict__.setdefault(
-                "event_writer", GroupWriter()
-            )
-            writer.submit(session, events, now, batch=True)
-        if any(m.language for m in messages):
-            fill_languages(session, messages, contact_of, now)
-            session.commit()
+        return prepared.events, True

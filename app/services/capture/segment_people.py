@@ -43,6 +43,7 @@ class Person:
 
     data: ContactData
     linked: int | None = None  # the contact of the message's anonymousId, if linked
+    language: str | None = None  # context.locale: the contact's language if it has none
 
 
 @dataclass
@@ -65,6 +66,8 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
             data.fields.pop("email")  # someone else's address: not moved, not merged
         if target is None and (data.external_id or data.email):
             target = known.add(_New(new_contact_row(now, external_id=data.external_id)))
+        if person.language and "language" not in data.fields and _language(target) is None:
+            data.fields["language"] = person.language
         if isinstance(target, _New):
             _merge(target, data, suppressed=data.email in erased)
             known.remember(target)
@@ -139,6 +142,12 @@ class _Known:
         if data.external_id is None and data.email is None and linked is not None:
             return self.by_id.get(linked)
         return None
+
+
+def _language(target: Contact | _New | None) -> str | None:
+    if isinstance(target, _New):
+        return target.row["language"]
+    return target.language if target is not None else ""  # nobody: nothing to set
 
 
 def _keys(target: Contact | _New) -> tuple[str | None, str | None]:

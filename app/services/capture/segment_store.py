@@ -5,10 +5,13 @@
    when the call has any; a batch of tracks by userId skips it entirely.
 2. The events themselves go through the event intake's own bulk writer
    (``app/services/contacts/event_groups.py``), de-duplicated by ``messageId``.
-3. ``fill_languages``: ``context.locale`` becomes the language of contacts that have none.
 
-Each step is one transaction the route commits; every step is idempotent, so a call retried
-after a failure between two steps ends in the same state as one that went through at once.
+``context.locale`` becomes the language of a contact that has none on ``identify``, where the
+libraries say who someone is (a track's locale stays in the event's context): setting it from
+every event would cost an UPDATE over every contact of every batch.
+
+Each step is one transaction the route commits; both are idempotent, so a call retried after a
+failure between the two ends in the same state as one that went through at once.
 """
 
 from __future__ import annotations
@@ -17,10 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, update
 from sqlmodel import Session
 
-from app.bulk import among
 from app.services.capture.segment_links import (
     contacts_by_external_id,
     link,
@@ -30,7 +31,6 @@ from app.services.capture.segment_links import (
 )
 from app.services.capture.segment_messages import Message
 from app.services.capture.segment_people import Person, upsert_people
-from app.services.contacts.contacts import ATTRIBUTE_CHANGED, CONTACTS, change_event, record_events
 from app.services.contacts.events import EventIn
 
 
@@ -56,7 +56,11 @@ def prepare(session: Session, messages: Sequence[Message], now: datetime) -> Pre
         message.contact.external_id = message.user_id
     found = upsert_people(
         session,
-        [Person(m.contact, _linked(linked, m)) for m in people if m.contact is not None],
+        [
+            Person(m.contact, _linked(linked, m), m.language if m.kind == "identify" else None)
+            for m in people
+            if m.contact is not None
+        ],
         now,
     )
     contact_of.update({m.index: cid for m, cid in zip(people, found, strict=True) if cid})
@@ -105,38 +109,3 @@ def _linked(linked: dict[str, tuple[int, str | None]], message: Message) -> int 
     if message.user_id or not message.anonymous_id or message.anonymous_id not in linked:
         return None
     return linked[message.anonymous_id][0]
-
-
-def fill_languages(
-    session: Session, messages: Sequence[Message], contact_of: dict[int, int], now: datetime
-) -> bool:
-    """Sets the language of the named contacts that have none; whether any was set."""
-    wanted: dict[str, tuple[set[str], set[int]]] = {}
-    for message in messages:
-        if message.language is None:
-            continue
-        externals, ids = wanted.setdefault(message.language, (set(), set()))
-        if message.index in contact_of:
-            ids.add(contact_of[message.index])
-        elif message.user_id:
-            externals.add(message.user_id)
-    changed: list[dict] = []
-    for language, (externals, ids) in sorted(wanted.items()):
-        who = []
-        if externals:
-            who.append(among(session, CONTACTS.c.external_id, externals))
-        if ids:
-            who.append(among(session, CONTACTS.c.id, ids))
-        if not who:
-            continue
-        statement = (
-            update(CONTACTS)
-            .where(CONTACTS.c.language.is_(None), or_(*who))
-            .values(language=language, updated_at=now)
-            .returning(CONTACTS.c.id)
-        )
-        for cid in session.execute(statement).scalars():
-            properties = {"attribute": "language", "from": None, "to": language}
-            changed.append(change_event(cid, ATTRIBUTE_CHANGED, properties, now))
-    record_events(session, changed)
-    return bool(changed)
