@@ -19,6 +19,8 @@ from app.services.messaging.bounces import SOFT_BOUNCE_LIMIT
 from tests.worker.delivery_kit import add_contact, add_template, drain, outbox, queue, with_settings
 from tests.worker.engine_harness import Engine as Harness
 from tests.worker.test_engine_journeys import graph
+from tests.worker.test_simulation_runs import _answer, _ask, _shop
+from worker.simulation.run import run_simulation
 
 GONE = "550 5.1.1 user unknown"
 FULL = "452 4.2.2 Mailbox full"
@@ -249,3 +251,21 @@ async def test_a_test_send_that_bounces_marks_no_contact(
         "failed": 1
     }
     assert _contact(committed_engine, "lea@example.com").email_status is None
+
+
+def test_a_simulation_skips_bounced_and_complained_addresses_for_the_same_reasons(
+    committed_engine: Engine,
+) -> None:
+    scenario_id = _shop(committed_engine, members=5, joined_lately=0)  # n0 has no consent
+    with session_scope(committed_engine) as session:
+        for email, status in (("n1@example.com", "bounced"), ("n2@example.com", "complained")):
+            contact = session.scalars(select(Contact).where(Contact.email == email)).one()  # type: ignore[arg-type]
+            contact.email_status = status
+    simulation_id = _ask(committed_engine, scenario_id, include_existing=True)
+
+    assert run_simulation(committed_engine, simulation_id) == "done"
+
+    answer = _answer(committed_engine, scenario_id, simulation_id)
+    # Twice each: the welcome email and the tip a day later.
+    assert answer["skipped_reasons"] == {"no_consent": 2, "bounced": 2, "complained": 2}
+    assert answer["nodes"]["hello"]["skipped"] == 3
