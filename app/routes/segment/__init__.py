@@ -29,6 +29,7 @@ from app.deps import session_for
 from app.i18n import speaking
 from app.routes.api.intake import check_rate, event_writer, intake_key, read_body, wake_engine
 from app.routes.segment.answers import SUCCESS, refusal
+from app.services.capture.segment_links import KnownLinks
 from app.services.capture.segment_messages import (
     Message,
     SegmentRefused,
@@ -197,7 +198,9 @@ def _parse_and_prepare(
         messages = parse(body, now)
         if not needs_preparing(messages):
             return [m.event for m in messages if m.event is not None], False
+        known: KnownLinks = request.app.state.__dict__.setdefault("segment_links", KnownLinks())
         with session_for(request.app) as session:
-            prepared = prepare(session, messages, now)
+            events, links = prepare(session, messages, now, known)
             session.commit()
-        return prepared.events, True
+        known.put(links)
+        return events, True

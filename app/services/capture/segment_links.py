@@ -9,6 +9,7 @@ healed by the visitor's next message.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,31 @@ from app.services.contacts.events import EventIn, insert_contacts
 
 LINKS = SQLModel.metadata.tables["anonymous_links"]
 WAITING = SQLModel.metadata.tables["anonymous_events"]
+
+
+class KnownLinks:
+    """The links this process read or wrote lately, so a browser's every message (which names
+    both its userId and its anonymousId) costs no lookup once its link is known. Kept for
+    ``ttl`` seconds: a link moved meanwhile by another process is seen within that time."""
+
+    def __init__(self, ttl: float = 60.0, size: int = 100_000) -> None:
+        self.ttl, self.size = ttl, size
+        self._links: dict[str, tuple[float, tuple[int, str | None]]] = {}
+
+    def get(self, anonymous_ids: Iterable[str]) -> dict[str, tuple[int, str | None]]:
+        moment = time.monotonic()
+        found = {}
+        for anonymous_id in anonymous_ids:
+            hit = self._links.get(anonymous_id)
+            if hit is not None and hit[0] > moment:
+                found[anonymous_id] = hit[1]
+        return found
+
+    def put(self, links: dict[str, tuple[int, str | None]]) -> None:
+        if len(self._links) + len(links) > self.size:
+            self._links.clear()  # simpler than an LRU, and a miss only costs one lookup
+        until = time.monotonic() + self.ttl
+        self._links.update({a: (until, link) for a, link in links.items()})
 
 
 def linked_contacts(

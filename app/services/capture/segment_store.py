@@ -17,12 +17,12 @@ failure between the two ends in the same state as one that went through at once.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session
 
 from app.services.capture.segment_links import (
+    KnownLinks,
     contacts_by_external_id,
     link,
     linked_contacts,
@@ -34,35 +34,22 @@ from app.services.capture.segment_people import Person, upsert_people
 from app.services.contacts.events import EventIn
 
 
-@dataclass
-class Prepared:
-    events: list[EventIn]  # for the event writer
-    contact_of: dict[int, int]  # message index -> contact id, where step 1 found it
-
-
 def needs_preparing(messages: Sequence[Message]) -> bool:
     return any(m.anonymous_id or m.contact is not None or m.kind == "alias" for m in messages)
 
 
-def prepare(session: Session, messages: Sequence[Message], now: datetime) -> Prepared:
-    anonymous = {m.anonymous_id for m in messages if m.anonymous_id}
-    linked = linked_contacts(
-        session, anonymous | {m.previous_id for m in messages if m.previous_id}
-    )
+def prepare(
+    session: Session, messages: Sequence[Message], now: datetime, known: KnownLinks
+) -> tuple[list[EventIn], dict[str, tuple[int, str | None]]]:
+    """Writes the call's people, links and waiting events: the events left to store, and the
+    links of the call (for ``known``, once committed)."""
+    named = {m.anonymous_id for m in messages if m.anonymous_id}
+    named |= {m.previous_id for m in messages if m.previous_id}
+    remembered = known.get(named)
+    linked = remembered | linked_contacts(session, named - remembered.keys())
     contact_of: dict[int, int] = {}
     people = [m for m in messages if m.contact is not None]
-    for message in people:
-        assert message.contact is not None
-        message.contact.external_id = message.user_id
-    found = upsert_people(
-        session,
-        [
-            Person(m.contact, _linked(linked, m), m.language if m.kind == "identify" else None)
-            for m in people
-            if m.contact is not None
-        ],
-        now,
-    )
+    found = upsert_people(session, [_person(m, linked) for m in people], now)
     contact_of.update({m.index: cid for m, cid in zip(people, found, strict=True) if cid})
     wanted = {
         m.user_id
@@ -75,18 +62,19 @@ def prepare(session: Session, messages: Sequence[Message], now: datetime) -> Pre
         )
     }
     by_external = contacts_by_external_id(session, wanted, now) if wanted else {}
-    new_links: dict[str, int] = {}
+    new_links: dict[str, tuple[int, str | None]] = {}
     for message in messages:
         cid = contact_of.get(message.index) or by_external.get(message.user_id or "")
         if cid is None:
             continue
-        contact_of[message.index] = cid
         for anonymous_id in (message.anonymous_id, message.previous_id):
             if anonymous_id and linked.get(anonymous_id, (0, None))[0] != cid:
-                new_links[anonymous_id] = cid
-    link(session, new_links, now)
-    links = {a: cid for a, (cid, _) in linked.items()} | new_links
-    move_waiting(session, links, now)
+                new_links[anonymous_id] = (cid, message.user_id)
+    link(session, {a: cid for a, (cid, _) in new_links.items()}, now)
+    linked |= new_links
+    links = {a: cid for a, (cid, _) in linked.items()}
+    # What waits under ids remembered as linked was moved when they were: not looked for again.
+    move_waiting(session, {a: c for a, c in links.items() if a not in remembered}, now)
     events: list[EventIn] = []
     waiting: list[tuple[str, EventIn]] = []
     for message in messages:
@@ -97,12 +85,18 @@ def prepare(session: Session, messages: Sequence[Message], now: datetime) -> Pre
             events.append(event)
         elif message.anonymous_id in links:
             contact_id = links[message.anonymous_id]
-            contact_of[message.index] = contact_id
             events.append(event.model_copy(update={"contact_id": contact_id}))
         elif message.anonymous_id:
             waiting.append((message.anonymous_id, event))
     wait(session, waiting, now)
-    return Prepared(events=events, contact_of=contact_of)
+    return events, linked
+
+
+def _person(message: Message, linked: dict[str, tuple[int, str | None]]) -> Person:
+    assert message.contact is not None
+    message.contact.external_id = message.user_id
+    language = message.language if message.kind == "identify" else None
+    return Person(message.contact, _linked(linked, message), language)
 
 
 def _linked(linked: dict[str, tuple[int, str | None]], message: Message) -> int | None:
