@@ -87,16 +87,18 @@ def _single(kind: str) -> Callable[..., Coroutine[Any, Any, Response]]:
 
 for _prefix in PREFIXES:
     documented = _prefix == PREFIXES[0]
-    router.add_api_route(
-        f"{_prefix}/batch",
-        batch,
-        methods=["POST"],
-        responses=DOCUMENTED,  # type: ignore[arg-type]
-        openapi_extra=BODY,
-        include_in_schema=documented,
-        name=f"segment_batch{'' if documented else '_v1'}",
-        summary="Segment / RudderStack batch",
-    )
+    # /import: the batch's older name, still used by Segment's Ruby and Java libraries.
+    for _name in ("batch", "import"):
+        router.add_api_route(
+            f"{_prefix}/{_name}",
+            batch,
+            methods=["POST"],
+            responses=DOCUMENTED,  # type: ignore[arg-type]
+            openapi_extra=BODY,
+            include_in_schema=documented and _name == "batch",
+            name=f"segment_{_name}{'' if documented else '_v1'}",
+            summary="Segment / RudderStack batch",
+        )
     for _kind in SINGLE_CALLS:
         router.add_api_route(
             f"{_prefix}/{_kind}",
