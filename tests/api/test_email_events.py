@@ -212,6 +212,19 @@ def test_odd_bodies_get_a_4xx(api: TestClient) -> None:  # noqa: F811
     )
 
 
+def test_message_ids_that_cannot_be_ours_are_ignored_whatever_they_hold(
+    api: TestClient,  # noqa: F811
+) -> None:
+    odd = ["<%00@testserver>", "%ZZ@x", "@testserver", "<>", "x" * 998, "<a%0Ab@testserver>"]
+
+    answer = api.post(
+        "/api/v1/email-events", json=[{"type": "bounce", "message_id": m} for m in odd]
+    )
+
+    assert answer.status_code == 200
+    assert answer.json()["ignored"] == len(odd)
+
+
 def test_the_api_needs_a_key(client: TestClient) -> None:
     assert (
         client.post("/api/v1/email-events", json={"type": "bounce", "email": "a@b.ex"}).status_code

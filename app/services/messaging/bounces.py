@@ -158,10 +158,27 @@ def delivery_results(
     refusals mark them bounced, ``soft`` ones are sends given up on (counted), ``delivered``
     contacts got a message through (their count starts again)."""
     delivered = set(delivered) - {m.contact_id for m in soft}
-    if delivered:
+    # Whose soft count starts again: read without a lock first, as it is nearly always nobody.
+    to_reset = (
+        set(
+            session.execute(
+                select(CONTACTS.c.id).where(
+                    among(session, CONTACTS.c.id, delivered), CONTACTS.c.email_soft_bounces > 0
+                )
+            ).scalars()
+        )
+        if delivered
+        else set()
+    )
+    involved = to_reset | {m.contact_id for m in soft} | {m.contact_id for m in hard}
+    if not involved:
+        return
+    # Every row this write changes, locked once and in id order (as the engine locks them).
+    _locked(session, involved)
+    if to_reset:
         session.execute(
             update(CONTACTS)
-            .where(among(session, CONTACTS.c.id, delivered), CONTACTS.c.email_soft_bounces > 0)
+            .where(among(session, CONTACTS.c.id, to_reset), CONTACTS.c.email_soft_bounces > 0)
             .values(email_soft_bounces=0)
         )
     marks = list(hard) + _count_soft(session, soft, now)

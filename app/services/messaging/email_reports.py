@@ -56,7 +56,9 @@ def outbox_key(message_id: str) -> str | None:
     value = message_id.strip().removeprefix("<").removesuffix(">")
     local, at, _host = value.rpartition("@")
     key = unquote(local) if at else ""
-    return key if key and len(key) <= KEY_LENGTH else None
+    if not key or len(key) > KEY_LENGTH or not key.isprintable():
+        return None  # ours are printable; "%00" would reach PostgreSQL as a NUL and fail there
+    return key
 
 
 @dataclass(frozen=True)
