@@ -106,3 +106,14 @@ def test_editing_the_email_by_hand_clears_the_bounce(
         0,
     )
     assert "This address bounced" not in logged_in.client.get(f"/contacts/{contact_id}").text
+
+
+def test_the_contacts_list_marks_a_bounced_address(
+    api: TestClient,  # noqa: F811
+    logged_in: Browser,
+) -> None:
+    _bounced(api)
+
+    listing = logged_in.client.get("/contacts")
+
+    assert 'data-testid="email-bounced"' in listing.text
