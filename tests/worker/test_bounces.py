@@ -131,6 +131,27 @@ async def test_a_hard_bounce_marks_the_address_and_it_is_never_tried_again(
     assert len(_events(committed_engine, "email_bounced")) == 1  # marked once
 
 
+async def test_a_contact_who_complained_gets_transactional_emails_and_no_marketing(
+    committed_engine: Engine, settings: Settings, server: tuple[Refusing, str]
+) -> None:
+    handler, url = server
+    clock = FrozenClock()
+    with session_scope(committed_engine) as session:
+        add_template(session)
+        add_template(session, "receipt", purpose="transactional")
+        angry = add_contact(session, email="angry@example.com", email_status="complained")
+        queue(session, clock, angry, key="offer")
+        queue(session, clock, angry, key="receipt", payload={"message": "receipt"})
+
+    outcome = await drain(committed_engine, clock, with_settings(settings, smtp_url=url))
+
+    assert outcome == {"skipped": 1, "sent": 1}
+    rows = outbox(committed_engine)
+    assert rows["offer"].last_error == "Not sent: the contact marked an email as spam."
+    assert rows["receipt"].status == "sent"
+    assert handler.delivered == ["angry@example.com"]
+
+
 async def test_a_scenario_skips_a_bounced_address_at_the_block_and_says_why(
     committed_engine: Engine, settings: Settings, server: tuple[Refusing, str]
 ) -> None:
