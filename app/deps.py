@@ -126,7 +126,7 @@ async def csrf_protect(request: Request) -> None:
 
     htmx sends it as a header (set once on <body>); plain forms as a hidden field.
     """
-    if request.method in SAFE_METHODS or request.url.path.startswith(CSRF_EXEMPT_PREFIXES):
+    if request.method in SAFE_METHODS or request.scope["path"].startswith(CSRF_EXEMPT_PREFIXES):
         return
     expected = request.session.get("csrf")
     given = request.headers.get(CSRF_HEADER)

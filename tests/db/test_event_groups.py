@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import threading
+import asyncio
 from datetime import UTC, datetime
 
 import pytest
@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from app.models import Contact, Event
 from app.services.contacts.event_groups import GroupWriter
-from app.services.contacts.events import EventIn, EventsRefused, Ingested
+from app.services.contacts.events import EventIn, EventsRefused
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -29,10 +29,10 @@ def events(prefix: str, n: int) -> list[EventIn]:
     ]
 
 
-def test_requests_queued_together_share_one_commit_and_a_bad_one_fails_alone(
+async def test_requests_queued_together_share_one_commit_and_a_bad_one_fails_alone(
     committed_engine: Engine,
 ) -> None:
-    writer = GroupWriter()
+    writer = GroupWriter(lambda: Session(committed_engine, expire_on_commit=False))
     commits: list[int] = []
 
     def count_commit(_connection: object) -> None:
@@ -41,28 +41,14 @@ def test_requests_queued_together_share_one_commit_and_a_bad_one_fails_alone(
     event.listen(committed_engine, "commit", count_commit)
     bad = [EventIn.model_validate({"name": "login", "contact_id": 999_999})]
     requests = {"a": events("a", 3), "b": events("b", 2), "bad": bad, "c": events("c", 1)}
-    results: dict[str, Ingested | Exception] = {}
 
-    def submit(name: str) -> None:
-        with Session(committed_engine) as session:
-            try:
-                results[name] = writer.submit(session, requests[name], NOW, batch=True)
-            except EventsRefused as refused:
-                results[name] = refused
-
-    # Hold the write lock while the four requests queue up, as a busy writer would.
-    writer._write_lock.acquire()
-    threads = [threading.Thread(target=submit, args=(name,)) for name in requests]
-    for thread in threads:
-        thread.start()
-    queued = threading.Event()
-    while not queued.wait(0.005):
-        if len(writer._queue) == len(requests):
-            queued.set()
-    writer._write_lock.release()
-    for thread in threads:
-        thread.join(timeout=20)
+    # The four are queued before the writer first runs (tasks start in the order made).
+    answers = await asyncio.gather(
+        *(writer.write(batch, NOW, batch=True) for batch in requests.values()),
+        return_exceptions=True,
+    )
     event.remove(committed_engine, "commit", count_commit)
+    results = dict(zip(requests, answers, strict=True))
 
     assert isinstance(results["bad"], EventsRefused)
     assert results["a"].ids == ["a-0", "a-1", "a-2"]  # type: ignore[union-attr]
@@ -74,24 +60,45 @@ def test_requests_queued_together_share_one_commit_and_a_bad_one_fails_alone(
         assert session.execute(select(func.count()).select_from(Contact)).scalar() == 3
 
 
-def test_a_lone_request_is_written_at_once(committed_engine: Engine) -> None:
-    writer = GroupWriter()
-    with Session(committed_engine) as session:
-        stored = writer.submit(session, events("solo", 2), NOW, batch=False)
+async def test_a_lone_request_is_written_at_once(committed_engine: Engine) -> None:
+    writer = GroupWriter(lambda: Session(committed_engine, expire_on_commit=False))
+    stored = await writer.write(events("solo", 2), NOW, batch=False)
 
     assert stored.ids == ["solo-0", "solo-1"]
     with Session(committed_engine) as session:
         assert session.execute(select(func.count()).select_from(Event)).scalar() == 3
 
 
-def test_a_lone_bad_request_gets_the_single_event_refusal(committed_engine: Engine) -> None:
-    writer = GroupWriter()
+async def test_a_lone_bad_request_gets_the_single_event_refusal(committed_engine: Engine) -> None:
+    writer = GroupWriter(lambda: Session(committed_engine, expire_on_commit=False))
     bad = [EventIn.model_validate({"name": "login", "contact_id": 424242})]
 
-    with Session(committed_engine) as session, pytest.raises(EventsRefused) as refused:
-        writer.submit(session, bad, NOW, batch=False)
+    with pytest.raises(EventsRefused) as refused:
+        await writer.write(bad, NOW, batch=False)
 
     assert refused.value.detail() == {
         "message": "The event was refused; nothing was stored.",
         "errors": [{"field": "contact_id", "reason": "there is no contact with id 424242"}],
     }
+
+
+async def test_a_burst_is_written_in_groups_of_bounded_size_and_each_is_answered(
+    committed_engine: Engine,
+) -> None:
+    writer = GroupWriter(lambda: Session(committed_engine, expire_on_commit=False))
+    woken: list[int] = []
+
+    async def wake() -> None:
+        woken.append(1)
+
+    writer.after_commit = wake
+    burst = [events(f"burst{n}", 1000) for n in range(7)]  # 7,000 events: two groups at least
+
+    answers = await asyncio.gather(*(writer.write(b, NOW, batch=True) for b in burst))
+    await asyncio.sleep(0)  # the wake-up calls are not awaited by the writer
+
+    assert [len(a.ids) for a in answers] == [1000] * 7
+    assert len(woken) >= 2
+    with Session(committed_engine) as session:
+        stored = select(func.count()).where(Event.name == "page_view")
+        assert session.execute(stored).scalar() == 7000

@@ -13,15 +13,19 @@ import math
 import time
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, status
+from fastapi import FastAPI, Header, HTTPException, Request, status
 from pydantic import BaseModel
 from sqlalchemy import Engine
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.db import READ_ONLY
-from app.deps import ApiKeyDep, SessionDep
+from app.deps import ApiKeyDep, SessionDep, session_for
 from app.inputs import plain_digits
+from app.routes.api.key_budget import KeyBudgets
 from app.security import hash_api_key
 from app.services.account.api_keys import find_active_key
+from app.services.contacts.event_groups import GroupWriter
 
 log = logging.getLogger("parcours.intake")
 ENGINE_TASK = "match_triggers"
@@ -69,9 +73,14 @@ def client_address(request: Request) -> str:
 
 
 async def check_rate(request: Request, bucket: str) -> None:
+    """Counts the request against the API key's budget (``key_budget``); 429 past it."""
     settings = request.app.state.settings
     limit, window = settings.api_rate_limit, settings.api_rate_limit_window_seconds
-    retry_after = await over_budget(request, bucket, limit, window)
+    state = request.app.state
+    budgets = getattr(state, "key_budgets", None)
+    if budgets is None:
+        budgets = state.key_budgets = KeyBudgets(state.queue.redis)
+    retry_after = await budgets.over(bucket, limit, window, state.clock.now().timestamp())
     if retry_after is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
@@ -93,29 +102,59 @@ def ingest_key(
     session: SessionDep,
     authorization: Annotated[str | None, Header()] = None,
 ) -> int:
-    """The id of the caller's API key, for the event endpoints (their hot path).
+    """The id of the caller's API key, looked up in ``session`` unless remembered.
 
     Unlike the shared ``get_api_key`` it never holds SQLite's write lock: the lookup runs in a
     deferred (read) transaction that ends at once, and a known key is remembered for
     ``KEY_CACHE_SECONDS`` (so a revoked key stops working within that time here).
     """
+    token = _bearer(authorization)
+    key_id = _remembered(request, token)
+    if key_id is None:
+        key_id = _look_up(request, session, token)
+    return key_id
+
+
+async def intake_key(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> int:
+    """``ingest_key`` for the event endpoints' hot path: a remembered key costs no database
+    session and no thread; only a lookup does."""
+    token = _bearer(authorization)
+    key_id = _remembered(request, token)
+    if key_id is not None:
+        return key_id
+
+    def look_up() -> int:
+        with session_for(request.app) as session:
+            return _look_up(request, session, token)
+
+    return await run_in_threadpool(look_up)
+
+
+def _bearer(authorization: str | None) -> str:
     scheme, _, token = (authorization or "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _unauthorized()
+    return token
+
+
+def _remembered(request: Request, token: str) -> int | None:
     cache: dict[str, tuple[float, int]] = request.app.state.__dict__.setdefault("key_cache", {})
-    digest = hash_api_key(token)
-    moment = time.monotonic()
-    hit = cache.get(digest)
-    if hit is not None and hit[0] > moment:
-        return hit[1]
+    hit = cache.get(hash_api_key(token))
+    return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
+
+def _look_up(request: Request, session: Session, token: str) -> int:
     if isinstance(session.get_bind(), Engine) and not session.in_transaction():
         session.connection(execution_options={READ_ONLY: True})
     key = find_active_key(session, token)
     session.commit()
     if key is None or key.id is None:
         raise _unauthorized()
-    cache[digest] = (moment + KEY_CACHE_SECONDS, key.id)
+    cache: dict[str, tuple[float, int]] = request.app.state.__dict__.setdefault("key_cache", {})
+    cache[hash_api_key(token)] = (time.monotonic() + KEY_CACHE_SECONDS, key.id)
     return key.id
 
 
@@ -127,8 +166,21 @@ def _unauthorized() -> HTTPException:
     )
 
 
-async def ingest_rate_limit(request: Request, key_id: Annotated[int, Depends(ingest_key)]) -> None:
+async def ingest_rate_limit(request: Request) -> None:
+    """The event endpoints' key and budget. It reads the header itself, with no parameters
+    for FastAPI to extract and validate: on the hot path that work cost more than the check."""
+    key_id = await intake_key(request, request.headers.get("authorization"))
     await check_rate(request, f"key:{key_id}")
+
+
+def event_writer(app: FastAPI) -> GroupWriter:
+    """The process's event writer (group commit), waking the engine after each commit."""
+    writer: GroupWriter | None = getattr(app.state, "event_writer", None)
+    if writer is None:
+        writer = app.state.event_writer = GroupWriter(
+            lambda: session_for(app), after_commit=lambda: wake_engine(app)
+        )
+    return writer
 
 
 async def read_body(request: Request, limit: int) -> bytes:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlmodel import Session, SQLModel, col
 
+from app.bulk import rows_where_in
 from app.i18n import _
 from app.models import Contact, Suppression
 from app.services.contacts.fields import ContactData, email_hash
@@ -36,11 +37,16 @@ SCORE_CHANGED = "score_changed"
 LIST_ADDED = "list_added"
 LIST_REMOVED = "list_removed"
 CONSENT_CHANGED = "consent_changed"
-CHUNK = 500
 # What Parcours records about its own emails (app/services/messaging/tracking.py,
 # unsubscribe.py): the
 # open and click rates and the scenarios that wait for them must only count real ones.
-EMAIL_EVENTS = frozenset({"email_opened", "email_clicked", "email_unsubscribed"})
+# Bounces and complaints (messaging/bounces.py) are Parcours's to record too.
+EMAIL_EVENTS = frozenset(
+    {"email_opened", "email_clicked", "email_unsubscribed", "email_bounced", "email_complained"}
+)
+# What the signup forms record (app/services/capture/optin.py): a scenario started by a
+# confirmed opt-in must only ever be started by one.
+FORM_EVENTS = frozenset({"form_submitted", "optin_confirmed"})
 # Names clients may not send (compared in lower case, so Email_Opened is refused too).
 RESERVED_EVENTS = (
     frozenset(
@@ -54,6 +60,7 @@ RESERVED_EVENTS = (
         }
     )
     | EMAIL_EVENTS
+    | FORM_EVENTS
 )
 
 
@@ -107,12 +114,8 @@ def new_contact_row(now: datetime, **values: Any) -> dict[str, Any]:
 
 def contact_ids_by(session: Session, column: Any, values: Iterable[Any]) -> dict[Any, int]:
     """value -> contact id, for the values of ``column`` (email, external_id, id) that exist."""
-    values = list(values)
-    found: dict[Any, int] = {}
-    for start in range(0, len(values), CHUNK):
-        query = select(column, CONTACTS.c.id).where(column.in_(values[start : start + CHUNK]))
-        found.update({value: cid for value, cid in session.execute(query)})
-    return found
+    found = rows_where_in(session, CONTACTS, column.name, list(values), (column.name, "id"))
+    return {value: cid for value, cid in found}
 
 
 def is_suppressed(session: Session, email: str | None) -> bool:
@@ -239,6 +242,11 @@ def apply_changes(
             raise Invalid("A contact without an external_id must keep an email address.")
         setattr(contact, name, value)
         changed.append(name)
+        if name == "email":
+            # A new address has not bounced: what the old one did is forgotten (bounces.py).
+            contact.email_status = contact.email_status_reason = None
+            contact.email_status_at = None
+            contact.email_soft_bounces = 0
         if name == "score":
             events.append(change_event(contact.id, SCORE_CHANGED, {"from": old, "to": value}, now))
         else:

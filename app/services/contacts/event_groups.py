@@ -1,23 +1,27 @@
 """Group commit for event intake: requests that arrive together are written together.
 
-Each request's thread queues its events and then waits for the write lock. The thread that
-gets the lock (the leader) takes everything queued so far, writes it with its own session in
-one transaction and commits; the others find their events already stored and answer at once.
-Under load many requests share one commit (the cost that dominates single-event intake), while
-a lone request is written alone with no added delay. Every request is still answered only after
-its own events are committed, and stays all-or-nothing: a request naming an unknown contact id
-fails alone, and if the group's write fails, each request is written again on its own.
+A request hands its checked events to the process's writer and waits. The writer takes
+everything queued so far, writes it in one transaction in a worker thread and commits, then
+answers every request of the group; what arrived meanwhile is the next group. Under load many
+requests share one commit and one thread hop (the costs that dominated single-event intake),
+while a lone request is written at once with no added delay. Every request is still answered
+only after its own events are committed, and stays all-or-nothing: a request naming an unknown
+contact id fails alone, and if the group's write fails, each request is written again on its
+own. The writer owns its transactions, as a route owns a request's.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Coroutine, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.services.contacts.events import (
     EventIn,
@@ -29,73 +33,117 @@ from app.services.contacts.events import (
 
 log = logging.getLogger("parcours.events")
 
+# Events per transaction at most: a burst of batches is written as several groups rather than
+# one long transaction that would keep the database's write lock for seconds.
+GROUP_EVENTS = 5_000
+
 
 @dataclass
 class _Request:
     events: Sequence[EventIn]
     batch: bool
-    done: bool = False
+    now: datetime
+    answer: asyncio.Future[Ingested] = field(repr=False)
+    # Noted by the worker thread; futures belong to the event loop, which hands these over.
     result: Ingested | None = None
-    error: Exception | None = None
+    error: BaseException | None = None
+
+    def settle(self) -> None:
+        if self.answer.done():
+            return
+        if self.error is not None:
+            self.answer.set_exception(self.error)
+        elif self.result is not None:
+            self.answer.set_result(self.result)
+        else:
+            self.answer.set_exception(RuntimeError("the event writer stopped before writing"))
 
 
 class GroupWriter:
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        open_session: Callable[[], AbstractContextManager[Session]],
+        after_commit: Callable[[], Coroutine[Any, Any, None]] | None = None,
+    ) -> None:
+        self.open_session = open_session
+        self.after_commit = after_commit
         self._queue: list[_Request] = []
-        self._queue_lock = threading.Lock()
-        self._write_lock = threading.Lock()
+        self._draining: asyncio.Task[None] | None = None
+        self._waking: set[asyncio.Task[None]] = set()
 
-    def submit(
-        self, session: Session, events: Sequence[EventIn], now: datetime, *, batch: bool
-    ) -> Ingested:
+    async def write(self, events: Sequence[EventIn], now: datetime, *, batch: bool) -> Ingested:
         """Stores the events (committed when this returns); raises what ``ingest`` raises."""
-        mine = _Request(events, batch)
-        with self._queue_lock:
-            self._queue.append(mine)
-        with self._write_lock:
-            if not mine.done:
-                with self._queue_lock:
-                    group, self._queue = self._queue, []
-                self._write(session, group, now)
-        if mine.error is not None:
-            raise mine.error
-        assert mine.result is not None
-        return mine.result
+        mine = _Request(events, batch, now, asyncio.get_running_loop().create_future())
+        self._queue.append(mine)
+        if self._draining is None:
+            self._draining = asyncio.create_task(self._drain())
+        # Shielded: a caller that goes away does not cancel the group's write for the others.
+        return await asyncio.shield(mine.answer)
 
-    def _write(self, session: Session, group: list[_Request], now: datetime) -> None:
+    async def _drain(self) -> None:
         try:
-            valid = []
-            for request in group:
+            while self._queue:
+                group = self._next_group()
                 try:
-                    check_contacts(session, request.events, batch=request.batch)
-                    valid.append(request)
-                except EventsRefused as refused:
-                    request.error = refused
-            if valid:
-                stored = write_events(session, [e for r in valid for e in r.events], now)
-                session.commit()
-                start = 0
-                for request in valid:
-                    end = start + len(request.events)
-                    request.result = Ingested(ids=stored.ids[start:end], contacts_created=0)
-                    start = end
-        except Exception as error:
-            session.rollback()
-            if len(group) == 1:
-                group[0].error = error
-            else:  # write each request on its own, so a failure stays with its request
+                    await run_in_threadpool(self._write, group)
+                finally:
+                    for request in group:
+                        request.settle()
+                if self.after_commit is not None:
+                    # Not awaited: the next group need not wait for the engine's wake-up call.
+                    task = asyncio.create_task(self.after_commit())
+                    self._waking.add(task)
+                    task.add_done_callback(self._waking.discard)
+        finally:
+            self._draining = None
+            if self._queue:  # left by a write that failed outright: keep answering
+                self._draining = asyncio.create_task(self._drain())
+
+    def _next_group(self) -> list[_Request]:
+        group: list[_Request] = []
+        size = 0
+        while self._queue and (not group or size + len(self._queue[0].events) <= GROUP_EVENTS):
+            request = self._queue.pop(0)
+            group.append(request)
+            size += len(request.events)
+        return group
+
+    def _write(self, group: list[_Request]) -> None:
+        """In a worker thread: the group's events in one transaction."""
+        with self.open_session() as session:
+            try:
+                valid = []
+                for request in group:
+                    try:
+                        check_contacts(session, request.events, batch=request.batch)
+                        valid.append(request)
+                    except EventsRefused as refused:
+                        request.error = refused
+                if valid:
+                    everything = [e for r in valid for e in r.events]
+                    stored = write_events(session, everything, group[0].now)
+                    session.commit()
+                    start = 0
+                    for request in valid:
+                        end = start + len(request.events)
+                        request.result = Ingested(ids=stored.ids[start:end], contacts_created=0)
+                        start = end
+            except Exception as error:
+                session.rollback()
+                if len(group) == 1:
+                    group[0].error = error
+                    return
+                # Written again one by one, so that a failure stays with its own request.
                 log.warning("group write failed; writing its %s requests one by one", len(group))
                 for request in group:
                     if request.error is None:
-                        self._write_alone(session, request, now)
-        finally:
-            for request in group:
-                request.done = True
+                        self._write_alone(session, request)
 
-    def _write_alone(self, session: Session, request: _Request, now: datetime) -> None:
+    @staticmethod
+    def _write_alone(session: Session, request: _Request) -> None:
         try:
             check_contacts(session, request.events, batch=request.batch)
-            request.result = write_events(session, request.events, now)
+            request.result = write_events(session, request.events, request.now)
             session.commit()
         except Exception as error:
             session.rollback()

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from app.bulk import insert_missing_rows
 from app.inputs import Int32
 from app.services.contacts.contacts import (
     CONTACT_CREATED,
@@ -326,7 +327,7 @@ def write_events(session: Session, events: Sequence[EventIn], now: datetime) -> 
                 "processed_at": None,
             }
         )
-    _insert_ignoring(session, EVENTS, rows, "uid")
+    insert_missing_rows(session, EVENTS, rows, unique=["uid"])
     return Ingested(ids=ids, contacts_created=len(created))
 
 
@@ -394,10 +395,3 @@ def insert_contacts(session: Session, rows: list[dict[str, Any]], column: Any) -
     """Inserts the rows whose ``column`` value is free: that value -> new id, for each one."""
     statement = _insert_statement(session, CONTACTS, column.name).returning(column, CONTACTS.c.id)
     return {value: cid for value, cid in session.execute(statement, rows)}
-
-
-def _insert_ignoring(
-    session: Session, table: Any, rows: list[dict[str, Any]], conflict_column: str
-) -> None:
-    if rows:
-        session.execute(_insert_statement(session, table, conflict_column), rows)
