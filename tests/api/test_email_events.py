@@ -230,3 +230,11 @@ def test_the_api_needs_a_key(client: TestClient) -> None:
         client.post("/api/v1/email-events", json={"type": "bounce", "email": "a@b.ex"}).status_code
         == 401
     )
+
+
+def test_clients_may_not_send_bounce_or_complaint_events_of_their_own(
+    api: TestClient,  # noqa: F811
+) -> None:
+    for name in ("email_bounced", "Email_Complained"):
+        sent = api.post("/api/v1/events", json={"name": name, "contact": {"email": "a@b.ex"}})
+        assert sent.status_code == 422

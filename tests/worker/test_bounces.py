@@ -15,6 +15,7 @@ from app.clock import FrozenClock
 from app.config import Settings
 from app.db import session_scope
 from app.models import Contact, Event, StepLog
+from app.services.messaging import not_sent
 from app.services.messaging.bounces import SOFT_BOUNCE_LIMIT
 from tests.worker.delivery_kit import add_contact, add_template, drain, outbox, queue, with_settings
 from tests.worker.engine_harness import Engine as Harness
@@ -173,6 +174,8 @@ async def test_a_scenario_skips_a_bounced_address_at_the_block_and_says_why(
         assert harness.sent()[-1][2] == "cart"  # the first send only: nothing new queued
         step = session.scalars(select(StepLog).where(StepLog.node_id == "send")).one()  # type: ignore[arg-type]
         assert step.detail["text"] == "address bounced → not sent"
+        # Counted as not sent, with its own reason, in the block's statistics.
+        assert not_sent.by_block(session, scenario.id) == [not_sent.NotSent("send", "bounced", 1)]  # type: ignore[arg-type]
         session.rollback()
 
 
