@@ -20,6 +20,7 @@ from app.models import (
     MessageTemplate,
     OutboxMessage,
 )
+from app.services.messaging.tracking import SendRef, Tracker
 from app.services.scenarios import scenarios
 from tests.api.forms_kit import CONSENT, confirmation_links, make_form, path_of
 from tests.worker.engine_harness import Engine
@@ -317,3 +318,17 @@ def test_clients_cannot_send_the_forms_events_themselves(client: TestClient, api
     for name in ("optin_confirmed", "Form_Submitted"):
         body = {"name": name, "contact": {"email": "lea@example.com"}}
         assert client.post("/api/v1/events", json=body, headers=headers).status_code == 422
+
+
+def test_the_confirmation_link_is_not_click_tracked_so_its_token_stays_out_of_the_history() -> None:
+    tracker = Tracker("https://parcours.example", "secret-" + "x" * 40)
+    ref = SendRef("form-confirmation:1:ab", 1, "signup-confirmation")
+    html = (
+        '<a href="https://parcours.example/f/confirm/TOKEN">Yes</a>'
+        '<a href="https://shop.example/">Shop</a>'
+    )
+
+    tracked = tracker.track_html(html, ref)
+
+    assert 'href="https://parcours.example/f/confirm/TOKEN"' in tracked
+    assert 'href="https://shop.example/"' not in tracked

@@ -35,6 +35,8 @@ CONTACTS = SQLModel.metadata.tables["contacts"]
 # href="..." or href='...' inside an <a> tag.
 _LINK = re.compile(r"""(<a\b[^>]*?\bhref\s*=\s*)(["'])(.*?)\2""", re.IGNORECASE | re.DOTALL)
 _BODY_END = re.compile(r"</body\s*>", re.IGNORECASE)
+# Our own links that are not tracked (see ``Tracker.track_html``).
+SECRET_LINK_PATHS = ("/f/confirm/",)
 
 
 @dataclass(frozen=True)
@@ -92,9 +94,13 @@ class Tracker:
         """Links through the click redirect (except ``keep``: the unsubscribe link), plus the
         open pixel at the end of the body."""
 
+        # A link holding a one-time secret (a signup confirmation, /f/confirm/<token>) is
+        # left as it is: its click would keep the secret in the contact's history.
+        secret = tuple(self.base_url + path for path in SECRET_LINK_PATHS)
+
         def rewrite(match: re.Match[str]) -> str:
             url = _unescape_attr(match.group(3)).strip()
-            if not _is_web_url(url) or url in keep:
+            if not _is_web_url(url) or url in keep or url.startswith(secret):
                 return match.group(0)
             tracked = self.click_url(ref, url)
             return f"{match.group(1)}{match.group(2)}{tracked}{match.group(2)}"
