@@ -39,6 +39,7 @@ from app.services.capture.segment_messages import (
 from app.services.capture.segment_people import LateConflict
 from app.services.capture.segment_store import needs_preparing, prepare
 from app.services.contacts.events import EventIn, EventsRefused
+from app.services.errors import ServiceError
 
 MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
 SINGLE_CALLS = ("identify", "track", "page", "screen", "group", "alias")
@@ -131,6 +132,8 @@ async def _handle(
         return refusal(400, "invalid_request", refused.message, refused.errors)
     except EventsRefused as refused:  # a contact deleted while the call was being written
         return refusal(400, "invalid_request", refused.message, refused.errors)
+    except ServiceError as error:  # a change the contact cannot take (e.g. losing its email)
+        return refusal(400, "invalid_request", error.message)
     except LateConflict:
         message = "The same person was being created by another call; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})

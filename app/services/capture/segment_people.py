@@ -43,6 +43,7 @@ class Person:
 
     data: ContactData
     linked: int | None = None  # the contact of the message's anonymousId, if linked
+    anonymous_id: str | None = None  # so a later message of the call naming only it finds it
     language: str | None = None  # context.locale: the contact's language if it has none
 
 
@@ -62,6 +63,8 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
     for person in people:
         data = person.data
         target = known.find(data, person.linked)
+        if target is None and data.external_id is None and data.email is None:
+            target = known.by_anonymous.get(person.anonymous_id or "")
         if data.email is not None and known.email_owner(data.email) not in (None, target):
             data.fields.pop("email")  # someone else's address: not moved, not merged
         if target is None and (data.external_id or data.email):
@@ -78,6 +81,8 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
             )
             events += changes
             known.remember(target)
+        if target is not None and person.anonymous_id:
+            known.by_anonymous[person.anonymous_id] = target
         targets.append(target)
     created = _insert(session, known.new, now)
     events += [change_event(cid, CONTACT_CREATED, {}, now) for cid in created]
@@ -91,6 +96,7 @@ class _Known:
         self.by_external: dict[str, Contact | _New] = {}
         self.by_email: dict[str, Contact | _New] = {}
         self.by_id: dict[int, Contact] = {}
+        self.by_anonymous: dict[str, Contact | _New] = {}  # linked by earlier messages
         self.new: list[_New] = []
 
     @classmethod

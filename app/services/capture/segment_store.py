@@ -96,7 +96,12 @@ def _person(message: Message, linked: dict[str, tuple[int, str | None]]) -> Pers
     assert message.contact is not None
     message.contact.external_id = message.user_id
     language = message.language if message.kind == "identify" else None
-    return Person(message.contact, _linked(linked, message), language)
+    return Person(
+        message.contact,
+        linked=_linked(linked, message),
+        anonymous_id=message.anonymous_id,
+        language=language,
+    )
 
 
 def _linked(linked: dict[str, tuple[int, str | None]], message: Message) -> int | None:

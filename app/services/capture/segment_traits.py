@@ -72,6 +72,8 @@ def contact_from_traits(
         problems.append(f"at most {MAX_ATTRIBUTES} traits can be kept per contact")
         return ContactData(), problems
     data = split_attributes(raw, problems)
+    if "email" in data.fields and data.fields["email"] is None:
+        del data.fields["email"]  # an empty email trait says nothing: the address stays
     for channel, change in consent.items():
         data.consent[channel] = change  # type: ignore[index]
     return data, problems
