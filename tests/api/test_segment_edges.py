@@ -6,16 +6,19 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
-from app.models import AnonymousEvent, Contact, Event
+from app.models import AnonymousEvent, AnonymousLink, Contact, Event
 from app.services.capture.segment_json import NotJson, read_batch
 
 TRACK = {"type": "track", "userId": "u-1", "event": "Viewed"}
+NOW = datetime(2025, 6, 1, 10, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -177,3 +180,37 @@ def test_a_batch_is_read_with_each_messages_size() -> None:
     assert items == [(small, False), (large, True)]
     with pytest.raises(NotJson, match="not valid JSON"):
         read_batch(b'{"batch": [}', 16_000)
+
+
+def test_an_event_left_waiting_by_a_race_joins_at_the_visitors_next_message(
+    segment: TestClient, session: Session
+) -> None:
+    # As if an anonymous event had been stored while its link was being written elsewhere.
+    known = Contact(external_id="u-9")
+    session.add(known)
+    session.flush()
+    session.add(AnonymousLink(anonymous_id="a-9", contact_id=known.id))
+    late = AnonymousEvent(uid="late-1", anonymous_id="a-9", name="Viewed", occurred_at=NOW)
+    session.add(late)
+    session.commit()
+
+    next_one = {"userId": "u-9", "anonymousId": "a-9", "event": "Bought", "messageId": "n-1"}
+    assert segment.post("/segment/v1/track", json=next_one).status_code == 200
+
+    moved = session.exec(select(Event).where(Event.uid == "late-1")).one()
+    assert (moved.contact_id, moved.processed_at) == (known.id, None)  # for the engine now
+    assert count(session, AnonymousEvent) == 0
+
+
+def test_past_the_keys_rate_limit_the_answer_is_429_with_retry_after(
+    app: FastAPI, api_key: str, redis: Any
+) -> None:
+    app.state.settings = app.state.settings.model_copy(update={"api_rate_limit": 1})
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{api_key}:".encode()).decode()}
+    with TestClient(app) as client:
+        first = client.post("/segment/v1/track", json=TRACK, headers=auth)
+        second = client.post("/segment/v1/track", json=TRACK, headers=auth)
+
+    assert first.status_code == 200
+    assert (second.status_code, second.json()["code"]) == (429, "rate_limited")
+    assert int(second.headers["Retry-After"]) >= 1
