@@ -4,7 +4,10 @@ Screenshots: test-artifacts/screenshots/topics-*.png."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
+from sqlalchemy import delete
 from sqlmodel import select
 
 from app.db import create_db_engine, session_scope
@@ -17,25 +20,30 @@ pytestmark = pytest.mark.e2e
 EMAIL = "camille.topics@example.com"
 
 
-def plant(server: LiveServer) -> int:
-    """Two topics with long French names, an email about one, and Camille, who reads French."""
-    engine = create_db_engine(server.settings.database_url)
+@pytest.fixture(scope="module")
+def contact_id(live_server: LiveServer) -> Iterator[int]:
+    """Two topics with long French names, an email about one, and Camille, who reads French;
+    all removed afterwards, since the live server is shared (other tests read its
+    unsubscribe page without topics)."""
+    engine = create_db_engine(live_server.settings.database_url)
     with session_scope(engine) as session:
-        found = session.exec(select(Contact).where(Contact.email == EMAIL)).first()
-        if found is None:
-            session.add(Topic(key="e2e-offres", name="Offres et ventes privées de la saison",
-                              description="Les promotions, deux fois par mois au plus"))  # fmt: skip
-            session.add(Topic(key="e2e-journal", name="Le journal de la maison"))
-            session.flush()
-            session.add(MessageTemplate(key="e2e-soldes", name="Soldes", subject="Soldes",
-                                        html="<p>Soldes</p>", topic="e2e-offres"))  # fmt: skip
-            found = Contact(email=EMAIL, first_name="Camille", language="fr", email_consent=True)
-            session.add(found)
-            session.flush()
-        assert found.id is not None
-        contact_id = found.id
+        session.add(Topic(key="e2e-offres", name="Offres et ventes privées de la saison",
+                          description="Les promotions, deux fois par mois au plus"))  # fmt: skip
+        session.add(Topic(key="e2e-journal", name="Le journal de la maison"))
+        session.flush()
+        session.add(MessageTemplate(key="e2e-soldes", name="Soldes", subject="Soldes",
+                                    html="<p>Soldes</p>", topic="e2e-offres"))  # fmt: skip
+        camille = Contact(email=EMAIL, first_name="Camille", language="fr", email_consent=True)
+        session.add(camille)
+        session.flush()
+        assert camille.id is not None
+        planted = camille.id
+    yield planted
+    with session_scope(engine) as session:
+        session.execute(delete(MessageTemplate).where(MessageTemplate.key == "e2e-soldes"))  # type: ignore[arg-type]
+        session.execute(delete(Topic).where(Topic.key.in_(["e2e-offres", "e2e-journal"])))  # type: ignore[attr-defined]
+        session.execute(delete(Contact).where(Contact.id == planted))  # type: ignore[arg-type]
     engine.dispose()
-    return contact_id
 
 
 def fits(page, name: str) -> None:  # type: ignore[no-untyped-def]
@@ -57,9 +65,8 @@ def left_topics(server: LiveServer, contact_id: int) -> set[str]:
 
 
 def test_on_a_phone_a_contact_leaves_only_the_email_s_topic_in_french(  # type: ignore[no-untyped-def]
-    live_server: LiveServer, browser
+    live_server: LiveServer, browser, contact_id: int
 ) -> None:
-    contact_id = plant(live_server)
     links = UnsubscribeLinks(live_server.url, live_server.settings.resolved_secret_key())
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -91,9 +98,8 @@ def page_text_of(browser, links: UnsubscribeLinks, contact_id: int) -> str:  # t
 
 @pytest.mark.parametrize("width", [390, 1440])
 def test_the_topics_settings_and_a_contact_s_topics_fit_the_screen(  # type: ignore[no-untyped-def]
-    live_server: LiveServer, browser, width: int
+    live_server: LiveServer, browser, contact_id: int, width: int
 ) -> None:
-    contact_id = plant(live_server)
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     log_in(page, live_server)
