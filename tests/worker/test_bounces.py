@@ -132,6 +132,24 @@ async def test_a_hard_bounce_marks_the_address_and_it_is_never_tried_again(
     assert len(_events(committed_engine, "email_bounced")) == 1  # marked once
 
 
+async def test_a_second_message_to_an_address_that_just_bounced_is_not_tried_in_the_same_drain(
+    committed_engine: Engine, settings: Settings, server: tuple[Refusing, str]
+) -> None:
+    handler, url = server
+    clock = FrozenClock()
+    with session_scope(committed_engine) as session:
+        add_template(session)
+        gone = add_contact(session, email="gone@example.com")
+        queue(session, clock, gone, key="first")
+        queue(session, clock, gone, key="second")
+
+    outcome = await drain(committed_engine, clock, with_settings(settings, smtp_url=url))
+
+    assert outcome == {"failed": 1, "skipped": 1}
+    assert handler.tried == ["gone@example.com"]
+    assert outbox(committed_engine)["second"].last_error == "Not sent: the address bounced."
+
+
 async def test_a_contact_who_complained_gets_transactional_emails_and_no_marketing(
     committed_engine: Engine, settings: Settings, server: tuple[Refusing, str]
 ) -> None:

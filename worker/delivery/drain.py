@@ -28,6 +28,7 @@ from app.db import read_only, session_scope
 from worker.delivery import outcomes
 from worker.delivery.accepted import AcceptedMarks
 from worker.delivery.compose import (
+    UNREACHABLE,
     Composer,
     EmailJob,
     Prepared,
@@ -80,6 +81,7 @@ class Delivery:
         self._claimed: dict[int, Claimed] = {}
         self.marks = AcceptedMarks(self.redis)
         self._accepted_before: set[int] = set()
+        self._bounced: set[str] = set()  # addresses that refused a message of this drain for good
 
     async def run(self) -> dict[str, int]:
         lease = DrainLease(self.redis) if self.redis is not None else None
@@ -184,10 +186,18 @@ class Delivery:
             return outcomes.sent(job.row.id, mailbox=job.mailbox)
         if job.row.id in self._accepted_before:
             return outcomes.sent(job.row.id)
+        address = job.envelope.recipients[0]
+        to_contact = job.row.channel == "email" and not job.row.payload.get("test")
+        if to_contact and address in self._bounced:
+            # It refused an earlier message of this drain for good: not tried again now.
+            return outcomes.skipped(job.row.id, UNREACHABLE["bounced"])
         try:
             await self.smtp.send(job.envelope)
         except Exception as exc:
-            return _failure(job.row.id, exc, address=job.envelope.recipients[0])
+            failure = _failure(job.row.id, exc, address=address)
+            if to_contact and failure.bounce == "hard":
+                self._bounced.add(address)
+            return failure
         await self.marks.mark(job.row.id)
         return outcomes.sent(job.row.id)
 
