@@ -34,7 +34,7 @@ def verify(signing_key: str, body: dict[str, Any], now: datetime) -> None:
     if not (isinstance(timestamp, str) and isinstance(token, str) and isinstance(given, str)):
         raise Refused("The webhook's signature needs a timestamp, a token and a signature.")
     signed = (timestamp + token).encode()
-    expected = hmac.new(signing_key.encode(), signed, hashlib.sha256).hexdigest()
+    expected = hmac.new(signing_key.strip().encode(), signed, hashlib.sha256).hexdigest()
     # Bytes, not text: compare_digest refuses non-ASCII text (a 500 for anyone who sent it).
     if not hmac.compare_digest(expected.encode(), given.lower().encode()):
         raise Refused("The webhook's signature does not match the signing key.")

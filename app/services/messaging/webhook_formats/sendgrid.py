@@ -18,7 +18,7 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -43,7 +43,7 @@ def public_key(configured: str) -> ec.EllipticCurvePublicKey:
             key = serialization.load_pem_public_key(value.encode())
         else:
             key = serialization.load_der_public_key(base64.b64decode(value, validate=True))
-    except (ValueError, binascii.Error, TypeError) as exc:
+    except (ValueError, binascii.Error, TypeError, UnsupportedAlgorithm) as exc:
         raise KeyProblem(str(exc)) from None
     if not isinstance(key, ec.EllipticCurvePublicKey):
         raise KeyProblem("not an elliptic-curve key")
