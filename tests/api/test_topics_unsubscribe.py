@@ -100,6 +100,9 @@ def test_leaving_one_topic_keeps_general_consent_and_stops_only_that_topic_s_pen
     assert session.exec(select(Event).where(Event.name == "email_unsubscribed")).all() == []
     again = client.post(url, data={"action": "topic"})
     assert "You will no longer receive" not in again.text, "nothing left twice"
+    page = client.get(url)
+    assert "You already left “Offers”" in page.text
+    assert 'data-testid="leave-topic"' not in page.text
 
 
 def test_choosing_topics_keeps_the_ticked_ones_and_leaves_the_others(
