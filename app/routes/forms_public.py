@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -27,7 +26,7 @@ from app.models import SignupForm
 from app.routes.api.intake import client_address, over_budget
 from app.security_headers import CONTENT_SECURITY_POLICY
 from app.services.capture import optin
-from app.services.capture.forms import field_label, find_form
+from app.services.capture.forms import field_label, find_form, redirect_origin
 from app.services.capture.forms_answers import HONEYPOT, Answers, read_answers
 from app.services.contacts.fields import email_hash
 from app.templating import render
@@ -44,9 +43,9 @@ EMAIL_WINDOW = 3600  # …every hour
 def frame_policy(form: SignupForm | None) -> str:
     """Any site may frame the form; it posts here, and may then be sent to its redirect."""
     targets = "'self'"
-    if form is not None and form.redirect_url:
-        parts = urlsplit(form.redirect_url)
-        targets += f" {parts.scheme}://{parts.netloc}"
+    origin = redirect_origin(form.redirect_url) if form is not None and form.redirect_url else None
+    if origin is not None:
+        targets += f" {origin}"
     policy = CONTENT_SECURITY_POLICY.replace("frame-ancestors 'none'", "frame-ancestors *")
     return policy.replace("form-action 'self'", f"form-action {targets}")
 

@@ -15,6 +15,7 @@ from app.clock import FrozenClock
 from app.models import (
     ConsentProof,
     Contact,
+    ContactList,
     Event,
     ListMembership,
     MessageTemplate,
@@ -332,3 +333,15 @@ def test_the_confirmation_link_is_not_click_tracked_so_its_token_stays_out_of_th
 
     assert 'href="https://parcours.example/f/confirm/TOKEN"' in tracked
     assert 'href="https://shop.example/"' not in tracked
+
+
+def test_a_list_deleted_since_the_form_was_saved_does_not_stop_the_consent(
+    client: TestClient, session: Session, form: Any
+) -> None:
+    client.post(FORM, data=LEA)
+    (link,) = confirmation_links(session)
+    session.delete(session.exec(select(ContactList)).one())
+    session.commit()
+
+    assert "You are subscribed" in client.post(path_of(link)).text
+    assert contact(session).email_consent is True  # type: ignore[union-attr]

@@ -7,6 +7,7 @@ hosted page can show and the public POST can take.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -43,6 +44,9 @@ MAX_LABEL = 200
 MAX_CONSENT = 2000
 MAX_THANK_YOU = 2000
 MAX_URL = 2000
+HOST_RE = re.compile(
+    r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
 
 
 class FormFieldIn(BaseModel):
@@ -91,14 +95,8 @@ def check_redirect(raw: str | None, problems: list[str]) -> str | None:
     if raw is None or not raw.strip():
         return None
     url = raw.strip()
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        parts = None
     if (
-        parts is None
-        or parts.scheme.lower() not in {"http", "https"}
-        or not parts.hostname
+        redirect_origin(url) is None
         or len(url) > MAX_URL
         or any(char.isspace() or ord(char) < 32 for char in url)
     ):
@@ -108,6 +106,21 @@ def check_redirect(raw: str | None, problems: list[str]) -> str | None:
         )
         return None
     return url
+
+
+def redirect_origin(url: str) -> str | None:
+    """``https://shop.example:8443`` for an http(s) address with a plain host name, else None.
+    The origin goes into the form page's ``form-action``: nothing but a host (no ``;``, no
+    quote) may reach that header."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname or ""
+    if parts.scheme.lower() not in {"http", "https"} or not HOST_RE.fullmatch(host):
+        return None
+    return f"{parts.scheme.lower()}://{host}" + (f":{port}" if port else "")
 
 
 def _fields(raw: Sequence[FormFieldIn], problems: list[str]) -> list[dict[str, Any]]:

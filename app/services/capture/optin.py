@@ -23,7 +23,14 @@ from typing import Literal
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from app.models import Channel, Contact, FormConfirmation, MessagePurpose, SignupForm
+from app.models import (
+    Channel,
+    Contact,
+    ContactList,
+    FormConfirmation,
+    MessagePurpose,
+    SignupForm,
+)
 from app.services.capture.forms_answers import Answers, contact_data
 from app.services.capture.optin_proofs import record_proof
 from app.services.contacts.contacts import (
@@ -33,7 +40,7 @@ from app.services.contacts.contacts import (
     upsert_contact,
 )
 from app.services.contacts.fields import ConsentChange, ContactData, FieldProblem
-from app.services.contacts.lists import add_members, lists_by_keys
+from app.services.contacts.lists import add_members
 from app.services.messaging.messages import MessageIn, find_message, save_message
 from app.services.messaging.outbox import OutboxEntry, add_to_outbox
 
@@ -113,7 +120,10 @@ def _grant(
     assert contact.id is not None
     if result.suppressed:
         return contact, False
-    lists = list(lists_by_keys(session, form.lists).values()) if form.lists else []
+    # The lists that still exist: one deleted since the form was saved must not make the
+    # visitor's consent fail.
+    query = select(ContactList).where(col(ContactList.key).in_(form.lists))
+    lists = list(session.exec(query).all()) if form.lists else []
     if lists:
         add_members(session, lists, [contact.id], now=now, source=source_of(form))
     return contact, True
