@@ -96,21 +96,22 @@ def page_text_of(browser, links: UnsubscribeLinks, contact_id: int) -> str:  # t
     return text
 
 
-@pytest.mark.parametrize("width", [390, 1440])
-def test_the_topics_settings_and_a_contact_s_topics_fit_the_screen(  # type: ignore[no-untyped-def]
-    live_server: LiveServer, browser, contact_id: int, width: int
+def test_the_topics_settings_and_a_contact_s_topics_fit_a_phone_and_a_desktop(  # type: ignore[no-untyped-def]
+    live_server: LiveServer, browser, contact_id: int
 ) -> None:
-    context = browser.new_context(viewport={"width": width, "height": 900})
+    context = browser.new_context(viewport={"width": 390, "height": 900})
     page = context.new_page()
     log_in(page, live_server)
     page.wait_for_url(live_server.url + "/")
 
-    page.goto(live_server.url + "/settings/topics")
-    fits(page, f"topics-settings-{width}")
-    page.goto(live_server.url + f"/contacts/{contact_id}")
-    page.get_by_test_id("contact-topics").scroll_into_view_if_needed()
-    fits(page, f"topics-contact-{width}")
-    page.goto(live_server.url + "/messages/e2e-soldes")
-    assert page.get_by_test_id("message-topic").input_value() == "e2e-offres"
-    fits(page, f"topics-message-{width}")
+    for width in (390, 1440):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server.url + "/settings/topics")
+        fits(page, f"topics-settings-{width}")
+        page.goto(live_server.url + f"/contacts/{contact_id}")
+        page.get_by_test_id("contact-topics").scroll_into_view_if_needed()
+        fits(page, f"topics-contact-{width}")
+        page.goto(live_server.url + "/messages/e2e-soldes")
+        assert page.get_by_test_id("message-topic").input_value() == "e2e-offres"
+        fits(page, f"topics-message-{width}")
     context.close()
