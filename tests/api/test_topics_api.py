@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import Session, func, select
 
+from app.clock import utcnow
 from app.models import Contact, ContactTopic, Topic
+from app.services.messaging.topic_choices import choose
 from tests.api.test_contacts_api import api  # noqa: F401 - the fixture
 
 OFFERS = {"key": "offers", "name": "Offers", "description": "Sales, twice a month"}
@@ -171,3 +173,21 @@ def test_erasing_a_contact_erases_their_topic_choices(
     api.delete(f"/api/v1/contacts/{saved.json()['contact']['id']}")
 
     assert count(session, ContactTopic) == 0
+
+
+def test_a_choice_about_a_topic_deleted_meanwhile_is_dropped_and_the_others_are_written(
+    session: Session,
+) -> None:
+    offers = Topic(key="offers", name="Offers")
+    session.add(offers)
+    contact = Contact(email="race@example.com")
+    session.add(contact)
+    session.flush()
+    assert contact.id is not None
+    assert offers.id is not None
+    gone = offers.id + 1000  # read a moment ago, deleted by another request since
+
+    choose(session, contact.id, {offers.id: False, gone: False}, now=utcnow(), source="api")
+
+    rows = session.exec(select(ContactTopic)).all()
+    assert [(r.topic_id, r.subscribed) for r in rows] == [(offers.id, False)]

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, SQLModel, col
 
 from app.bulk import among, is_postgres
@@ -28,6 +29,7 @@ from app.services.messaging.topics import list_topics
 
 CONTACT_TOPICS = SQLModel.metadata.tables["contact_topics"]
 TOPICS = SQLModel.metadata.tables["topics"]
+CONTACTS = SQLModel.metadata.tables["contacts"]
 MAX_SOURCE = 200
 
 
@@ -76,18 +78,29 @@ def choose(
     insert = pg_insert if is_postgres(session) else sqlite_insert
     statement = insert(CONTACT_TOPICS)
     excluded = statement.excluded
-    session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["contact_id", "topic_id"],
-            set_={
-                "subscribed": excluded.subscribed,
-                "changed_at": excluded.changed_at,
-                "source": excluded.source,
-            },
-            where=CONTACT_TOPICS.c.subscribed != excluded.subscribed,
-        ),
-        rows,
+    upsert = statement.on_conflict_do_update(
+        index_elements=["contact_id", "topic_id"],
+        set_={
+            "subscribed": excluded.subscribed,
+            "changed_at": excluded.changed_at,
+            "source": excluded.source,
+        },
+        where=CONTACT_TOPICS.c.subscribed != excluded.subscribed,
     )
+    try:
+        with session.begin_nested():
+            session.execute(upsert, rows)
+    except IntegrityError:
+        # A topic (or the contact) was deleted by another request meanwhile: the choices
+        # about it went with it, and the others are written.
+        still = select(CONTACTS.c.id).where(CONTACTS.c.id == contact_id)
+        if session.execute(still).first() is None:
+            return
+        ids = [row["topic_id"] for row in rows]
+        alive = set(session.scalars(select(TOPICS.c.id).where(TOPICS.c.id.in_(ids))))
+        rows = [row for row in rows if row["topic_id"] in alive]
+        if rows:
+            session.execute(upsert, rows)
 
 
 def choices_of(session: Session, contact_id: int) -> list[TopicChoice]:
