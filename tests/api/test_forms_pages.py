@@ -53,7 +53,9 @@ def test_the_builder_creates_a_form_and_shows_how_to_put_it_on_a_site(
     assert "Newsletter signup" in logged_in.client.get("/forms").text
 
 
-def test_the_builder_changes_a_form_but_never_its_key(logged_in: Browser, session: Session) -> None:
+def test_the_builder_changes_a_form_but_never_its_key_and_deletes_it(
+    logged_in: Browser, session: Session
+) -> None:
     session.add(ContactList(key="newsletter", name="Newsletter"))
     session.commit()
     logged_in.post("/forms/new", BUILT)
@@ -66,6 +68,9 @@ def test_the_builder_changes_a_form_but_never_its_key(logged_in: Browser, sessio
     session.expire_all()
     form = session.exec(select(SignupForm)).one()
     assert (form.key, form.name, form.lists) == ("newsletter-signup", "Join us", [])
+    assert logged_in.post("/forms/newsletter-signup/delete").status_code == 303
+    assert logged_in.client.get("/f/newsletter-signup").status_code == 404
+    assert logged_in.client.get("/forms/newsletter-signup").status_code == 404
 
 
 def test_a_refused_form_keeps_what_was_typed_and_says_why(
@@ -80,17 +85,6 @@ def test_a_refused_form_keeps_what_was_typed_and_says_why(
     assert 'value="Newsletter signup"' in answer.text
     assert 'value="Your city"' in answer.text
     assert session.exec(select(SignupForm)).first() is None
-
-
-def test_a_deleted_form_is_gone_and_its_page_says_so(logged_in: Browser, session: Session) -> None:
-    session.add(ContactList(key="newsletter", name="Newsletter"))
-    session.commit()
-    logged_in.post("/forms/new", BUILT)
-
-    assert logged_in.post("/forms/newsletter-signup/delete").status_code == 303
-
-    assert logged_in.client.get("/f/newsletter-signup").status_code == 404
-    assert logged_in.client.get("/forms/newsletter-signup").status_code == 404
 
 
 def test_the_builder_speaks_french(french: Browser) -> None:
