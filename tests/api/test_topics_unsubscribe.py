@@ -136,6 +136,10 @@ def test_unsubscribing_from_everything_withdraws_consent_as_before(
         "1:receipt:1": "pending",
     }
     assert left(session, lea) == {}, "the topic choices are kept as they were"
+    page = client.get(path(links.url(lea.id, "1:sale:1", "offers")))
+    assert "You no longer receive our marketing emails." in page.text
+    assert "Unsubscribe from everything" not in page.text, "nothing more to leave"
+    assert "Save my choices" in page.text
 
 
 def test_one_click_from_the_mail_client_leaves_everything_even_from_a_topic_s_email(
