@@ -33,7 +33,7 @@ MAX_MESSAGE_BYTES = 32 * 1024
 MAX_ID = 100
 
 
-@dataclass
+@dataclass(slots=True)
 class Message:
     index: int
     kind: str
@@ -164,6 +164,8 @@ class _Reader:
     def _identifier(self, value: object, name: str) -> str | None:
         if value is None or value == "":
             return None
+        if type(value) is str and len(value) <= 255:
+            return value.strip() or None  # the usual case, as normalize_external_id has it
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             self.problem(name, f"{name} must be text")
             return None

@@ -105,17 +105,16 @@ class _Known:
         externals = {p.data.external_id for p in people if p.data.external_id}
         emails = {p.data.email for p in people if p.data.email}
         ids = {p.linked for p in people if p.linked is not None}
-        for column, values in (
-            (col(Contact.external_id), externals),
-            (col(Contact.email), emails),
-            (col(Contact.id), ids),
-        ):
-            if values:
-                for contact in session.scalars(
-                    select(Contact).where(among(session, column, values))
-                ):
-                    known.remember(contact)
+        known._load(session, col(Contact.external_id), externals)
+        # Only the emails and ids the first query did not bring (most people send both keys).
+        known._load(session, col(Contact.email), emails - known.by_email.keys())
+        known._load(session, col(Contact.id), ids - known.by_id.keys())
         return known
+
+    def _load(self, session: Session, column: Any, values: set[Any]) -> None:
+        if values:
+            for contact in session.scalars(select(Contact).where(among(session, column, values))):
+                self.remember(contact)
 
     def remember(self, target: Contact | _New) -> None:
         external, email = _keys(target)
