@@ -2,7 +2,9 @@
 
 No API key and no CSRF token: the provider's signature over the body is the proof, checked
 before anything is read as a report; a call signed more than 5 minutes away from now is
-refused as a possible replay. A hook whose key is not configured answers 404 in words.
+refused as a possible replay, and one applied already (kept in Redis for 10 minutes) is
+answered 200 without being applied again. A hook whose key is not configured answers 404
+in words.
 The reports go through the same path as ``POST /api/v1/email-events``.
 """
 
@@ -18,7 +20,13 @@ from starlette.concurrency import run_in_threadpool
 from app.deps import SessionDep
 from app.routes.api.intake import wake_engine
 from app.services.messaging.email_reports import Report, apply_reports
-from app.services.messaging.webhook_formats import Refused, mailgun, sendgrid
+from app.services.messaging.webhook_formats import (
+    Refused,
+    mailgun,
+    remember,
+    seen_before,
+    sendgrid,
+)
 
 router = APIRouter(prefix="/hooks", tags=["mail provider webhooks"], include_in_schema=False)
 
@@ -41,10 +49,17 @@ async def _apply(
     background: BackgroundTasks,
     reports: list[Report],
     source: str,
+    signed: bytes,
 ) -> JSONResponse:
+    redis = request.app.state.queue.redis
+    if await seen_before(redis, source, signed):
+        detail = "This call was received already: nothing was applied again."
+        return JSONResponse({"detail": detail})
     now = request.app.state.clock.now()
     # The database work off the event loop, as the other intake routes do.
     tally = await run_in_threadpool(apply_reports, session, reports, now, source=source)
+    # Background tasks run once the session has committed (SessionDep ends with the route).
+    background.add_task(remember, redis, source, signed)
     background.add_task(wake_engine, request.app)  # email_bounced may start scenarios
     return JSONResponse(tally.as_dict())
 
@@ -66,7 +81,8 @@ async def mailgun_hook(
         mailgun.verify(key, body, request.app.state.clock.now())
     except Refused as refused:
         return JSONResponse({"detail": refused.message}, status_code=refused.status_code)
-    return await _apply(request, session, background, mailgun.reports(body), "mailgun")
+    signed = mailgun.signed_part(body)
+    return await _apply(request, session, background, mailgun.reports(body), "mailgun", signed)
 
 
 @router.post("/sendgrid")
@@ -99,4 +115,5 @@ async def sendgrid_hook(
     events = _json(raw)
     if not isinstance(events, list):
         return JSONResponse({"detail": "SendGrid sends a JSON list of events."}, status_code=400)
-    return await _apply(request, session, background, sendgrid.reports(events), "sendgrid")
+    signed = str(headers.get(sendgrid.TIMESTAMP_HEADER)).encode() + raw
+    return await _apply(request, session, background, sendgrid.reports(events), "sendgrid", signed)

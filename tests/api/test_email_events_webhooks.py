@@ -7,17 +7,23 @@ import base64
 import hashlib
 import hmac
 import json
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import (
+    decode_dss_signature,
+    encode_dss_signature,
+)
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from app.clock import FrozenClock
 from tests.api.test_contacts_api import api  # noqa: F401 - the fixture
+from tests.fixtures.web import Browser
 
 NOW = datetime(2026, 2, 1, 10, 0, tzinfo=UTC)
 MAILGUN_KEY = "key-mailgun-signing-0123456789"
@@ -53,10 +59,7 @@ def _status(client: TestClient, email: str) -> Any:
 def _mailgun(
     event: dict[str, Any], *, at: datetime = NOW, key: str = MAILGUN_KEY
 ) -> dict[str, Any]:
-    timestamp, token = (
-        str(int(at.timestamp())),
-        "b4e5f6a7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e2f3a4b5c6d7e8",
-    )
+    timestamp, token = str(int(at.timestamp())), secrets.token_hex(25)  # one per call
     signature = hmac.new(key.encode(), (timestamp + token).encode(), hashlib.sha256).hexdigest()
     return {
         "signature": {"timestamp": timestamp, "token": token, "signature": signature},
@@ -115,6 +118,21 @@ def test_a_forged_or_stale_mailgun_call_is_refused_and_changes_nothing(hooks: Te
     assert "replay" in hooks.post("/hooks/mailgun", json=stale).json()["detail"]
     for body in ({"event-data": MAILGUN_BOUNCE}, {"signature": "x"}, [1]):
         assert hooks.post("/hooks/mailgun", json=body).status_code in (400, 401)
+    assert _status(hooks, "gone@example.com") is None
+
+
+def test_a_call_applied_already_is_not_applied_again_even_after_a_reset(
+    hooks: TestClient, logged_in: Browser
+) -> None:
+    mailgun_call = _mailgun(MAILGUN_BOUNCE)
+    assert hooks.post("/hooks/mailgun", json=mailgun_call).json()["bounced"] == 1
+    gone_id = hooks.get("/api/v1/contacts", params={"email": "gone@example.com"}).json()
+    logged_in.post(f"/contacts/{gone_id['contacts'][0]['id']}/email-status/reset")
+
+    again = hooks.post("/hooks/mailgun", json=mailgun_call)
+
+    assert again.status_code == 200
+    assert "received already" in again.json()["detail"]
     assert _status(hooks, "gone@example.com") is None
 
 
@@ -191,6 +209,25 @@ def test_a_forged_tampered_or_stale_sendgrid_call_is_refused(hooks: TestClient) 
         assert hooks.post("/hooks/sendgrid", **call).status_code == 401
     assert _status(hooks, "gone@example.com") is None
     assert hooks.post("/hooks/sendgrid", **_sendgrid({"not": "a list"})).status_code == 400  # type: ignore[arg-type]
+
+
+def test_a_sendgrid_call_sent_again_with_a_rewritten_signature_is_still_a_replay(
+    hooks: TestClient,
+) -> None:
+    call = _sendgrid(SENDGRID_EVENTS)
+    assert hooks.post("/hooks/sendgrid", **call).json()["bounced"] == 1
+    # ECDSA signatures are malleable: (r, s) and (r, n - s) both verify.
+    r, s = decode_dss_signature(
+        base64.b64decode(call["headers"]["X-Twilio-Email-Event-Webhook-Signature"])
+    )
+    order = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
+    twin = base64.b64encode(encode_dss_signature(r, order - s)).decode()
+    call["headers"]["X-Twilio-Email-Event-Webhook-Signature"] = twin
+
+    again = hooks.post("/hooks/sendgrid", **call)
+
+    assert again.status_code == 200
+    assert "received already" in again.json()["detail"]
 
 
 def test_hooks_without_their_key_answer_404_in_words(api: TestClient) -> None:  # noqa: F811

@@ -3,9 +3,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from datetime import datetime
+from typing import Any
 
 from app.services.errors import ServiceError
+
+log = logging.getLogger("parcours.hooks")
 
 # A signed call older (or further ahead) than this is refused: it may be a replay.
 MAX_AGE_SECONDS = 300
@@ -31,3 +36,30 @@ def fresh(timestamp: str, now: datetime) -> None:
 def text(value: object, limit: int = 998) -> str | None:
     """A string field of a provider's event, or None when it is missing or not text."""
     return value.strip()[:limit] or None if isinstance(value, str) else None
+
+
+# Calls already applied, by what was signed (not by the signature: an ECDSA signature can be
+# rewritten into another valid one), kept as long as their timestamp is fresh.
+SEEN_PREFIX = "parcours:hooks:seen:"
+
+
+def _seen_key(provider: str, signed: bytes) -> str:
+    return f"{SEEN_PREFIX}{provider}:{hashlib.sha256(signed).hexdigest()}"
+
+
+async def seen_before(redis: Any, provider: str, signed: bytes) -> bool:
+    """Whether this very call was applied already (a replay, or the provider trying again
+    after a lost answer). Without Redis, nobody is remembered: reports are idempotent."""
+    try:
+        return bool(await redis.exists(_seen_key(provider, signed)))
+    except Exception:
+        log.warning("could not read the %s webhook replay memory", provider, exc_info=True)
+        return False
+
+
+async def remember(redis: Any, provider: str, signed: bytes) -> None:
+    """Run once the call's reports are committed, so a call that failed can be sent again."""
+    try:
+        await redis.set(_seen_key(provider, signed), 1, ex=2 * MAX_AGE_SECONDS)
+    except Exception:
+        log.warning("could not write the %s webhook replay memory", provider, exc_info=True)

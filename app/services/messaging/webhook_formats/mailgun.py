@@ -41,6 +41,12 @@ def verify(signing_key: str, body: dict[str, Any], now: datetime) -> None:
     fresh(timestamp, now)
 
 
+def signed_part(body: dict[str, Any]) -> bytes:
+    """What the signature covers (once verified): the call's identity for replays."""
+    signature = body["signature"]
+    return (str(signature["timestamp"]) + str(signature["token"])).encode()
+
+
 def reports(body: dict[str, Any]) -> list[Report]:
     event = body.get("event-data")
     if not isinstance(event, dict):
