@@ -106,8 +106,8 @@ def server(
 
 
 def seed_rows(server: Server) -> dict[str, Any]:
-    """A list, a contact in it, a segment, a message, a live scenario (its version 1) and a
-    simulation of it, made over the API."""
+    """A list, a contact in it, a segment, a signup form, a message, a live scenario (its
+    version 1) and a simulation of it, made over the API."""
     http = requests.Session()
     http.headers.update(server.headers)
 
@@ -120,6 +120,8 @@ def seed_rows(server: Server) -> dict[str, Any]:
     contact = post("/api/v1/contacts", {"email": "lea@example.com", "lists": ["newsletter"]})
     condition = {"attribute": "city", "op": "eq", "value": "Lyon"}
     post("/api/v1/segments", {"key": "lyon", "name": "Lyon", "condition": condition})
+    form = {"key": "signup", "name": "Signup", "consent_text": "Yes", "lists": ["newsletter"]}
+    post("/api/v1/forms", form)
     scenario = post("/api/v1/scenarios", {"template": "welcome"})
     post(f"/api/v1/scenarios/{scenario['id']}/activate", {})
     simulation = http.post(
@@ -135,6 +137,7 @@ def seed_rows(server: Server) -> dict[str, Any]:
         "lists": "newsletter",
         "segments": "lyon",
         "messages": "welcome",
+        "forms": "signup",
     }
 
 
