@@ -4,6 +4,7 @@ contacts and events appear, and a batch sent again stores nothing twice (DESIGN 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -134,3 +135,29 @@ def test_a_wrong_write_key_is_refused_and_stores_nothing(live: Live) -> None:
 
     assert [getattr(e, "status", None) for e in errors] == [401]
     assert live.count(Event) == 0
+
+
+def test_calls_creating_the_same_people_at_once_each_store_them_once(live: Live) -> None:
+    def batch(order: list[int]) -> list[dict[str, Any]]:
+        return [
+            {
+                "type": "identify",
+                "messageId": f"same-{n}-{order[0]}",
+                "userId": f"shop-{n}",
+                "traits": {"email": f"p{n}@shop.example", "plan": "pro"},
+            }
+            for n in order
+        ] + [{"type": "track", "userId": f"shop-{n}", "event": "Visited"} for n in order]
+
+    people = list(range(60))
+    orders = [people, people[::-1], people[30:] + people[:30], people[15:] + people[:15]]
+    with ThreadPoolExecutor(len(orders)) as pool:
+        answers = list(
+            pool.map(
+                lambda o: segment_post(live.key, live.url + "/segment", batch=batch(o)), orders
+            )
+        )
+
+    assert [a.status_code for a in answers] == [200] * len(orders)
+    assert live.count(Contact) == 60
+    assert len(live.events("Visited")) == 240

@@ -141,6 +141,7 @@ def move_waiting(session: Session, links: dict[str, int], now: datetime) -> int:
         }
         for uid, anonymous, name, properties, occurred_at in taken
     ]
+    rows.sort(key=lambda row: row["uid"])  # in key order: concurrent calls cannot deadlock
     insert_missing_rows(session, EVENTS, rows, unique=["uid"], returning=["id"])
     return len(rows)
 
@@ -156,6 +157,6 @@ def wait(session: Session, waiting: Sequence[tuple[str, EventIn]], now: datetime
             "occurred_at": event.occurred_at or now,
             "received_at": now,
         }
-        for anonymous, event in waiting
+        for anonymous, event in sorted(waiting, key=lambda pair: pair[1].id or "")
     ]
     insert_missing_rows(session, WAITING, rows, unique=["uid"], returning=["id"])

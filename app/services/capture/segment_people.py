@@ -193,7 +193,9 @@ def _insert(session: Session, new: list[_New], now: datetime) -> list[int]:
         .on_conflict_do_nothing()
         .returning(CONTACTS.c.id, CONTACTS.c.external_id, CONTACTS.c.email)
     )
-    inserted = session.execute(statement, [n.row for n in new]).all()
+    # In key order, so two calls creating some of the same people cannot deadlock (PostgreSQL).
+    rows = sorted((n.row for n in new), key=lambda r: (r["external_id"] or "", r["email"] or ""))
+    inserted = session.execute(statement, rows).all()
     by_keys = {(external, email): cid for cid, external, email in inserted}
     created = []
     for item in new:
