@@ -177,7 +177,8 @@ def confirm_now(token: str, request: Request, session: SessionDep) -> HTMLRespon
 
 @router.post("/f/confirm/{token}/resend")
 async def resend(token: str, request: Request, session: SessionDep) -> HTMLResponse:
-    found = optin.find_pending(session, token, _now(request))
+    now = _now(request)
+    found = await run_in_threadpool(optin.find_pending, session, token, now, lock=True)
     if found.pending is None or found.state in {"broken", "already"}:
         status = 404 if found.state == "broken" else 200
         return _page(request, found.form, found.state, status, token=token)
@@ -185,8 +186,8 @@ async def resend(token: str, request: Request, session: SessionDep) -> HTMLRespo
     if await over_budget(request, bucket, MAILS_PER_EMAIL, EMAIL_WINDOW) is not None:
         return _page(request, found.form, "already_sent")
     language = _visitor(request, found.form).language
-    optin.resend(session, found, language, _now(request), _confirm_base(request))
-    session.commit()
+    await run_in_threadpool(optin.resend, session, found, language, now, _confirm_base(request))
+    await run_in_threadpool(session.commit)
     tasks = BackgroundTasks()
     _wake(tasks, request)
     response = _page(request, found.form, "resent")

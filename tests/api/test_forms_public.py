@@ -275,6 +275,8 @@ def test_the_proof_is_on_the_contact_page_and_in_the_gdpr_export(
     assert proof["consent_text"] == CONSENT
     assert proof["ip"] == "testclient"
     assert export["form_confirmations"][0]["confirmed_at"] is not None
+    assert client.delete(f"/api/v1/contacts/{lea.id}", headers=headers).status_code == 200
+    assert count(session, ConsentProof) == 0  # erasure takes the proofs along
 
 
 def test_the_confirm_and_welcome_template_starts_when_the_optin_is_confirmed(

@@ -209,13 +209,15 @@ class Confirmation:
     pending: FormConfirmation | None = None
 
 
-def find_pending(session: Session, token: str, now: datetime) -> Confirmation:
+def find_pending(
+    session: Session, token: str, now: datetime, *, lock: bool = False
+) -> Confirmation:
     """What a link is: unknown (or its contact's address changed since), already followed,
-    expired or waiting; read, nothing written."""
+    expired or waiting; read, nothing written. ``lock`` holds the row for a change."""
     if not token or len(token) > 100:
         return Confirmation("broken")
     query = select(FormConfirmation).where(col(FormConfirmation.token_hash) == token_hash(token))
-    pending = session.exec(query.with_for_update()).first()
+    pending = session.exec(query.with_for_update() if lock else query).first()
     if pending is None:
         return Confirmation("broken")
     form = session.get(SignupForm, pending.form_id)
@@ -228,7 +230,7 @@ def find_pending(session: Session, token: str, now: datetime) -> Confirmation:
 
 
 def confirm(session: Session, token: str, visitor: Visitor, now: datetime) -> Confirmation:
-    found = find_pending(session, token, now)
+    found = find_pending(session, token, now, lock=True)
     if found.state != "waiting" or found.pending is None or found.form is None:
         return found
     pending, form = found.pending, found.form
