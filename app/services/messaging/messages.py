@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from app.i18n import _, format_number
@@ -167,11 +168,18 @@ def save_message(session: Session, data: MessageIn, now: datetime) -> tuple[Mess
         _fill(template, checked, now)
         if add_unique(session, template):
             return template, True
+        # Its topic was deleted a moment ago (the foreign key refused it): said as such.
+        check_topic_key(session, checked.topic)
         # Created by another request a moment ago: this save updates it, as a later one would.
         template = get_message(session, checked.key)
     _fill(template, checked, now)
-    session.add(template)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(template)
+            session.flush()
+    except IntegrityError:
+        check_topic_key(session, checked.topic)  # the topic went meanwhile: a 422, not a 500
+        raise
     return template, False
 
 
