@@ -66,6 +66,9 @@ def test_the_email_is_always_asked_and_required_and_the_key_comes_from_the_name(
     assert form["key"] == "ventes-privees"
     assert form["fields"][0] == {"name": "email", "label": "", "required": True}
     assert form["double_opt_in"] is True
+    other = {**body, "name": "New"}  # /forms/new is the builder's page, not a form's
+    assert api.post("/api/v1/forms", json=other).json()["key"] == "new-form"
+    assert api.post("/api/v1/forms", json={**other, "key": "new"}).status_code == 422
 
 
 def test_a_taken_key_is_a_409_and_writes_nothing(api: TestClient, session: Session) -> None:

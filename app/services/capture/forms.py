@@ -39,6 +39,7 @@ NOT_ASKABLE = frozenset(
     {"timezone", "language", "score", "created_at", "external_id", "website", "consent"}
 )
 MAX_FIELDS = 20
+RESERVED_KEYS = frozenset({"new"})
 MAX_LISTS = 20
 MAX_LABEL = 200
 MAX_CONSENT = 2000
@@ -202,6 +203,10 @@ def checked_form(session: Session, data: FormIn) -> dict[str, Any]:
 def create_form(session: Session, data: FormIn, now: datetime) -> SignupForm:
     values = checked_form(session, data)
     key = key_or_derived(session, col(SignupForm.key), data.key, values["name"])
+    if key in RESERVED_KEYS:  # /forms/new is the builder's own page
+        if data.key.strip():
+            raise Invalid(_("%(key)s cannot be a form's key: choose another.") % {"key": repr(key)})
+        key = key_or_derived(session, col(SignupForm.key), "", values["name"] + " form")
     taken = Conflict(_("A form with the key %(key)s already exists.") % {"key": repr(key)})
     if find_form(session, key) is not None:
         raise taken
