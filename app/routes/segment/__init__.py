@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -42,6 +43,7 @@ from app.services.contacts.events import EventIn, EventsRefused
 from app.services.errors import ServiceError
 
 MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
+PREPARE_ATTEMPTS = 3
 SINGLE_CALLS = ("identify", "track", "page", "screen", "group", "alias")
 PREFIXES = ("/segment/v1", "/v1")
 
@@ -134,6 +136,11 @@ async def _handle(
         return refusal(400, "invalid_request", refused.message, refused.errors)
     except ServiceError as error:  # a change the contact cannot take (e.g. losing its email)
         return refusal(400, "invalid_request", error.message)
+    except OperationalError as error:
+        if not is_conflict(error):
+            raise  # SQLite busy: app.main answers 503 with Retry-After
+        message = "Other calls were writing the same people; send this one again."
+        return refusal(503, "busy", message, headers={"Retry-After": "2"})
     except LateConflict:
         message = "The same person was being created by another call; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})
@@ -204,8 +211,21 @@ def _parse_and_prepare(
         if not needs_preparing(messages):
             return [m.event for m in messages if m.event is not None], False
         known: KnownLinks = request.app.state.__dict__.setdefault("segment_links", KnownLinks())
-        with session_for(request.app) as session:
-            events, links = prepare(session, messages, now, known)
-            session.commit()
+        for attempt in range(1, PREPARE_ATTEMPTS + 1):
+            with session_for(request.app) as session:
+                try:
+                    events, links = prepare(session, messages, now, known)
+                    session.commit()
+                    break
+                except OperationalError as error:
+                    session.rollback()
+                    if not is_conflict(error) or attempt == PREPARE_ATTEMPTS:
+                        raise
+                    # Chosen as a deadlock's victim: written again from the start (idempotent).
         known.put(links)
         return events, True
+
+
+def is_conflict(error: OperationalError) -> bool:
+    """PostgreSQL's deadlock or serialization failure: the transaction can simply run again."""
+    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")

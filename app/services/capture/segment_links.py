@@ -21,15 +21,10 @@ from sqlmodel import Session, SQLModel
 
 from app.bulk import among, insert_missing_rows, is_postgres
 from app.services.contacts.contacts import (
-    CONTACT_CREATED,
     CONTACTS,
     EVENTS,
-    change_event,
-    contact_ids_by,
-    new_contact_row,
-    record_events,
 )
-from app.services.contacts.events import EventIn, insert_contacts
+from app.services.contacts.events import EventIn
 
 LINKS = SQLModel.metadata.tables["anonymous_links"]
 WAITING = SQLModel.metadata.tables["anonymous_events"]
@@ -73,26 +68,6 @@ def linked_contacts(
         .where(among(session, LINKS.c.anonymous_id, wanted))
     )
     return {anonymous: (cid, external) for anonymous, cid, external in session.execute(query)}
-
-
-def contacts_by_external_id(
-    session: Session, externals: Iterable[str], now: datetime
-) -> dict[str, int]:
-    """external id -> contact id, creating (with ``contact_created``) the ones not known yet."""
-    wanted = set(externals)
-    found = contact_ids_by(session, CONTACTS.c.external_id, wanted)
-    missing = sorted(wanted - set(found))
-    if missing:
-        rows = [new_contact_row(now, external_id=external) for external in missing]
-        created = insert_contacts(session, rows, CONTACTS.c.external_id)
-        record_events(
-            session, [change_event(cid, CONTACT_CREATED, {}, now) for cid in created.values()]
-        )
-        found.update(created)
-        late = [e for e in missing if e not in found]
-        if late:  # created by a concurrent request between our read and our insert
-            found.update(contact_ids_by(session, CONTACTS.c.external_id, late))
-    return found
 
 
 def link(session: Session, links: dict[str, int], now: datetime) -> None:

@@ -23,7 +23,6 @@ from sqlmodel import Session
 
 from app.services.capture.segment_links import (
     KnownLinks,
-    contacts_by_external_id,
     link,
     linked_contacts,
     move_waiting,
@@ -32,6 +31,7 @@ from app.services.capture.segment_links import (
 from app.services.capture.segment_messages import Message
 from app.services.capture.segment_people import Person, upsert_people
 from app.services.contacts.events import EventIn
+from app.services.contacts.fields import ContactData
 
 
 def needs_preparing(messages: Sequence[Message]) -> bool:
@@ -47,21 +47,28 @@ def prepare(
     named |= {m.previous_id for m in messages if m.previous_id}
     remembered = known.get(named)
     linked = remembered | linked_contacts(session, named - remembered.keys())
-    contact_of: dict[int, int] = {}
     people = [m for m in messages if m.contact is not None]
-    found = upsert_people(session, [_person(m, linked) for m in people], now)
-    contact_of.update({m.index: cid for m, cid in zip(people, found, strict=True) if cid})
-    wanted = {
-        m.user_id
-        for m in messages
-        if m.user_id
-        and m.index not in contact_of
-        and (
-            m.kind == "alias"
-            or (m.anonymous_id and linked.get(m.anonymous_id, (0, None))[1] != m.user_id)
-        )
-    }
-    by_external = contacts_by_external_id(session, wanted, now) if wanted else {}
+    # The userIds to link or alias that no identify or group of the call names: found or
+    # created by the same bulk upsert, so that all the call's new contacts are one INSERT in
+    # key order (two INSERTs each in order can still deadlock with another call's, PostgreSQL).
+    named_people = {m.user_id for m in people if m.user_id}
+    wanted = sorted(
+        {
+            m.user_id
+            for m in messages
+            if m.user_id
+            and m.user_id not in named_people
+            and (
+                m.kind == "alias"
+                or (m.anonymous_id and linked.get(m.anonymous_id, (0, None))[1] != m.user_id)
+            )
+        }
+    )
+    persons = [_person(m, linked) for m in people]
+    persons += [Person(ContactData(external_id=user_id)) for user_id in wanted]
+    found = upsert_people(session, persons, now)
+    contact_of = {m.index: cid for m, cid in zip(people, found, strict=False) if cid}
+    by_external = {u: cid for u, cid in zip(wanted, found[len(people) :], strict=True) if cid}
     new_links: dict[str, tuple[int, str | None]] = {}
     for message in messages:
         cid = contact_of.get(message.index) or by_external.get(message.user_id or "")
