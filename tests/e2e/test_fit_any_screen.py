@@ -14,8 +14,10 @@ import re
 import pytest
 from sqlmodel import select
 
+from app.clock import utcnow
 from app.db import create_db_engine, session_scope
 from app.models import Contact, ContactList, ListMembership, MailboxMessage, Scenario, Segment
+from app.services.capture.forms import FormIn, create_form, find_form
 from app.services.messaging.mailbox import store
 from app.services.messaging.unsubscribe import UnsubscribeLinks
 from tests.fixtures.browser import LiveServer, log_in, screenshot
@@ -135,6 +137,14 @@ def site(live_server: LiveServer, browser) -> dict[str, str]:  # type: ignore[no
     engine = create_db_engine(live_server.settings.database_url)
     with session_scope(engine) as session:
         mail_id = session.exec(select(MailboxMessage.id)).first()
+        if find_form(session, "fit-signup") is None:
+            body = {
+                "key": "fit-signup",
+                "name": "Inscription à la newsletter Maison Lumière",
+                "consent_text": "J’accepte de recevoir la newsletter " * 8,
+                "fields": [{"name": "first_name"}, {"name": "birthday"}],
+            }
+            create_form(session, FormIn.model_validate(body), utcnow())
     engine.dispose()
     contact_id = planted["contact_id"]
     links = UnsubscribeLinks(live_server.url, live_server.settings.resolved_secret_key())
@@ -159,6 +169,10 @@ def site(live_server: LiveServer, browser) -> dict[str, str]:  # type: ignore[no
         "segment": "/segments/fit-big-buyers",
         "messages": "/messages",
         "message-editor": "/messages/new",
+        "forms": "/forms",
+        "form-new": "/forms/new",
+        "form": "/forms/fit-signup",
+        "signup-form": "/f/fit-signup",
         "mailbox": "/mailbox",
         "mailbox-message": f"/mailbox/{mail_id}",
         "settings": "/settings",
