@@ -1,10 +1,12 @@
-"""Event ingestion against a running server: single events and batches of 1,000.
+"""Event ingestion against a running server: single events, batches of 1,000, Segment batches.
 
 Starts ``uvicorn`` (one worker) on a fresh SQLite database and, when PARCOURS_BENCH_POSTGRES_URL
 (or PARCOURS_TEST_POSTGRES_URL) is set, on a fresh PostgreSQL database; drives it over
 keep-alive HTTP/1.1 connections and prints events/s, latency p50/p99 and the ratio to a no-op
 endpoint on the same stack (bench/_ingest_app.py) measured in the same run. Rate limiting is
-on (with a limit no run reaches), so its Redis round trip is part of the figures.
+on (with a limit no run reaches), so its Redis counting is part of the figures. Segment batches
+(bench/_segment_bodies.py: about 480 KB of track, page and identify calls each, HTTP Basic as
+the libraries send) go to /segment/v1/batch.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from base64 import b64encode
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -26,11 +29,13 @@ from app.db import create_db_engine, session_scope
 from app.migrate import upgrade
 from app.services.account.api_keys import create_api_key
 from bench._databases import on_each_database
+from bench._segment_bodies import segment_batches
 
 ROOT = Path(__file__).parents[1]
 SINGLE = int(os.environ.get("BENCH_SINGLE_EVENTS", "6000"))
 BATCHES = int(os.environ.get("BENCH_BATCHES", "60"))
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+SEGMENT_BATCHES = int(os.environ.get("BENCH_SEGMENT_BATCHES", "40"))
 BATCH_CONNECTIONS = 4
 BATCH_SIZE = 1000
 PEOPLE = 2000  # events name people from this pool: the first events create them
@@ -45,8 +50,8 @@ def free_port() -> int:
 class Connection:
     """A minimal keep-alive HTTP/1.1 client: nothing between the benchmark and the server."""
 
-    def __init__(self, port: int, token: str) -> None:
-        self.port, self.token = port, token
+    def __init__(self, port: int, authorization: str) -> None:
+        self.port, self.authorization = port, authorization
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
@@ -55,7 +60,7 @@ class Connection:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         assert self.reader is not None
         head = (
-            f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: Bearer {self.token}\r\n"
+            f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {self.authorization}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
         )
         self.writer.write(head.encode() + body)
@@ -74,7 +79,14 @@ class Connection:
 
 
 async def drive(
-    port: int, token: str, path: str, bodies: list[bytes], connections: int
+    port: int,
+    token: str,
+    path: str,
+    bodies: list[bytes],
+    connections: int,
+    *,
+    basic: bool = False,
+    expect: int = 202,
 ) -> tuple[float, list[float]]:
     """Posts every body over ``connections`` parallel connections; (seconds, latencies)."""
     queue: asyncio.Queue[bytes] = asyncio.Queue()
@@ -84,14 +96,17 @@ async def drive(
     failures: list[int] = []
 
     async def client() -> None:
-        conn = Connection(port, token)
+        authorization = (
+            f"Basic {b64encode(f'{token}:'.encode()).decode()}" if basic else f"Bearer {token}"
+        )
+        conn = Connection(port, authorization)
         try:
             while not queue.empty():
                 body = queue.get_nowait()
                 start = time.perf_counter()
                 status = await conn.post(path, body)
                 latencies.append(time.perf_counter() - start)
-                if status != 202:
+                if status != expect:
                     failures.append(status)
         finally:
             conn.close()
@@ -195,6 +210,16 @@ async def measure(port: int, token: str) -> None:
     print(f"  {'':<34} ratio to no-op: {batch / noop_b:.2f}")
     timing = await drive(port, token, "/api/v1/events/batch", batches, BATCH_CONNECTIONS)
     figures("the same batches again (all duplicates)", total, *timing)
+
+    segment = segment_batches(SEGMENT_BATCHES)
+    total = SEGMENT_BATCHES * BATCH_SIZE
+    timing = await drive(port, token, "/api/bench-noop", segment, BATCH_CONNECTIONS)
+    noop_s = figures("no-op endpoint, a Segment batch a request", total, *timing)
+    timing = await drive(
+        port, token, "/segment/v1/batch", segment, BATCH_CONNECTIONS, basic=True, expect=200
+    )
+    seg = figures("POST /segment/v1/batch, 1,000 a request", total, *timing)
+    print(f"  {'':<34} ratio to no-op: {seg / noop_s:.2f}")
 
 
 def run(label: str, url: str) -> None:

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 
 from app.routes.api.intake import event_writer, ingest_rate_limit, json_body, read_body
+from app.routes.api.lean_route import LeanRoute
 from app.services.contacts.events import (
     EventBatch,
     EventIn,
@@ -23,8 +24,10 @@ from app.services.contacts.events import (
 )
 
 # Included by app.main (not the shared API router) so that authentication does not hold
-# SQLite's write lock for the whole request; see app.routes.api.intake.ingest_key.
-router = APIRouter(prefix="/api/v1", tags=["events"], dependencies=[Depends(ingest_rate_limit)])
+# SQLite's write lock for the whole request (app.routes.api.intake.ingest_key); lean routes, so
+# that FastAPI's parameter work does not cost more than the event (app.routes.api.lean_route).
+router = APIRouter(prefix="/api/v1", tags=["events"], route_class=LeanRoute)
+LIMITED = [Depends(ingest_rate_limit)]
 JSON = "application/json"
 
 REFUSED = {
@@ -53,6 +56,7 @@ class BatchAccepted(BaseModel):
     responses=REFUSED,  # type: ignore[arg-type]
     openapi_extra=json_body(EventIn),
     summary="Track one event",
+    dependencies=LIMITED,
 )
 async def track_event(request: Request) -> Response:
     """Stores the event (an unknown `contact.email` creates the contact). Posting the same `id`
@@ -71,6 +75,7 @@ async def track_event(request: Request) -> Response:
     responses=REFUSED,  # type: ignore[arg-type]
     openapi_extra=json_body(EventBatch),
     summary="Track up to 1,000 events at once",
+    dependencies=LIMITED,
 )
 async def track_batch(request: Request) -> Response:
     """All or nothing: if one event is invalid, none is stored and the answer lists the index

@@ -36,6 +36,7 @@ log = logging.getLogger("parcours.events")
 # Events per transaction at most: a burst of batches is written as several groups rather than
 # one long transaction that would keep the database's write lock for seconds.
 GROUP_EVENTS = 5_000
+LINGER_TURNS = 8
 
 
 @dataclass
@@ -81,9 +82,13 @@ class GroupWriter:
         return await asyncio.shield(mine.answer)
 
     async def _drain(self) -> None:
+        loaded = False
         try:
             while self._queue:
+                if loaded:
+                    await self._let_arrivals_join()
                 group = self._next_group()
+                loaded = len(group) > 1
                 try:
                     await run_in_threadpool(self._write, group)
                 finally:
@@ -98,6 +103,18 @@ class GroupWriter:
             self._draining = None
             if self._queue:  # left by a write that failed outright: keep answering
                 self._draining = asyncio.create_task(self._drain())
+
+    async def _let_arrivals_join(self) -> None:
+        """Under load, a few turns of the event loop before taking the group: requests already
+        read and being parsed join it, so that groups grow with the load instead of the
+        writer's thread taking the interpreter from them (a group's fixed cost — a
+        transaction, a commit, a thread hop — is most of a small group's). A lone request is
+        written at once."""
+        for _ in range(LINGER_TURNS):
+            queued = len(self._queue)
+            await asyncio.sleep(0)
+            if len(self._queue) == queued:
+                return
 
     def _next_group(self) -> list[_Request]:
         group: list[_Request] = []
