@@ -60,31 +60,35 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
     erased = suppressed_emails(session, {p.data.email for p in people if p.data.email})
     events: list[dict[str, Any]] = []
     targets: list[Contact | _New | None] = []
-    for person in people:
-        data = person.data
-        target = known.find(data, person.linked)
-        if target is None and data.external_id is None and data.email is None:
-            target = known.by_anonymous.get(person.anonymous_id or "")
-        if data.email is not None and known.email_owner(data.email) not in (None, target):
-            data.fields.pop("email")  # someone else's address: not moved, not merged
-        if target is None and (data.external_id or data.email):
-            target = known.add(_New(new_contact_row(now, external_id=data.external_id)))
-        if person.language and "language" not in data.fields and _language(target) is None:
-            data.fields["language"] = person.language
-        if isinstance(target, _New):
-            _merge(target, data, suppressed=data.email in erased)
-            known.remember(target)
-        elif target is not None:
-            suppressed = data.email in erased
-            _, changes, _ = apply_changes(
-                target, data, now=now, source=SOURCE, suppressed=suppressed
-            )
-            events += changes
-            known.remember(target)
-        if target is not None and person.anonymous_id:
-            known.by_anonymous[person.anonymous_id] = target
-        targets.append(target)
-    created = _insert(session, known.new, now)
+    # The new contacts are inserted before the known ones are updated: an UPDATE of an email
+    # or external id locks its row against the event writer's foreign-key checks, and waiting
+    # on the writer's own INSERT of a contact while holding that lock was a deadlock.
+    with session.no_autoflush:
+        for person in people:
+            data = person.data
+            target = known.find(data, person.linked)
+            if target is None and data.external_id is None and data.email is None:
+                target = known.by_anonymous.get(person.anonymous_id or "")
+            if data.email is not None and known.email_owner(data.email) not in (None, target):
+                data.fields.pop("email")  # someone else's address: not moved, not merged
+            if target is None and (data.external_id or data.email):
+                target = known.add(_New(new_contact_row(now, external_id=data.external_id)))
+            if person.language and "language" not in data.fields and _language(target) is None:
+                data.fields["language"] = person.language
+            if isinstance(target, _New):
+                _merge(target, data, suppressed=data.email in erased)
+                known.remember(target)
+            elif target is not None:
+                suppressed = data.email in erased
+                _, changes, _ = apply_changes(
+                    target, data, now=now, source=SOURCE, suppressed=suppressed
+                )
+                events += changes
+                known.remember(target)
+            if target is not None and person.anonymous_id:
+                known.by_anonymous[person.anonymous_id] = target
+            targets.append(target)
+        created = _insert(session, known.new, now)
     events += [change_event(cid, CONTACT_CREATED, {}, now) for cid in created]
     session.flush()
     record_events(session, events)
