@@ -36,9 +36,10 @@ def test_the_gallery_shows_every_template_with_a_preview_and_creates_it_in_one_c
     page = logged_in.client.get("/templates")
     assert page.status_code == 200
     for name in ("Welcome series", "Birthday", "Abandoned cart", "Onboarding series",
-                 "Lead scoring", "Loyal customers", "Re-engagement / sunset"):  # fmt: skip
+                 "Lead scoring", "Loyal customers", "Re-engagement / sunset",
+                 "Confirm and welcome"):  # fmt: skip
         assert name in page.text
-    assert page.text.count('<svg class="graph-preview"') == 7
+    assert page.text.count('<svg class="graph-preview"') == 8
     assert "When to use it" in page.text
 
     created = logged_in.post("/templates/lead_scoring/use")
