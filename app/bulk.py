@@ -8,7 +8,6 @@ where the rows' shapes are known.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -135,8 +134,7 @@ def rows_where_in(
         # IN (SELECT unnest(…)), not = ANY(…): the prepared statement's generic plan scans the
         # table comparing each row with every value, where this form probes the index.
         sql = (
-            f"SELECT {', '.join(selected)} FROM {table.name} "
-            f"WHERE {column} IN (SELECT unnest(%b))"
+            f"SELECT {', '.join(selected)} FROM {table.name} WHERE {column} IN (SELECT unnest(%b))"
         )
         parameter: Any = list(values)
     else:
@@ -144,7 +142,7 @@ def rows_where_in(
             f"SELECT {', '.join(selected)} FROM {table.name} "
             f"WHERE {column} IN (SELECT value FROM json_each(?))"
         )
-        parameter = json.dumps(list(values))
+        parameter = to_json(list(values)).decode()
     return [tuple(row) for row in session.connection().exec_driver_sql(sql, (parameter,))]
 
 

@@ -307,11 +307,11 @@ def check_contacts(session: Session, events: Sequence[EventIn], *, batch: bool) 
 
 def write_events(session: Session, events: Sequence[EventIn], now: datetime) -> Ingested:
     """Writes checked events: missing contacts first, then the events, one statement each."""
-    contact_ids, created = _resolve_contacts(session, events, now)
+    whos = [event.who() for event in events]
+    contact_ids, created = _resolve_contacts(session, events, whos, now)
     rows = [change_event(cid, CONTACT_CREATED, {}, now) for cid in created]
     ids = []
-    for event in events:
-        who = event.who()
+    for event, who in zip(events, whos, strict=True):
         assert who is not None
         uid = event.id or uuid.uuid4().hex
         ids.append(uid)
@@ -344,17 +344,24 @@ def _unknown_contact_ids(session: Session, events: Sequence[EventIn]) -> list[It
 
 
 def _resolve_contacts(
-    session: Session, events: Sequence[EventIn], now: datetime
+    session: Session,
+    events: Sequence[EventIn],
+    whos: Sequence[tuple[str, Any] | None],
+    now: datetime,
 ) -> tuple[dict[tuple[str, Any], int], list[int]]:
     """(kind, value) -> contact id for every event; and the ids of contacts created now."""
     resolved: dict[tuple[str, Any], int] = {}
     created: list[int] = []
-    for event in events:
-        who = event.who()
-        if who is not None and who[0] == "id":
+    emails, externals = set(), set()
+    for who in whos:
+        if who is None:
+            continue
+        if who[0] == "id":
             resolved[who] = int(who[1])
-    emails = {w[1] for e in events if (w := e.who()) and w[0] == "email"}
-    externals = {w[1] for e in events if (w := e.who()) and w[0] == "external_id"}
+        elif who[0] == "email":
+            emails.add(who[1])
+        else:
+            externals.add(who[1])
     # external ids of events that also name an email: a new contact gets both
     external_of: dict[str, str] = {}
     for event in events:
