@@ -278,6 +278,12 @@ def test_the_proof_is_on_the_contact_page_and_in_the_gdpr_export(
     assert client.delete(f"/api/v1/contacts/{lea.id}", headers=headers).status_code == 200
     assert count(session, ConsentProof) == 0  # erasure takes the proofs along
 
+    client.post(FORM, data=LEA)  # erased on request, then signing up again
+    *_, again = confirmation_links(session)
+    client.post(path_of(again))
+    assert contact(session).email_consent is True  # type: ignore[union-attr]
+    assert count(session, ConsentProof) == 1
+
 
 def test_the_confirm_and_welcome_template_starts_when_the_optin_is_confirmed(
     client: TestClient, session: Session, form: Any, clock: FrozenClock

@@ -40,6 +40,7 @@ from app.services.contacts.contacts import (
     upsert_contact,
 )
 from app.services.contacts.fields import ConsentChange, ContactData, FieldProblem
+from app.services.contacts.gdpr import lift_suppression
 from app.services.contacts.lists import add_members
 from app.services.messaging.messages import MessageIn, find_message, save_message
 from app.services.messaging.outbox import OutboxEntry, add_to_outbox
@@ -242,6 +243,9 @@ def confirm(session: Session, token: str, visitor: Visitor, now: datetime) -> Co
     )
     if not getattr(claimed, "rowcount", 0):
         return Confirmation("already", form, pending)
+    # An address erased on request may take consent again once its owner has confirmed it:
+    # that is the fresh opt-in the suppression waits for (app/services/contacts/gdpr.py).
+    lift_suppression(session, pending.email)
     try:
         data = contact_data({**pending.answers, "email": pending.email})
     except FieldProblem:  # a rule tightened since it was typed: keep the address alone
