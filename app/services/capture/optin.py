@@ -114,7 +114,7 @@ def _grant(
     session: Session, form: SignupForm, data: ContactData, now: datetime
 ) -> tuple[Contact, bool]:
     """Consent through the contacts' own path; (contact, granted). Not granted for an
-    address erased on request (GDPR): only a marketer lifting that lets consent back in."""
+    address erased on request (GDPR) unless its suppression was lifted (``confirm`` does)."""
     data.consent["email"] = ConsentChange(granted=True, source=source_of(form), at=now)
     result = upsert_contact(session, data, now=now, source=source_of(form))
     contact = result.contact
