@@ -97,3 +97,21 @@ def test_the_builder_speaks_french(french: Browser) -> None:
 def test_the_forms_pages_need_a_login(client) -> None:  # type: ignore[no-untyped-def]
     assert client.get("/forms").status_code == 303
     assert client.get("/contacts/1/consent-proofs").status_code == 303
+
+
+def test_what_a_marketer_types_is_shown_escaped_everywhere(
+    logged_in: Browser, session: Session
+) -> None:
+    evil = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    built = {**BUILT, "lists": "", "name": evil, "label_first_name": evil, "attr_label_0": evil}
+    created = logged_in.post("/forms/new", {**built, "consent_text": evil, "thank_you": evil})
+    key = created.headers["location"].split("/")[2].split("?")[0]
+
+    for path in ("/forms", f"/forms/{key}", f"/f/{key}"):
+        page = logged_in.client.get(path).text
+        assert "<script>alert(1)" not in page, path
+        assert "<img src=x" not in page, path
+    answers = {"email": "a@example.com", "first_name": "Léa", "consent": "1"}
+    thanks = logged_in.client.post(f"/f/{key}", data=answers)
+    assert "Check your inbox" in thanks.text
+    assert "<script>alert(1)" not in thanks.text
