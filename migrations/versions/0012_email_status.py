@@ -1,4 +1,7 @@
-"""Bounces and complaints (issue 18.4, CONTRACTS-2 §E): the email status of each contact (bounced, complained) with its reason and time, and the soft-bounce count; and on each outbox row when a mail provider said it was delivered.
+"""Bounces and complaints (issue 18.4, CONTRACTS-2 §E): each contact's email status.
+
+``contacts.email_status`` (bounced, complained) with its reason and time, and the soft-bounce
+count; ``outbox.delivered_at``, when a mail provider said a message was delivered.
 
 Revision ID: 0012_email_status
 Revises: 0011_sending_rules

@@ -15,9 +15,9 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from app.services.messaging.refusals import Bounce, Stage, bounce_of
 from worker.delivery.mime import Envelope
 from worker.delivery.rate import RateLimiter
-from app.services.messaging.refusals import Bounce, Stage, bounce_of
 
 SCHEMES = {
     "smtp": (25, False, False),
