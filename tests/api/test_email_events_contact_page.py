@@ -117,3 +117,21 @@ def test_the_contacts_list_marks_a_bounced_address(
     listing = logged_in.client.get("/contacts")
 
     assert 'data-testid="email-bounced"' in listing.text
+
+
+def test_a_providers_words_are_shown_as_text_never_as_markup(
+    api: TestClient,  # noqa: F811
+    logged_in: Browser,
+) -> None:
+    contact_id = api.post("/api/v1/contacts", json={"email": "x@example.com"}).json()["contact"][
+        "id"
+    ]
+    reason = '550 <script>alert("x")</script> user unknown'
+    api.post(
+        "/api/v1/email-events", json={"type": "bounce", "email": "x@example.com", "reason": reason}
+    )
+
+    page = logged_in.client.get(f"/contacts/{contact_id}").text
+
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
