@@ -16,6 +16,7 @@ from app.inputs import Int32
 from app.models import SignupForm
 from app.services.capture import forms as service
 from app.services.capture.forms import BUILTIN_FIELDS, FormFieldIn, FormIn, field_label
+from app.services.capture.optin import confirmation_key
 from app.services.capture.optin_proofs import proofs_of
 from app.services.contacts.lists import all_lists
 from app.services.errors import ServiceError
@@ -196,6 +197,10 @@ def _editor(
         "error": error,
         "url": service.hosted_url(base_url, form) if form else None,
         "snippet": service.embed_snippet(base_url, form) if form else None,
+        "confirmations": [
+            (LANGUAGES[language], confirmation_key(language))
+            for language in (service.confirmation_languages(form) if form else [])
+        ],
         **NAV,
     }
     return render(request, "forms/editor.html", context, status_code=status)

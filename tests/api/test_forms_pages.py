@@ -49,6 +49,9 @@ def test_the_builder_creates_a_form_and_shows_how_to_put_it_on_a_site(
     assert form.lists == ["newsletter"]
     page = logged_in.client.get(created.headers["location"])
     assert "Form saved" in page.text
+    # Its confirmation emails (one per language, the visitor's being either) can be reworded.
+    assert 'href="/messages/signup-confirmation"' in page.text
+    assert 'href="/messages/signup-confirmation-fr"' in page.text
     assert "&lt;iframe src=&#34;http://testserver/f/newsletter-signup&#34;" in page.text
     assert "Newsletter signup" in logged_in.client.get("/forms").text
 

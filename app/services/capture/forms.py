@@ -213,7 +213,23 @@ def create_form(session: Session, data: FormIn, now: datetime) -> SignupForm:
     form = SignupForm(key=key, created_at=now, updated_at=now, **values)
     if not add_unique(session, form):
         raise taken
+    install_confirmations(session, form, now)
     return form
+
+
+def confirmation_languages(form: SignupForm) -> list[str]:
+    """The languages its confirmation email may be written in: the form's, else any."""
+    return [form.language] if form.language else sorted(LANGUAGES)
+
+
+def install_confirmations(session: Session, form: SignupForm, now: datetime) -> None:
+    """With double opt-in, its confirmation emails exist from the start, so the marketer can
+    read and change their words in Messages before anyone signs up."""
+    from app.services.capture.optin import ensure_confirmation_message
+
+    if form.double_opt_in:
+        for language in confirmation_languages(form):
+            ensure_confirmation_message(session, language, now)
 
 
 def update_form(session: Session, form: SignupForm, data: FormIn, now: datetime) -> SignupForm:
@@ -223,6 +239,7 @@ def update_form(session: Session, form: SignupForm, data: FormIn, now: datetime)
     form.updated_at = now
     session.add(form)
     session.flush()
+    install_confirmations(session, form, now)
     return form
 
 
