@@ -383,6 +383,7 @@ def _resolve_contacts(
                     ext = external_of.get(row["email"])
                     if ext is not None and ext not in taken:
                         row["external_id"] = ext
+                        taken.add(ext)  # two new emails naming one external id: the first
             new = insert_contacts(session, new_rows, column)
             created.extend(new.values())
             found.update(new)
