@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
+import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
+from app.bulk import is_postgres
 from app.deps import session_for
 from app.i18n import speaking
 from app.routes.api.intake import check_rate, event_writer, intake_key, read_body, wake_engine
@@ -43,11 +47,17 @@ from app.services.contacts.events import EventIn, EventsRefused
 from app.services.errors import ServiceError
 
 MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
-PREPARE_ATTEMPTS = 3
+PREPARE_ATTEMPTS = 5
+# How long the first transaction waits for a lock on PostgreSQL before it starts again. Less
+# than the deadlock detector's second: an identify's UPDATE of an email locks the contact
+# against the event writer's foreign-key checks, and the writer, which takes its contacts in
+# the events' order, must never be the one a deadlock aborts.
+LOCK_WAIT_MS = 200
 SINGLE_CALLS = ("identify", "track", "page", "screen", "group", "alias")
 PREFIXES = ("/segment/v1", "/v1")
 
 router = APIRouter(tags=["segment"])
+log = logging.getLogger("parcours.segment")
 
 DOCUMENTED = {
     200: {"description": '`{"success": true}`: everything is stored'},
@@ -139,9 +149,11 @@ async def _handle(
     except OperationalError as error:
         if not is_conflict(error):
             raise  # SQLite busy: app.main answers 503 with Retry-After
+        log.warning("segment call deadlocked with other writes; answered 503", exc_info=True)
         message = "Other calls were writing the same people; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})
     except LateConflict:
+        log.warning("segment call raced another creating the same person; answered 503")
         message = "The same person was being created by another call; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})
     if prepared:  # contacts created or changed: their events are for the engine too
@@ -214,6 +226,8 @@ def _parse_and_prepare(
         for attempt in range(1, PREPARE_ATTEMPTS + 1):
             with session_for(request.app) as session:
                 try:
+                    if is_postgres(session):
+                        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
                     events, links = prepare(session, messages, now, known)
                     session.commit()
                     break
@@ -221,11 +235,12 @@ def _parse_and_prepare(
                     session.rollback()
                     if not is_conflict(error) or attempt == PREPARE_ATTEMPTS:
                         raise
-                    # Chosen as a deadlock's victim: written again from the start (idempotent).
+            time.sleep(0.05 * 2**attempt)  # then from the start: the transaction is idempotent
         known.put(links)
         return events, True
 
 
 def is_conflict(error: OperationalError) -> bool:
-    """PostgreSQL's deadlock or serialization failure: the transaction can simply run again."""
-    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001")
+    """PostgreSQL's deadlock, serialization failure or lock wait given up: the transaction
+    can simply run again."""
+    return getattr(error.orig, "sqlstate", None) in ("40P01", "40001", "55P03")
