@@ -47,8 +47,8 @@ async def _call(call: Call, request: Request) -> None:
         await result
 
 
-def _request_only(call: Callable[..., Any], path: str) -> Call:
-    parameters = list(inspect.signature(call).parameters.values())
-    if len(parameters) != 1 or parameters[0].annotation not in (Request, "Request"):
+def _request_only(call: Callable[..., Any] | None, path: str) -> Call:
+    parameters = [] if call is None else list(inspect.signature(call).parameters.values())
+    if call is None or len(parameters) != 1 or parameters[0].annotation not in (Request, "Request"):
         raise TypeError(f"{path}: a LeanRoute's endpoint and dependencies take only the request")
     return call
