@@ -23,6 +23,7 @@ from typing import Any
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.db import is_database_locked
 from app.services.contacts.events import (
     EventIn,
     EventsRefused,
@@ -147,14 +148,25 @@ class GroupWriter:
                         start = end
             except Exception as error:
                 session.rollback()
-                if len(group) == 1:
-                    group[0].error = error
+                if len(group) == 1 or is_database_locked(error):
+                    # SQLite's write lock stayed taken for the whole busy timeout: writing each
+                    # request again would wait it out once per request (a group of hundreds,
+                    # hours) for the same answer. Every request is told now (503, nothing
+                    # written), as a lone one would be.
+                    for request in group:
+                        if request.error is None:
+                            request.error = error
                     return
                 # Written again one by one, so that a failure stays with its own request.
                 log.warning("group write failed; writing its %s requests one by one", len(group))
                 for request in group:
                     if request.error is None:
                         self._write_alone(session, request)
+                        if request.error is not None and is_database_locked(request.error):
+                            for rest in group:
+                                if rest.error is None and rest.result is None:
+                                    rest.error = request.error
+                            return
 
     @staticmethod
     def _write_alone(session: Session, request: _Request) -> None:

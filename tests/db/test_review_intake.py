@@ -1,0 +1,53 @@
+"""Review of the event writer (DESIGN §12.5) against a busy SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, text
+from sqlmodel import Session
+
+import app.db
+from app.db import create_db_engine, is_database_locked
+from app.migrate import upgrade
+from app.services.contacts.event_groups import GroupWriter
+from app.services.contacts.events import EventIn
+from app.sqlite_turns import background
+
+NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def one(n: int) -> list[EventIn]:
+    return [EventIn.model_validate({"name": "login", "contact": {"email": f"u{n}@g.example"}})]
+
+
+async def test_a_group_that_finds_sqlite_busy_is_answered_once_not_request_by_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path}/busy.db"
+    upgrade(url)
+    monkeypatch.setattr(app.db, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    web = create_db_engine(url)
+    waits: list[int] = []  # each statement that waited out the busy timeout
+    event.listen(web, "handle_error", lambda context: waits.append(1))
+    holder = background(create_db_engine(url)).connect()
+    holder.execute(text("SELECT 1"))  # begins IMMEDIATE: a writer that will not let go
+    writer = GroupWriter(lambda: Session(web, expire_on_commit=False))
+    try:
+        answers = await asyncio.gather(
+            *(writer.write(one(n), NOW, batch=False) for n in range(6)), return_exceptions=True
+        )
+    finally:
+        holder.rollback()
+        holder.close()
+
+    # Every request is told the database was busy (a 503, nothing written), after one wait
+    # of the busy timeout rather than one more per request of the group.
+    assert all(isinstance(a, Exception) and is_database_locked(a) for a in answers), answers
+    assert len(waits) == 1
+    with web.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM events")).scalar_one() == 0
+    web.dispose()
