@@ -1,6 +1,6 @@
 """Issue 18's "done when" for forms: a marketer builds a signup form in the screens, a visitor
-fills it on a phone, the confirmation email reaches a real SMTP server, the link in it is
-followed, and the visitor enters the "Confirm and welcome" scenario with the proof of
+fills it on a phone inside the shop's own page (the snippet pasted there, another origin),
+the confirmation email reaches a real SMTP server, the link in it is followed, and the visitor enters the "Confirm and welcome" scenario with the proof of
 consent on their page. Screenshots: test-artifacts/screenshots/signup-*.png."""
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlmodel import Session, select
@@ -25,6 +28,32 @@ pytestmark = pytest.mark.e2e
 LIVE: list = []  # the server and the sender's settings, for sent_to
 CONSENT = "I agree to receive the newsletter by email."
 BUTTON_HREF = re.compile(r'href="([^"]+)"[^>]*>Yes, subscribe me<')
+
+
+@contextmanager
+def shop_site(html: str) -> Iterator[str]:
+    """The shop's own page, served from another origin (localhost, another port) than
+    Parcours (127.0.0.1): the form runs in a frame there, as on a real site."""
+    body = html.encode()
+
+    class Page(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://localhost:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def kick_sender(server: LiveServer) -> None:
@@ -92,15 +121,20 @@ def test_a_visitor_signs_up_confirms_by_email_and_is_welcomed_with_the_proof_on_
     expect(marketer.get_by_test_id("form-snippet")).to_contain_text(f"/f/{key}")
     screenshot(marketer, "signup-builder")
 
+    # The shop pastes the snippet into its own page, on its own origin.
+    snippet = marketer.get_by_test_id("form-snippet").input_value()
+    shop = f"<!doctype html><meta charset=utf-8><title>Shop</title><h1>Maison Lumière</h1>{snippet}"
     visitor = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
     email = f"lea-{uuid.uuid4().hex[:6]}@shop.test"
-    visitor.goto(f"{live_server.url}/f/{key}")
-    visitor.get_by_label("Your first name").fill("Léa")
-    visitor.locator("input[name=email]").fill(email)
-    visitor.locator("input[name=consent]").check()
-    screenshot(visitor, "signup-form-phone")
-    visitor.get_by_test_id("signup-submit").click()
-    expect(visitor.get_by_test_id("signup-thanks")).to_contain_text("Check your inbox")
+    with shop_site(shop) as shop_url:
+        visitor.goto(shop_url)
+        framed = visitor.frame_locator("iframe")
+        framed.get_by_label("Your first name").fill("Léa")
+        framed.locator("input[name=email]").fill(email)
+        framed.locator("input[name=consent]").check()
+        screenshot(visitor, "signup-form-phone")
+        framed.get_by_test_id("signup-submit").click()
+        expect(framed.get_by_test_id("signup-thanks")).to_contain_text("Check your inbox")
 
     run_worker_once(live_server, sender)  # the confirmation leaves through the outbox
     (message,) = sent_to(smtp_sink, email, 1)
