@@ -239,6 +239,7 @@ def test_without_double_opt_in_consent_lists_and_proof_come_at_once(
     client: TestClient, session: Session, clock: FrozenClock
 ) -> None:
     make_form(session, clock.now(), double_opt_in=False, redirect_url="https://shop.example/ok")
+    assert 'target="_top"' in client.get(FORM).text  # the redirect leaves the shop's frame
 
     answer = client.post(FORM, data=LEA)
 
