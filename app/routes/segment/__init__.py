@@ -32,8 +32,16 @@ from starlette.responses import JSONResponse, Response
 from app.bulk import is_postgres
 from app.deps import session_for
 from app.i18n import speaking
-from app.routes.api.intake import check_rate, event_writer, intake_key, read_body, wake_engine
+from app.routes.api.intake import (
+    check_rate,
+    event_writer,
+    intake_key,
+    json_body,
+    read_body,
+    wake_engine,
+)
 from app.routes.segment.answers import SUCCESS, refusal
+from app.routes.segment.schema import SegmentBatch, SegmentMessage
 from app.services.capture.segment_links import KnownLinks
 from app.services.capture.segment_messages import (
     Message,
@@ -65,12 +73,6 @@ DOCUMENTED = {
     401: {"description": "Missing or wrong API key (HTTP Basic, the key as user name)"},
     413: {"description": "Over 500 KB (once decompressed)"},
     429: {"description": "Rate limit reached; see the Retry-After header"},
-}
-BODY = {
-    "requestBody": {
-        "required": True,
-        "content": {"application/json": {"schema": {"type": "object"}}},
-    }
 }
 
 
@@ -107,7 +109,7 @@ for _prefix in PREFIXES:
             batch,
             methods=["POST"],
             responses=DOCUMENTED,  # type: ignore[arg-type]
-            openapi_extra=BODY,
+            openapi_extra=json_body(SegmentBatch),
             include_in_schema=documented and _name == "batch",
             name=f"segment_{_name}{'' if documented else '_v1'}",
             summary="Segment / RudderStack batch",
@@ -118,7 +120,7 @@ for _prefix in PREFIXES:
             _single(_kind),
             methods=["POST"],
             responses=DOCUMENTED,  # type: ignore[arg-type]
-            openapi_extra=BODY,
+            openapi_extra=json_body(SegmentMessage),
             include_in_schema=documented,
             name=f"segment_{_kind}{'' if documented else '_v1'}",
             summary=f"Segment / RudderStack {_kind}",
