@@ -10,6 +10,8 @@ from sqlmodel import Session, func, select
 
 from app.models import Contact, Event
 
+JSON = {"Content-Type": "application/json"}
+
 
 @pytest.fixture
 def api(client: TestClient, api_key: str, redis: Any) -> TestClient:
@@ -34,3 +36,30 @@ def test_two_new_emails_with_one_external_id_are_not_a_server_error(
         ("b@site.example", None),
     ]
     assert session.exec(select(func.count()).where(Event.name == "login")).one() == 2
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1.5E+400", "9" * 400 + ".5"])
+def test_a_number_too_large_for_a_double_is_a_422_and_nothing_is_stored(
+    api: TestClient, session: Session, number: str
+) -> None:
+    # Read as infinity, it failed PostgreSQL's JSON at the insert (a 500) and was stored on
+    # SQLite as a JSON text its own functions cannot read.
+    event = '{"name": "x", "contact": {"email": "n@site.example"}, "properties": {"a": [%s]}}'
+    single = api.post("/api/v1/events", content=event % number, headers=JSON)
+    batch = api.post(
+        "/api/v1/events/batch",
+        content='{"events": [' + event % 1 + ", " + event % number + "]}",
+        headers=JSON,
+    )
+
+    assert single.status_code == 422, single.text
+    assert single.json()["detail"]["errors"][0]["field"] == "properties"
+    assert batch.status_code == 422, batch.text
+    assert batch.json()["detail"]["errors"][0]["index"] == 1
+    assert session.exec(select(func.count()).select_from(Event)).one() == 0
+    assert session.exec(select(func.count()).select_from(Contact)).one() == 0
+
+
+def test_a_large_finite_number_is_still_taken(api: TestClient, session: Session) -> None:
+    event = '{"name": "x", "contact": {"email": "n@site.example"}, "properties": {"a": 1e300}}'
+    assert api.post("/api/v1/events", content=event, headers=JSON).status_code == 202

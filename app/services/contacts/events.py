@@ -10,6 +10,8 @@ posted ten times, even at the same moment from ten connections, is stored once.
 from __future__ import annotations
 
 import json
+import math
+import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -141,6 +143,24 @@ class EventsRefused(Invalid):
 
 SINGLE = TypeAdapter(EventIn)
 BATCH = TypeAdapter(EventBatch)
+# A number too large for a double (1e999, or 309 digits) is read as infinity, which
+# PostgreSQL's JSON cannot hold (a 500 at the insert) and SQLite's JSON functions cannot read.
+# This byte-level hint keeps the walk through the properties off the usual body.
+_HUGE = re.compile(rb"[0-9][eE]\+?0*[1-9][0-9]{2}|[0-9]{309}")
+INFINITE = "holds a number too large to store ({value}); send a finite number"
+
+
+def _infinite(index: int | None, event: EventIn) -> list[ItemError]:
+    stack: list[Any] = [event.properties]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, float) and not math.isfinite(node):
+            return [ItemError(index, "properties", INFINITE.format(value=node))]
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return []
 
 
 def parse_event(body: bytes, now: datetime) -> EventIn:
@@ -150,6 +170,8 @@ def parse_event(body: bytes, now: datetime) -> EventIn:
         errors = _errors(exc, batch=False)
         raise EventsRefused("The event was refused; nothing was stored.", errors) from None
     problems = [ItemError(None, e.field, e.reason) for e in item_problems(0, event, now)]
+    if _HUGE.search(body):
+        problems += _infinite(None, event)
     if problems:
         raise EventsRefused("The event was refused; nothing was stored.", problems)
     return event
@@ -166,6 +188,9 @@ def parse_batch(body: bytes, now: datetime) -> list[EventIn]:
     if not events:
         raise EventsRefused("The batch is empty: send at least one event.", [])
     problems = batch_problems(events, now)
+    if _HUGE.search(body):
+        infinite = [p for i, event in enumerate(events) for p in _infinite(i, event)]
+        problems = sorted(problems + infinite, key=lambda p: p.index or 0)
     if problems:
         raise EventsRefused(_refusal(problems), problems)
     return events
