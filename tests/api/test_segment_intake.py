@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import Session, func, select
 
 from app.models import AnonymousEvent, AnonymousLink, Contact, Event
@@ -293,3 +294,37 @@ def test_without_a_valid_key_nothing_is_stored(
         assert response.status_code == 401
         assert response.json()["code"] == "unauthorized"
     assert count(session, Event) == 0
+
+
+def test_an_identify_heavy_batch_is_written_in_bulk(
+    segment: TestClient, session: Session, engine: Any
+) -> None:
+    session.add_all(
+        Contact(external_id=f"old-{n}", email=f"old{n}@shop.example") for n in range(200)
+    )
+    session.commit()
+    batch = [
+        {
+            "type": "identify",
+            "userId": f"{kind}-{n}",
+            "traits": {"email": f"{kind}{n}@shop.example", "plan": "pro"},
+        }
+        for kind in ("old", "new")
+        for n in range(200)
+    ]
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement.split()[0])
+
+    sqlalchemy_event.listen(engine, "before_cursor_execute", count)
+    try:
+        response = post(segment, "/segment/v1/batch", {"batch": batch})
+    finally:
+        sqlalchemy_event.remove(engine, "before_cursor_execute", count)
+
+    assert response.status_code == 200, response.text
+    assert session.exec(select(func.count()).where(Event.name == "attribute_changed")).one() == 200
+    assert session.exec(select(func.count()).where(Event.name == "contact_created")).one() == 200
+    # 400 people: a few statements per kind of write, not one (or more) per contact
+    assert len(statements) < 20, statements
