@@ -13,13 +13,14 @@ from sqlmodel import Session
 from app.deps import SessionDep, get_current_user
 from app.i18n import LANGUAGES
 from app.inputs import Int32
-from app.models import SignupForm
+from app.models import Channel, MessagePurpose, SignupForm
 from app.services.capture import forms as service
 from app.services.capture.forms import BUILTIN_FIELDS, FormFieldIn, FormIn, field_label
 from app.services.capture.optin import confirmation_key
 from app.services.capture.optin_proofs import proofs_of
 from app.services.contacts.lists import all_lists
 from app.services.errors import ServiceError
+from app.services.messaging.messages import find_message
 from app.templating import render
 
 router = APIRouter(
@@ -197,10 +198,23 @@ def _editor(
         "error": error,
         "url": service.hosted_url(base_url, form) if form else None,
         "snippet": service.embed_snippet(base_url, form) if form else None,
-        "confirmations": [
-            (LANGUAGES[language], confirmation_key(language))
-            for language in (service.confirmation_languages(form) if form else [])
-        ],
+        "confirmations": _confirmations(session, form),
         **NAV,
     }
     return render(request, "forms/editor.html", context, status_code=status)
+
+
+def _confirmations(session: Session, form: SignupForm | None) -> list[tuple[str, str, bool]]:
+    """(language, message key, fit to send): a confirmation email the marketer turned into a
+    marketing one (or an SMS) would never reach people who have not agreed yet."""
+    found = []
+    for language in service.confirmation_languages(form) if form else []:
+        key = confirmation_key(language)
+        message = find_message(session, key)
+        fit = (
+            message is not None
+            and message.channel == Channel.email
+            and message.purpose == MessagePurpose.transactional
+        )
+        found.append((LANGUAGES[language], key, fit))
+    return found

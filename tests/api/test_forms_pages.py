@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from app.models import ContactList, SignupForm
+from app.models import ContactList, MessagePurpose, MessageTemplate, SignupForm
 from tests.fixtures.web import Browser
 
 BUILT = {
@@ -52,6 +52,14 @@ def test_the_builder_creates_a_form_and_shows_how_to_put_it_on_a_site(
     # Its confirmation emails (one per language, the visitor's being either) can be reworded.
     assert 'href="/messages/signup-confirmation"' in page.text
     assert 'href="/messages/signup-confirmation-fr"' in page.text
+    assert "confirmation-unfit" not in page.text
+    marketing = session.exec(
+        select(MessageTemplate).where(MessageTemplate.key == "signup-confirmation")
+    ).one()
+    marketing.purpose = MessagePurpose.marketing
+    session.commit()
+    warned = logged_in.client.get("/forms/newsletter-signup").text
+    assert "must stay a transactional email" in warned
     assert "&lt;iframe src=&#34;http://testserver/f/newsletter-signup&#34;" in page.text
     assert "Newsletter signup" in logged_in.client.get("/forms").text
 
