@@ -110,6 +110,7 @@ def unsubscribe_now(
     one_click: Annotated[str | None, Form(alias="List-Unsubscribe")] = None,
     action: Annotated[str, Form(max_length=20)] = "",
     keep: Annotated[list[str] | None, Form()] = None,
+    shown: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
     """The confirm button, and RFC 8058 one-click (``List-Unsubscribe=One-Click``) from mail
     clients, which expect a plain 200: both leave everything. The preference page's other
@@ -124,7 +125,8 @@ def unsubscribe_now(
     language = reader_language(session, link.contact_id)
     if not one_click and action in ("topic", "choose"):
         with speaking(language):
-            return _topics_chosen(request, session, link, token, action, set(keep or ()))
+            chosen = (set(keep or ()), set(shown) if shown is not None else None)
+            return _topics_chosen(request, session, link, token, action, *chosen)
     done = None
     if link.contact_id is not None:
         done = unsubscribe(session, link.contact_id, request.app.state.clock.now(), key=link.key)
@@ -145,12 +147,13 @@ def _topics_chosen(
     token: str,
     action: str,
     keep: set[str],
+    shown: set[str] | None,
 ) -> HTMLResponse:
     """Leaves the email's topic, or keeps the ticked ones; general consent stays as it is."""
     now = request.app.state.clock.now()
     result = None
     if link.contact_id is not None and action == "choose":
-        result = choose_topics(session, link.contact_id, keep, now)
+        result = choose_topics(session, link.contact_id, keep, now, shown)
     elif link.contact_id is not None:  # a link without a topic leaves none
         result = leave_topic(session, link.contact_id, link.topic or "", now)
     context = {

@@ -103,8 +103,10 @@ def save_contact_topics(
     session: SessionDep,
     contact_id: Int32,
     keep: Annotated[list[str] | None, Form()] = None,
+    shown: Annotated[list[str] | None, Form()] = None,
 ) -> Response:
-    """The contact's page: ticked topics are in, the others left, as said by this user."""
+    """The contact's page: ticked topics are in, the others the page showed left (a topic
+    created since it was opened is left as it was), as said by this user."""
     contact = get_contact(session, contact_id)
     assert contact.id is not None
     user: User = request.state.user
@@ -112,7 +114,7 @@ def save_contact_topics(
     choices = {
         c.topic.id: c.topic.key in kept
         for c in topic_choices.choices_of(session, contact.id)
-        if c.topic.id is not None
+        if c.topic.id is not None and (shown is None or c.topic.key in shown)
     }
     topic_choices.choose(
         session, contact.id, choices, now=request.app.state.clock.now(),

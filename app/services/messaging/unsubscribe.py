@@ -173,11 +173,17 @@ class TopicsChosen:
 
 
 def choose_topics(
-    session: Session, contact_id: int, keep: set[str], now: datetime
+    session: Session,
+    contact_id: int,
+    keep: set[str],
+    now: datetime,
+    shown: set[str] | None = None,
 ) -> TopicsChosen | None:
     """The preference page: the contact stays in the topics of ``keep`` and leaves the others
-    (general consent untouched). None when the contact no longer exists."""
-    topics = list_topics(session)
+    the page showed (``shown``; None: every topic), so a topic created since the page was
+    opened, which the contact never saw, is not left (general consent untouched). None when
+    the contact no longer exists."""
+    topics = [t for t in list_topics(session) if shown is None or t.key in shown]
     return _choose(session, contact_id, [(t, t.key in keep) for t in topics], now)
 
 
