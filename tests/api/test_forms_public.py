@@ -4,7 +4,7 @@ followed twice), and the proof of consent on the contact and in its export."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,10 +17,12 @@ from app.models import (
     Contact,
     ContactList,
     Event,
+    FormConfirmation,
     ListMembership,
     MessageTemplate,
     OutboxMessage,
 )
+from app.services.capture.optin_purge import KEPT_AFTER_EXPIRY, forget_old_confirmations
 from app.services.messaging.tracking import SendRef, Tracker
 from app.services.scenarios import scenarios
 from tests.api.forms_kit import CONSENT, confirmation_links, make_form, path_of
@@ -339,3 +341,22 @@ def test_a_list_deleted_since_the_form_was_saved_does_not_stop_the_consent(
 
     assert "You are subscribed" in client.post(path_of(link)).text
     assert contact(session).email_consent is True  # type: ignore[union-attr]
+
+
+def test_what_a_visitor_typed_is_forgotten_a_month_after_the_link_expired(
+    client: TestClient, session: Session, form: Any, clock: FrozenClock
+) -> None:
+    assert client.post(FORM, data=LEA).status_code == 200
+    (link,) = confirmation_links(session)
+    lea = contact(session)
+    assert lea is not None
+    pending = session.exec(select(FormConfirmation)).one()
+    expired = pending.expires_at
+
+    assert forget_old_confirmations(session, expired + KEPT_AFTER_EXPIRY) == 0
+    assert forget_old_confirmations(session, expired + KEPT_AFTER_EXPIRY + timedelta(1)) == 1
+
+    assert count(session, FormConfirmation) == 0
+    assert contact(session) is not None  # the contact stays, without consent
+    clock.current = expired + KEPT_AFTER_EXPIRY + timedelta(days=2)
+    assert client.get(path_of(link)).status_code == 404
