@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from redis.asyncio import Redis
 from sqlmodel import Session, func, select
 
 from app.models import Contact, Event
+from app.routes.api.key_budget import KeyBudgets
 
 JSON = {"Content-Type": "application/json"}
 
@@ -63,3 +66,25 @@ def test_a_number_too_large_for_a_double_is_a_422_and_nothing_is_stored(
 def test_a_large_finite_number_is_still_taken(api: TestClient, session: Session) -> None:
     event = '{"name": "x", "contact": {"email": "n@site.example"}, "properties": {"a": 1e300}}'
     assert api.post("/api/v1/events", content=event, headers=JSON).status_code == 202
+
+
+async def test_a_redis_that_takes_connections_but_never_answers_lets_requests_through() -> None:
+    # A stopped or partitioned Redis: the connection opens, no reply ever comes. Before, the
+    # request waiting for its place (every request once Redis's word is stale) waited forever.
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.read(-1)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    redis = Redis.from_url(f"redis://127.0.0.1:{port}/0")
+    try:
+        # The outer bound only turns a hang into a failure; the budget answers long before.
+        answers = await asyncio.wait_for(
+            asyncio.gather(*(KeyBudgets(redis).over("key:1", 10, 60, 1e6) for _ in range(3))),
+            timeout=30,
+        )
+    finally:
+        await redis.aclose()
+        server.close()
+
+    assert answers == [None, None, None]

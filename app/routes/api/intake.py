@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from app.db import READ_ONLY
 from app.deps import ApiKeyDep, SessionDep, session_for
 from app.inputs import plain_digits
-from app.routes.api.key_budget import KeyBudgets
+from app.routes.api.key_budget import REDIS_WAIT_SECONDS, KeyBudgets
 from app.services.account.api_keys import find_active_key
 from app.services.contacts.event_groups import GroupWriter
 
@@ -45,8 +45,8 @@ async def over_budget(request: Request, bucket: str, limit: int, window: int) ->
         pipe = request.app.state.queue.redis.pipeline(transaction=False)
         pipe.incr(key)
         pipe.expire(key, window * 2)
-        count, _ = await pipe.execute()
-    except Exception:  # Redis down: keep taking data rather than refuse it
+        count, _ = await asyncio.wait_for(pipe.execute(), REDIS_WAIT_SECONDS)
+    except Exception:  # Redis down or not answering: keep taking data rather than refuse it
         log.warning("rate limiter unavailable; letting the request through", exc_info=True)
         return None
     if int(count) <= limit:

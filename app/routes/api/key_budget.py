@@ -26,6 +26,10 @@ from redis.asyncio import Redis
 log = logging.getLogger("parcours.intake")
 EARLY_SHARE = 0.9
 FRESH_SECONDS = 0.1
+# A Redis that takes connections but does not answer (stopped, partitioned) is Redis away:
+# the client has no read timeout, so without this every request waiting for its place would
+# wait for ever.
+REDIS_WAIT_SECONDS = 1.0
 
 
 @dataclass
@@ -94,7 +98,7 @@ class KeyBudgets:
             pipe = self.redis.pipeline(transaction=False)
             pipe.incrby(counted.key, amount)
             pipe.expire(counted.key, window * 2)
-            answer, _ = await pipe.execute()
+            answer, _ = await asyncio.wait_for(pipe.execute(), REDIS_WAIT_SECONDS)
             total = int(answer)
             counted.known = max(counted.known, total)
             counted.heard_at = time.monotonic()
