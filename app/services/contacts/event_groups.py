@@ -148,7 +148,7 @@ class GroupWriter:
                         start = end
             except Exception as error:
                 session.rollback()
-                if len(group) == 1 or is_database_locked(error):
+                if is_database_locked(error):
                     # SQLite's write lock stayed taken for the whole busy timeout: writing each
                     # request again would wait it out once per request (a group of hundreds,
                     # hours) for the same answer. Every request is told now (503, nothing
@@ -157,7 +157,9 @@ class GroupWriter:
                         if request.error is None:
                             request.error = error
                     return
-                # Written again one by one, so that a failure stays with its own request.
+                # Written again one by one, so that a failure stays with its own request; a
+                # lone request too, once: a contact created by another transaction meanwhile
+                # (its email or external id taken at the insert) is read the second time.
                 log.warning("group write failed; writing its %s requests one by one", len(group))
                 for request in group:
                     if request.error is None:
