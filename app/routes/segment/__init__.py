@@ -18,18 +18,17 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
+import random
 import time
 from collections.abc import Callable, Coroutine
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
-from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
-from app.bulk import is_postgres
 from app.deps import session_for
 from app.i18n import speaking
 from app.routes.api.intake import (
@@ -55,12 +54,9 @@ from app.services.contacts.events import EventIn, EventsRefused
 from app.services.errors import ServiceError
 
 MAX_CALL_BYTES = 500 * 1024  # Segment's limit per call
-PREPARE_ATTEMPTS = 5
-# How long the first transaction waits for a lock on PostgreSQL before it starts again. Less
-# than the deadlock detector's second: an identify's UPDATE of an email locks the contact
-# against the event writer's foreign-key checks, and the writer, which takes its contacts in
-# the events' order, must never be the one a deadlock aborts.
-LOCK_WAIT_MS = 200
+# Tries of the first transaction (about 5 s at most): on PostgreSQL it gives up a lock the
+# event writer holds rather than wait for it (segment_people._lock_rekeyed).
+PREPARE_ATTEMPTS = 8
 SINGLE_CALLS = ("identify", "track", "page", "screen", "group", "alias")
 PREFIXES = ("/segment/v1", "/v1")
 
@@ -228,8 +224,6 @@ def _parse_and_prepare(
         for attempt in range(1, PREPARE_ATTEMPTS + 1):
             with session_for(request.app) as session:
                 try:
-                    if is_postgres(session):
-                        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
                     events, links = prepare(session, messages, now, known)
                     session.commit()
                     break
@@ -237,7 +231,9 @@ def _parse_and_prepare(
                     session.rollback()
                     if not is_conflict(error) or attempt == PREPARE_ATTEMPTS:
                         raise
-            time.sleep(0.05 * 2**attempt)  # then from the start: the transaction is idempotent
+            # A lock not given in time (segment_people.LOCK_WAIT_MS) or a deadlock: the
+            # transaction is idempotent, so it runs again from the start.
+            time.sleep(min(0.05 * 2**attempt, 1.0) * random.uniform(0.5, 1.5))
         known.put(links)
         return events, True
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col
@@ -35,6 +35,8 @@ from app.services.contacts.contacts import (
 from app.services.contacts.fields import ContactData
 
 SOURCE = "segment"
+# Less than PostgreSQL's deadlock detector's second: the writer must never be the one aborted.
+LOCK_WAIT_MS = 200
 
 
 @dataclass
@@ -60,6 +62,7 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
     erased = suppressed_emails(session, {p.data.email for p in people if p.data.email})
     events: list[dict[str, Any]] = []
     targets: list[Contact | _New | None] = []
+    rekeyed: set[int | None] = set()
     # The new contacts are inserted before the known ones are updated: an UPDATE of an email
     # or external id locks its row against the event writer's foreign-key checks, and waiting
     # on the writer's own INSERT of a contact while holding that lock was a deadlock.
@@ -79,6 +82,8 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
                 _merge(target, data, suppressed=data.email in erased)
                 known.remember(target)
             elif target is not None:
+                if _changes_a_key(target, data):
+                    rekeyed.add(target.id)
                 suppressed = data.email in erased
                 _, changes, _ = apply_changes(
                     target, data, now=now, source=SOURCE, suppressed=suppressed
@@ -90,6 +95,8 @@ def upsert_people(session: Session, people: Sequence[Person], now: datetime) -> 
             targets.append(target)
         created = _insert(session, known.new, now)
     events += [change_event(cid, CONTACT_CREATED, {}, now) for cid in created]
+    if is_postgres(session):
+        _lock_rekeyed(session, {cid for cid in rekeyed if cid is not None})
     session.flush()
     record_events(session, events)
     return [t.id if t is not None else None for t in targets]
@@ -151,6 +158,34 @@ class _Known:
         if data.external_id is None and data.email is None and linked is not None:
             return self.by_id.get(linked)
         return None
+
+
+def _changes_a_key(contact: Contact, data: ContactData) -> bool:
+    if data.external_id is not None and contact.external_id != data.external_id:
+        return True
+    return "email" in data.fields and contact.email != data.fields["email"]
+
+
+def _lock_rekeyed(session: Session, ids: set[int]) -> None:
+    """Locks, at once or not at all, the contacts whose email or external id changes.
+
+    Such an UPDATE locks its row against the foreign-key checks of the event writer, which
+    meets contacts in its events' order; holding one while waiting for the writer is a
+    deadlock that PostgreSQL settles by aborting the writer's whole group. So the rows are
+    taken here with NOWAIT (a row the writer is using fails the call, which starts again),
+    and later waits give up after LOCK_WAIT_MS, sooner than the deadlock detector's second.
+    The INSERT of new contacts came first and may wait: both write new contacts in key order.
+    """
+    with session.no_autoflush:  # before the UPDATEs, which would take the locks one by one
+        session.execute(text(f"SET LOCAL lock_timeout = '{LOCK_WAIT_MS}ms'"))
+        if ids:
+            query = (
+                select(col(Contact.id))
+                .where(among(session, col(Contact.id), ids))
+                .order_by(col(Contact.id))
+                .with_for_update(nowait=True)
+            )
+            session.execute(query).all()
 
 
 def _language(target: Contact | _New | None) -> str | None:
