@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import JSONResponse, Response
 
@@ -144,10 +144,10 @@ async def _handle(
         return refusal(400, "invalid_request", refused.message, refused.errors)
     except ServiceError as error:  # a change the contact cannot take (e.g. losing its email)
         return refusal(400, "invalid_request", error.message)
-    except OperationalError as error:
+    except DBAPIError as error:
         if not is_conflict(error):
             raise  # SQLite busy: app.main answers 503 with Retry-After
-        log.warning("segment call deadlocked with other writes; answered 503", exc_info=True)
+        log.warning("segment call kept meeting other writes; answered 503", exc_info=True)
         message = "Other calls were writing the same people; send this one again."
         return refusal(503, "busy", message, headers={"Retry-After": "2"})
     except LateConflict:
@@ -227,7 +227,7 @@ def _parse_and_prepare(
                     events, links = prepare(session, messages, now, known)
                     session.commit()
                     break
-                except OperationalError as error:
+                except DBAPIError as error:
                     session.rollback()
                     if not is_conflict(error) or attempt == PREPARE_ATTEMPTS:
                         raise
@@ -238,7 +238,10 @@ def _parse_and_prepare(
         return events, True
 
 
-def is_conflict(error: OperationalError) -> bool:
-    """PostgreSQL's deadlock, serialization failure or lock wait given up: the transaction
-    can simply run again."""
+def is_conflict(error: DBAPIError) -> bool:
+    """A write that met another one and can simply run again: PostgreSQL's deadlock,
+    serialization failure or lock wait given up, or a row deleted or created meanwhile (a
+    contact erased while the call linked to it)."""
+    if isinstance(error, IntegrityError):
+        return True
     return getattr(error.orig, "sqlstate", None) in ("40P01", "40001", "55P03")
