@@ -4,8 +4,8 @@ Each batch is mostly ``track`` calls, some ``page`` calls and a few ``identify``
 1 in 20), from a pool of ``people``: every message carries its ``messageId``, the person's
 ``userId`` and the browser's ``anonymousId``, a ``timestamp`` of the last hour and a context
 like analytics.js's (library, page, locale, user agent). A batch of 1,000 is about 480 KB,
-just under Segment's limit of 500 KB per call. Message ids are fresh on every call of ``segment_batches``; sending
-the same bodies again is a run of retries (all duplicates).
+just under Segment's limit of 500 KB per call. Message ids are fresh on every call of
+``segment_batches``; sending the same bodies again is a run of retries (all duplicates).
 """
 
 from __future__ import annotations
