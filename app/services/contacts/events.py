@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -145,22 +144,27 @@ SINGLE = TypeAdapter(EventIn)
 BATCH = TypeAdapter(EventBatch)
 # A number too large for a double (1e999, or 309 digits) is read as infinity, which
 # PostgreSQL's JSON cannot hold (a 500 at the insert) and SQLite's JSON functions cannot read.
-# This byte-level hint keeps the walk through the properties off the usual body.
-_HUGE = re.compile(rb"[0-9][eE]\+?0*[1-9][0-9]{2}|[0-9]{309}")
-INFINITE = "holds a number too large to store ({value}); send a finite number"
+# Looked for in the parsed properties: a byte-level hint cost more than the walk, and ids in
+# hex ("4e512…") set it off anyway.
+INFINITE = "holds a number too large to store; send a finite number"
 
 
 def _infinite(index: int | None, event: EventIn) -> list[ItemError]:
-    stack: list[Any] = [event.properties]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, float) and not math.isfinite(node):
-            return [ItemError(index, "properties", INFINITE.format(value=node))]
-        if isinstance(node, dict):
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    if event.properties and not _finite(event.properties):
+        return [ItemError(index, "properties", INFINITE)]
     return []
+
+
+def _finite(node: Any) -> bool:
+    values = node.values() if isinstance(node, dict) else node
+    for value in values:
+        kind = type(value)
+        if kind is float:
+            if not math.isfinite(value):
+                return False
+        elif (kind is dict or kind is list) and not _finite(value):
+            return False
+    return True
 
 
 def parse_event(body: bytes, now: datetime) -> EventIn:
@@ -170,8 +174,7 @@ def parse_event(body: bytes, now: datetime) -> EventIn:
         errors = _errors(exc, batch=False)
         raise EventsRefused("The event was refused; nothing was stored.", errors) from None
     problems = [ItemError(None, e.field, e.reason) for e in item_problems(0, event, now)]
-    if _HUGE.search(body):
-        problems += _infinite(None, event)
+    problems += _infinite(None, event)
     if problems:
         raise EventsRefused("The event was refused; nothing was stored.", problems)
     return event
@@ -188,8 +191,8 @@ def parse_batch(body: bytes, now: datetime) -> list[EventIn]:
     if not events:
         raise EventsRefused("The batch is empty: send at least one event.", [])
     problems = batch_problems(events, now)
-    if _HUGE.search(body):
-        infinite = [p for i, event in enumerate(events) for p in _infinite(i, event)]
+    infinite = [p for i, event in enumerate(events) for p in _infinite(i, event)]
+    if infinite:
         problems = sorted(problems + infinite, key=lambda p: p.index or 0)
     if problems:
         raise EventsRefused(_refusal(problems), problems)
