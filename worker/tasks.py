@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 
 from app.db import read_only, session_scope
 from app.models import OutboxStatus
-from app.services.capture.optin_purge import forget_old_confirmations
+from app.services.capture.retention import forget_what_is_past_keeping
 from worker.engine.advance import due
 from worker.engine.tasks import recheck_counters
 from worker.queue import Queue
@@ -21,13 +21,13 @@ from worker.simulation.run import silent_simulations
 ENROLLMENTS = SQLModel.metadata.tables["enrollments"]
 EVENTS = SQLModel.metadata.tables["events"]
 OUTBOX = SQLModel.metadata.tables["outbox"]
-PURGE_KEY = "parcours:purge:confirmations"
+PURGE_KEY = "parcours:purge:capture"
 PURGE_EVERY_SECONDS = 3600
 
 
-def _forget_old_confirmations(engine: Engine, now: datetime) -> None:
+def _forget_what_is_past_keeping(engine: Engine, now: datetime) -> None:
     with session_scope(engine) as session:
-        forget_old_confirmations(session, now)
+        forget_what_is_past_keeping(session, now)
 
 
 def find_due_work(engine: Engine, now: datetime) -> dict[str, bool]:
@@ -72,8 +72,8 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
         )
     if not due["advance"] and not due["match_triggers"]:
         await recheck_counters(ctx)
-    # Once an hour across workers: what visitors typed into forms is not kept for ever.
+    # Once an hour across workers: what visitors left (forms, anonymous events) is not kept for ever.
     if await ctx["redis"].set(PURGE_KEY, now.isoformat(), nx=True, ex=PURGE_EVERY_SECONDS):
-        await asyncio.to_thread(_forget_old_confirmations, ctx["engine"], now)
+        await asyncio.to_thread(_forget_what_is_past_keeping, ctx["engine"], now)
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())
     return due

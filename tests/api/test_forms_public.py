@@ -22,7 +22,7 @@ from app.models import (
     MessageTemplate,
     OutboxMessage,
 )
-from app.services.capture.optin_purge import KEPT_AFTER_EXPIRY, forget_old_confirmations
+from app.services.capture.retention import KEPT_AFTER_EXPIRY, forget_old_confirmations
 from app.services.messaging.tracking import SendRef, Tracker
 from app.services.scenarios import scenarios
 from tests.api.forms_kit import CONSENT, confirmation_links, make_form, path_of

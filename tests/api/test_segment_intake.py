@@ -13,6 +13,7 @@ from sqlalchemy import event as sqlalchemy_event
 from sqlmodel import Session, func, select
 
 from app.models import AnonymousEvent, AnonymousLink, Contact, Event
+from app.services.capture.retention import ANONYMOUS_KEPT, forget_old_anonymous_events
 
 
 @pytest.fixture
@@ -328,3 +329,15 @@ def test_an_identify_heavy_batch_is_written_in_bulk(
     assert session.exec(select(func.count()).where(Event.name == "contact_created")).one() == 200
     # 400 people: a few statements per kind of write, not one (or more) per contact
     assert len(statements) < 20, statements
+
+
+def test_an_anonymous_visitors_events_are_forgotten_after_a_month_of_waiting(
+    segment: TestClient, session: Session
+) -> None:
+    page = {"type": "page", "anonymousId": "visitor-1", "name": "Home", "messageId": "m-1"}
+    assert post(segment, "/segment/v1/batch", {"batch": [page]}).status_code == 200
+    (waiting,) = session.exec(select(AnonymousEvent)).all()
+
+    assert forget_old_anonymous_events(session, waiting.received_at + ANONYMOUS_KEPT) == 0
+    assert forget_old_anonymous_events(session, waiting.received_at + ANONYMOUS_KEPT * 1.1) == 1
+    assert count(session, AnonymousEvent) == 0
