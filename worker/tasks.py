@@ -72,7 +72,7 @@ async def sweep(ctx: dict[str, Any]) -> dict[str, bool]:
         )
     if not due["advance"] and not due["match_triggers"]:
         await recheck_counters(ctx)
-    # Once an hour across workers: what visitors left (forms, anonymous events) is not kept for ever.
+    # Once an hour across workers: what visitors left (forms, anonymous events) is not kept.
     if await ctx["redis"].set(PURGE_KEY, now.isoformat(), nx=True, ex=PURGE_EVERY_SECONDS):
         await asyncio.to_thread(_forget_what_is_past_keeping, ctx["engine"], now)
     await ctx["redis"].set("parcours:sweep:last", ctx["clock"].now().isoformat())
