@@ -18,8 +18,10 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/parcours dev
 
+# Two processes on the two cores CI has; the browser tests stay together in one of them.
+TEST_WORKERS ?= 2
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadgroup
 
 bench: install
 	$(BIN)/python bench/run.py

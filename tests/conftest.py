@@ -14,6 +14,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from pwdlib import PasswordHash
@@ -39,8 +40,13 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)]
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     # Browser tests last: Playwright's sync API keeps an event loop running in the main
-    # thread for the session, and async tests cannot start their own after it.
+    # thread for the session, and async tests cannot start their own after it. Under
+    # pytest-xdist (`make test` runs two workers, `--dist loadgroup`) they are one group, so
+    # one worker runs them all, after everything else it was given.
     items.sort(key=lambda item: "e2e" in item.keywords)
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(pytest.mark.xdist_group("browser"))
     if POSTGRES_URL:
         return
     skip = pytest.mark.skip(reason="PARCOURS_TEST_POSTGRES_URL is not set")
@@ -97,10 +103,21 @@ def committed_engine(engine: Engine) -> Iterator[Engine]:
             conn.execute(table.delete())
 
 
+def worker_redis_url(url: str) -> str:
+    """The Redis database of this pytest-xdist worker: the given one for the first, the next
+    ones for the others (tests flush theirs, so two workers must not share one)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{(base + int(worker[2:])) % 16}"))
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if REDIS_URL:
-        yield REDIS_URL
+        yield worker_redis_url(REDIS_URL)
         return
     from app.redis import EmbeddedRedis
 
