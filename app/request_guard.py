@@ -94,7 +94,7 @@ class RequestGuard:
         except Refused as refusal:
             await _refusal(scope, refusal)(scope, receive, send)
             return
-        await self.app(scope, _replay(message, receive), send)
+        await self.app(scope, replay(message, receive), send)
 
     def _limit(self, path: str) -> int:
         if path.startswith(EVENT_PATHS):
@@ -133,17 +133,18 @@ async def _read_capped(receive: Receive, declared: str | None, limit: int) -> Me
             return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
 
 
-def _replay(first: Message, receive: Receive) -> Receive:
+def replay(first: Message, receive: Receive) -> Receive:
+    """``receive`` that hands over ``first`` (a body already read whole) before the rest."""
     sent = False
 
-    async def replay() -> Message:
+    async def receive_first() -> Message:
         nonlocal sent
         if not sent:
             sent = True
             return first
         return await receive()
 
-    return replay
+    return receive_first
 
 
 def check_target(scope: Scope) -> None:

@@ -16,6 +16,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.inputs import plain_digits
+from app.request_guard import replay
 from app.routes.segment.answers import refusal
 
 PATHS = ("/segment/v1/", "/v1/")
@@ -57,7 +58,9 @@ class GzipBodies:
             (k, v) for k, v in scope["headers"] if k not in (b"content-encoding", b"content-length")
         ]
         scope = {**scope, "headers": [*kept, (b"content-length", str(len(body)).encode())]}
-        await self.app(scope, _replay(body, receive), send)
+        await self.app(
+            scope, replay({"type": "http.request", "body": body, "more_body": False}, receive), send
+        )
 
 
 def too_large(limit: int) -> Refused:
@@ -100,16 +103,3 @@ def gunzip(raw: bytes, limit: int) -> bytes:
     except zlib.error:
         raise Refused(400, "invalid_gzip", "The body says gzip but is not gzip data.") from None
     return bytes(out)
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
