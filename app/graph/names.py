@@ -33,6 +33,16 @@ def has_control_characters(text: str) -> bool:
     return any(unicodedata.category(char) == "Cc" for char in text)
 
 
+# Embeddings, overrides and isolates: they make "Offers‮srehto" read as something else.
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def has_direction_controls(text: str) -> bool:
+    """Unicode's text-direction controls, which can make a name shown to people read as
+    another."""
+    return not DIRECTION_CONTROLS.isdisjoint(text)
+
+
 def has_surrogates(text: str) -> bool:
     """Halves of a UTF-16 pair, alone (JSON can spell them, ``"\\ud800"``): no database encodes
     them, PostgreSQL refuses them even inside JSON."""

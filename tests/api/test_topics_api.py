@@ -191,3 +191,20 @@ def test_a_choice_about_a_topic_deleted_meanwhile_is_dropped_and_the_others_are_
 
     rows = session.exec(select(ContactTopic)).all()
     assert [(r.topic_id, r.subscribed) for r in rows] == [(offers.id, False)]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Offers\u202esrehto", "Offers\u2066x\u2069", "Offers\nNewsletter", "Offers\x1b[31m"],
+    ids=["right-to-left override", "isolate", "line break", "escape code"],
+)
+def test_a_topic_name_that_would_read_as_something_else_is_refused(
+    api: TestClient,  # noqa: F811
+    session: Session,
+    name: str,
+) -> None:
+    refused = api.post("/api/v1/topics", json={"name": name})
+
+    assert refused.status_code == 422
+    assert "invisible characters" in refused.text
+    assert session.exec(select(Topic)).all() == []

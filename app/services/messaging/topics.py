@@ -17,8 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from app.graph.names import has_control_characters, has_direction_controls
 from app.graph.wording import quote
-from app.i18n import _, ngettext
+from app.i18n import N_, _, ngettext
 from app.models import ContactTopic, MessageTemplate, Topic
 from app.services.errors import Conflict, Invalid, NotFound
 from app.services.keys import key_or_derived
@@ -92,12 +93,20 @@ def check_topic_key(session: Session, key: str | None) -> str | None:
     return key
 
 
+INVISIBLE_NAME = N_(
+    "The topic name holds invisible characters (line breaks, direction marks); remove them."
+)
+
+
 def _name(name: str) -> str:
     name = name.strip()
     if not name:
         raise Invalid(_("Give the topic a name, e.g. Newsletter."))
     if len(name) > MAX_NAME:
         raise Invalid(_("The topic name is longer than 200 characters."))
+    if has_control_characters(name) or has_direction_controls(name):
+        # Contacts read it on the preference page: it must read as what it is.
+        raise Invalid(_(INVISIBLE_NAME))
     return name
 
 
