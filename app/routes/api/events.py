@@ -24,7 +24,7 @@ from app.services.contacts.events import (
 )
 
 # Included by app.main (not the shared API router) so that authentication does not hold
-# SQLite's write lock for the whole request (app.routes.api.intake.ingest_key); lean routes, so
+# SQLite's write lock for the whole request (app.routes.api.intake.intake_key); lean routes, so
 # that FastAPI's parameter work does not cost more than the event (app.routes.api.lean_route).
 router = APIRouter(prefix="/api/v1", tags=["events"], route_class=LeanRoute)
 LIMITED = [Depends(ingest_rate_limit)]

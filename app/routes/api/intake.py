@@ -21,7 +21,7 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.db import READ_ONLY
-from app.deps import ApiKeyDep, SessionDep, session_for
+from app.deps import ApiKeyDep, session_for
 from app.inputs import plain_digits
 from app.routes.api.key_budget import REDIS_WAIT_SECONDS, KeyBudgets
 from app.services.account.api_keys import find_active_key
@@ -99,29 +99,15 @@ async def rate_limit(request: Request, key: ApiKeyDep) -> None:
     await check_rate(request, f"key:{key.id}")
 
 
-def ingest_key(
-    request: Request,
-    session: SessionDep,
-    authorization: Annotated[str | None, Header()] = None,
-) -> int:
-    """The id of the caller's API key, looked up in ``session`` unless remembered.
-
-    Unlike the shared ``get_api_key`` it never holds SQLite's write lock: the lookup runs in a
-    deferred (read) transaction that ends at once, and a known key is remembered for
-    ``KEY_CACHE_SECONDS`` (so a revoked key stops working within that time here).
-    """
-    token = _bearer(authorization)
-    key_id = _remembered(request, token)
-    if key_id is None:
-        key_id = _look_up(request, session, token)
-    return key_id
-
-
 async def intake_key(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> int:
-    """``ingest_key`` for the event endpoints' hot path: a remembered key costs no database
-    session and no thread; only a lookup does."""
+    """The id of the caller's API key, for the intake endpoints (their hot path).
+
+    Unlike the shared ``get_api_key`` it never holds SQLite's write lock: the lookup runs in a
+    deferred (read) transaction that ends at once, and a known key is remembered for
+    ``KEY_CACHE_SECONDS`` (so a revoked key stops working within that time here); a remembered
+    key costs no database session and no thread."""
     token = _bearer(authorization)
     key_id = _remembered(request, token)
     if key_id is not None:
